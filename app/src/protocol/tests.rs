@@ -1,0 +1,210 @@
+//! Every JSON example of seeds 001 and 003 parses into the wire types and serializes
+//! back to an equal JSON value.
+
+use super::*;
+use serde_json::json;
+
+const SEED_001: &str = include_str!("../../../docs/seeds/001-request-response-event-overview.md");
+const SEED_003: &str = include_str!("../../../docs/seeds/003-request-response-event-examples.md");
+
+/// Each ```json block of a seed with the last non-empty line before it (its caption).
+fn json_blocks(doc: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut caption = String::new();
+    let mut block: Option<String> = None;
+    for line in doc.lines() {
+        match block.as_mut() {
+            Some(text) if line.trim_start().starts_with("```") => {
+                out.push((caption.clone(), std::mem::take(text)));
+                block = None;
+            }
+            Some(text) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            None if line.trim_start().starts_with("```json") => block = Some(String::new()),
+            None if !line.trim().is_empty() => caption = line.trim().to_owned(),
+            None => {}
+        }
+    }
+    out
+}
+
+fn round_trip_client(text: &str) {
+    let original: Value = serde_json::from_str(text).expect("seed JSON is valid");
+    let frame = ClientFrame::parse(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let back = serde_json::to_value(&frame).expect("serializes");
+    assert_eq!(back, original, "client frame round trip");
+}
+
+fn round_trip_server(text: &str) {
+    let original: Value = serde_json::from_str(text).expect("seed JSON is valid");
+    let frame: ServerFrame = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let back = serde_json::to_value(&frame).expect("serializes");
+    assert_eq!(back, original, "server frame round trip");
+    // Typed payloads of responses, where the seed shows one.
+    if let ServerFrame::Response(r) = &frame {
+        match r.payload_type.as_deref() {
+            Some("read") => {
+                let read: ReadOk = r.payload_as().expect("read payload");
+                assert_eq!(serde_json::to_value(read).ok(), r.payload);
+            }
+            _ if r
+                .payload
+                .as_ref()
+                .is_some_and(|p| p.get("messageId").is_some()) =>
+            {
+                let ok: NewOk = r.payload_as().expect("new payload");
+                assert_eq!(serde_json::to_value(ok).ok(), r.payload);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn every_seed_003_example_round_trips() {
+    let blocks = json_blocks(SEED_003);
+    assert!(blocks.len() >= 20, "found {} examples", blocks.len());
+    let (mut client, mut server) = (0, 0);
+    for (caption, text) in &blocks {
+        if caption.to_lowercase().contains("to server") {
+            round_trip_client(text);
+            client += 1;
+        } else {
+            round_trip_server(text);
+            server += 1;
+        }
+    }
+    assert!(
+        client >= 9 && server >= 12,
+        "client {client}, server {server}"
+    );
+}
+
+#[test]
+fn seed_003_examples_parse_into_the_expected_kinds() {
+    let blocks = json_blocks(SEED_003);
+    let new = blocks
+        .iter()
+        .find(|(c, _)| c.starts_with("User1 to server: User1 sends a message"))
+        .expect("the new request");
+    match ClientFrame::parse(&new.1) {
+        Ok(ClientFrame::Request(Request {
+            body: RequestBody::New(n),
+            ..
+        })) => {
+            assert_eq!(n.chat_id, "User2");
+            assert_eq!(n.attachments.len(), 1);
+            assert_eq!(n.attachments[0].meta.width, Some(1024));
+        }
+        other => panic!("not a new request: {other:?}"),
+    }
+    let event = blocks
+        .iter()
+        .find(|(c, _)| c.starts_with("Server to User2: New Message Event"))
+        .expect("the new event");
+    match serde_json::from_str::<ServerFrame>(&event.1) {
+        Ok(ServerFrame::Event(Event {
+            id: Some(1),
+            body: EventBody::New(m),
+            ..
+        })) => {
+            assert_eq!(m.message_id, 125);
+            assert_eq!(m.missed, 1);
+        }
+        other => panic!("not a new event: {other:?}"),
+    }
+}
+
+#[test]
+fn seed_001_table_examples_parse() {
+    assert!(SEED_001.contains(r#"`{"chatId":"User2","message":"Hi from User1!"}`"#));
+    let new: NewRequest =
+        serde_json::from_str(r#"{"chatId":"User2","message":"Hi from User1!"}"#).expect("new");
+    assert_eq!(new.chat_id, "User2");
+    assert_eq!(
+        serde_json::to_value(&new).ok(),
+        Some(json!({"chatId":"User2","message":"Hi from User1!"}))
+    );
+    assert!(SEED_001.contains(r#"`{"messageId":5}`"#));
+    let ok: NewOk = serde_json::from_str(r#"{"messageId":5}"#).expect("response");
+    assert_eq!(serde_json::to_value(ok).ok(), Some(json!({"messageId":5})));
+    assert!(SEED_001.contains(r#"`{"userId": "User2"}`"#));
+    let user: UserRef = serde_json::from_str(r#"{"userId": "User2"}"#).expect("event");
+    assert_eq!(
+        serde_json::to_value(user).ok(),
+        Some(json!({"userId":"User2"}))
+    );
+}
+
+#[test]
+fn a_bad_request_reports_its_id() {
+    let err =
+        ClientFrame::parse(r#"{"type":"request","id":"7","payloadType":"nope","payload":{}}"#)
+            .expect_err("unknown type");
+    assert_eq!(err.id.as_deref(), Some("7"));
+    assert_eq!(err.code, codes::UNKNOWN_TYPE);
+
+    let err = ClientFrame::parse(
+        r#"{"type":"request","id":"8","payloadType":"new","payload":{"message":1}}"#,
+    )
+    .expect_err("bad payload");
+    assert_eq!(err.id.as_deref(), Some("8"));
+    assert_eq!(err.code, codes::BAD_REQUEST);
+
+    let err = ClientFrame::parse("not json").expect_err("not json");
+    assert_eq!(err.id, None);
+    let err = ClientFrame::parse(r#"{"id":"9"}"#).expect_err("no type");
+    assert_eq!(err.code, codes::BAD_REQUEST);
+}
+
+#[test]
+fn payloadless_requests_accept_a_missing_payload() {
+    let frame = ClientFrame::parse(r#"{"type":"request","id":"1","payloadType":"listRooms"}"#);
+    assert!(matches!(
+        frame,
+        Ok(ClientFrame::Request(Request {
+            body: RequestBody::ListRooms(_),
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn names_follow_the_contract() {
+    assert!(validate_username("alice.b-c_9").is_ok());
+    assert!(validate_username("").is_err());
+    assert!(validate_username("#general").is_err());
+    assert!(validate_username(&"a".repeat(33)).is_err());
+    assert_eq!(
+        ChatRef::parse("#General"),
+        Ok(ChatRef::Room("General".into()))
+    );
+    assert_eq!(ChatRef::parse("bob"), Ok(ChatRef::Direct("bob".into())));
+    assert!(ChatRef::parse("#").is_err());
+    assert!(ChatRef::parse("#a\u{7}b").is_err());
+}
+
+#[test]
+fn missed_is_the_last_field_of_a_new_event() {
+    let frame = ServerFrame::Event(Event {
+        id: Some(3),
+        timestamp: 1,
+        body: EventBody::New(MessageEvent {
+            chat_id: "#General".into(),
+            message_id: 9,
+            client_message_id: None,
+            sender: Some("alice".into()),
+            message: "hi".into(),
+            attachments: vec![],
+            created_at: Some(1),
+            missed: 0,
+        }),
+    });
+    assert!(
+        frame.to_json().ends_with(r#""missed":0}}"#),
+        "{}",
+        frame.to_json()
+    );
+}
