@@ -1,7 +1,10 @@
 //! Parlor's shared crate.
 //!
 //! [`protocol`] holds every native wire type; it has no dependency on Leptos so that the
-//! server, the load generator and test clients can use it. The Leptos web app lives in
-//! `ui`, compiled only with the `ui` feature (enabled by the `frontend` crate alone).
+//! server, the load generator and test clients can use it. [`timeline`] is the client's
+//! view of a chat's messages (merging pages, live events and unsent messages), also free
+//! of browser code so that it is tested natively. The Leptos web app lives in `ui`,
+//! compiled only with the `ui` feature (enabled by the `frontend` crate alone).
 
 pub mod protocol;
+pub mod timeline;
