@@ -8,3 +8,6 @@
 
 pub mod protocol;
 pub mod timeline;
+
+#[cfg(feature = "ui")]
+pub mod ui;

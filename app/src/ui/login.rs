@@ -1,0 +1,57 @@
+//! The login form. Logging in with an unknown username registers it.
+
+use super::store::{ChatStore, Session};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+#[component]
+pub fn LoginView() -> impl IntoView {
+    let store = expect_context::<ChatStore>();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let busy = move || store.session.get() == Session::LoggingIn;
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let name = username.get_untracked().trim().to_owned();
+        if name.is_empty() || busy() {
+            return;
+        }
+        store.login(name, password.get_untracked());
+    };
+
+    view! {
+        <main class="login">
+            <form class="card" on:submit=submit aria-labelledby="login-title">
+                <h1 id="login-title" class="brand">"Parlor"</h1>
+                <p class="hint">"New here? Choose a name and a password: your account is created when you first log in."</p>
+                <label for="login-username">"Username"</label>
+                <input
+                    id="login-username"
+                    name="username"
+                    autocomplete="username"
+                    autocapitalize="none"
+                    spellcheck="false"
+                    maxlength="32"
+                    required
+                    prop:value=username
+                    on:input=move |ev| username.set(event_target_value(&ev))
+                />
+                <label for="login-password">"Password"</label>
+                <input
+                    id="login-password"
+                    name="password"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    prop:value=password
+                    on:input=move |ev| password.set(event_target_value(&ev))
+                />
+                <p class="error" role="alert">{move || store.login_error.get()}</p>
+                <button type="submit" class="primary" aria-busy=move || busy().to_string() disabled=busy>
+                    "Log in"
+                </button>
+            </form>
+        </main>
+    }
+}

@@ -1,0 +1,32 @@
+//! The Leptos web app (client-side rendered, built by trunk from `frontend/`).
+//!
+//! [`store`] owns the connection and all state; the views ([`login`], [`chat`]) only
+//! read its signals and call its methods.
+
+pub mod chat;
+pub mod connection;
+pub mod login;
+pub mod store;
+
+use leptos::prelude::*;
+use store::{ChatStore, Session};
+
+/// The whole app: the login form, or the chat once logged in.
+#[component]
+pub fn App() -> impl IntoView {
+    let store = ChatStore::new();
+    provide_context(store);
+    // Only a change of user swaps the screens (not LoggedOut → LoggingIn).
+    let user = Memo::new(move |_| match store.session.get() {
+        Session::LoggedIn { user } => Some(user),
+        _ => None,
+    });
+    view! {
+        <div class="app">
+            {move || match user.get() {
+                Some(user) => view! { <chat::ChatView user=user /> }.into_any(),
+                None => view! { <login::LoginView /> }.into_any(),
+            }}
+        </div>
+    }
+}
