@@ -144,7 +144,9 @@ impl Connection {
         let id = {
             let mut pending = self.pending.borrow_mut();
             pending.next_id += 1;
-            let id = pending.next_id.to_string();
+            // Prefixed: the server answers an `ack` with a response whose `id` is the
+            // event id ("7"), which must never be taken for the answer to a request.
+            let id = format!("r{}", pending.next_id);
             pending.waiting.insert(id.clone(), Box::new(on_reply));
             id
         };
