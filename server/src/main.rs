@@ -1,1 +1,101 @@
-fn main() {}
+//! `parlor`: the command line. Parses flags, sets up logging, and runs the server.
+
+use clap::{Args, Parser, Subcommand};
+use server::app::{serve, ServeConfig};
+use server::hub::Limits;
+use server::ws::ConnConfig;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Parlor: a self-hosted real-time chat for your LAN, in one binary.
+#[derive(Parser)]
+#[command(name = "parlor", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and every chat protocol.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "PARLOR_BIND", default_value = "0.0.0.0:8080")]
+    bind: SocketAddr,
+    /// Directory for the database and uploads (created if missing).
+    #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
+    data: PathBuf,
+    /// Refuse guest connections (dialects without passwords).
+    #[arg(long)]
+    no_guests: bool,
+    /// Most concurrent connections per user.
+    #[arg(long, default_value_t = 3)]
+    max_connections_per_user: usize,
+    /// Most chat messages per user per rate window.
+    #[arg(long, default_value_t = 100)]
+    rate_limit: usize,
+    /// The rate limit's window.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    rate_window: Duration,
+    /// Close connections that have not logged in after this long.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    auth_timeout: Duration,
+    /// Close connections that sent nothing (not even a pong) for this long.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    idle_timeout: Duration,
+    /// How often the server pings each connection.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    ping_interval: Duration,
+    /// Largest accepted WebSocket message in bytes (larger closes with 1009).
+    #[arg(long, default_value_t = 1 << 20)]
+    max_frame_bytes: usize,
+    /// Events queued per connection before a connection that does not read is dropped.
+    #[arg(long, default_value_t = 1024)]
+    outbound_queue: usize,
+    /// How long a typing indicator lasts.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    typing_ttl: Duration,
+}
+
+impl ServeArgs {
+    fn into_config(self) -> ServeConfig {
+        ServeConfig {
+            bind: self.bind,
+            data: self.data,
+            limits: Limits {
+                max_connections_per_user: self.max_connections_per_user,
+                rate_limit: self.rate_limit,
+                rate_window: self.rate_window,
+                outbound_queue: self.outbound_queue,
+                typing_ttl: self.typing_ttl,
+                allow_guests: !self.no_guests,
+            },
+            conn: ConnConfig {
+                auth_timeout: self.auth_timeout,
+                idle_timeout: self.idle_timeout,
+                ping_interval: self.ping_interval,
+                ..ConnConfig::default()
+            },
+            max_frame_bytes: self.max_frame_bytes,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PARLOR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args.into_config()).await,
+    }
+}

@@ -1,0 +1,117 @@
+//! The web app, embedded in the binary: served with its content type, a precompressed
+//! brotli or gzip copy when the browser accepts one, long cache lifetimes for hashed
+//! files and `no-cache` for `index.html`. Unknown paths without a file extension get
+//! `index.html`, so client-side routes work on reload.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "$OUT_DIR/dist"]
+struct Bundle;
+
+pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    if path.starts_with("api/") || path == "api" || path.starts_with("ws/") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let path = if path.is_empty() { "index.html" } else { path };
+    let last = path.rsplit('/').next().unwrap_or(path);
+    let path = if Bundle::get(path).is_some() {
+        path
+    } else if last.contains('.') {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    } else {
+        "index.html"
+    };
+    file(path, &headers)
+}
+
+fn file(path: &str, headers: &HeaderMap) -> Response {
+    let Some(raw) = Bundle::get(path) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let etag = format!("\"{}\"", hex(&raw.metadata.sha256_hash()[..12]));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let accepts = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (body, encoding) = [("br", "br"), ("gzip", "gz")]
+        .iter()
+        .filter(|(name, _)| accepts.split(',').any(|e| e.trim().starts_with(name)))
+        .find_map(|(name, ext)| {
+            Bundle::get(&format!("{path}.{ext}")).map(|f| (f.data, Some(*name)))
+        })
+        .unwrap_or((raw.data, None));
+    let mime = mime_type(path);
+    let cache = if path == "index.html" {
+        "no-cache"
+    } else if is_hashed(path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    };
+    let mut response = Response::new(Body::from(body.into_owned()));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Some(enc) = encoding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+    }
+    response
+}
+
+fn mime_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "json" | "webmanifest" => "application/json",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Trunk names bundle files `name-<16 hex digits>.ext`.
+fn is_hashed(path: &str) -> bool {
+    let stem = path.rsplit('/').next().unwrap_or(path);
+    let stem = stem.split('.').next().unwrap_or(stem);
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, h)| h.len() >= 16 && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trunk_file_names_count_as_hashed() {
+        assert!(is_hashed("frontend-3f2a9c0d1e2b4a5f.js"));
+        assert!(is_hashed("frontend-3f2a9c0d1e2b4a5f_bg.wasm"));
+        assert!(is_hashed("main-0123456789abcdef.css"));
+        assert!(!is_hashed("index.html"));
+        assert!(!is_hashed("favicon.svg"));
+    }
+}

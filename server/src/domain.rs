@@ -1,0 +1,196 @@
+//! The words of Parlor's world, shared by the hub and the store: users, chats, messages
+//! and the events of the log. Nothing here knows about JSON dialects or sockets (the
+//! store keeps event data as JSON, which is its own concern).
+
+use app::protocol::{Attachment, EventId, MessageId, Millis};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// A user's identity key: the lowercase form of their name (names compare
+/// case-insensitively; the display form is kept separately).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UserKey(String);
+
+impl UserKey {
+    pub fn of(name: &str) -> UserKey {
+        UserKey(name.to_lowercase())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub type RoomId = i64;
+
+/// The room every user belongs to and every connection starts in.
+pub const GENERAL: &str = "General";
+
+/// A conversation: a room, or the direct chat of two users (keys kept sorted).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Chat {
+    Room(RoomId),
+    Direct(UserKey, UserKey),
+}
+
+impl Chat {
+    pub fn direct(a: &UserKey, b: &UserKey) -> Chat {
+        if a <= b {
+            Chat::Direct(a.clone(), b.clone())
+        } else {
+            Chat::Direct(b.clone(), a.clone())
+        }
+    }
+
+    /// The key stored in the database: `r:<id>` or `d:<a>:<b>` (names hold no `:`).
+    pub fn key(&self) -> String {
+        match self {
+            Chat::Room(id) => format!("r:{id}"),
+            Chat::Direct(a, b) => format!("d:{a}:{b}"),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Chat> {
+        if let Some(id) = key.strip_prefix("r:") {
+            return id.parse().ok().map(Chat::Room);
+        }
+        let (a, b) = key.strip_prefix("d:")?.split_once(':')?;
+        Some(Chat::Direct(UserKey(a.to_owned()), UserKey(b.to_owned())))
+    }
+
+    /// For a direct chat seen by `viewer`, the other participant.
+    pub fn peer_of(&self, viewer: &UserKey) -> Option<&UserKey> {
+        match self {
+            Chat::Direct(a, b) if a == viewer => Some(b),
+            Chat::Direct(a, _) => Some(a),
+            Chat::Room(_) => None,
+        }
+    }
+}
+
+/// A message as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub sender: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<String>,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptKind {
+    Dlvrd,
+    Read,
+}
+
+impl ReceiptKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReceiptKind::Dlvrd => "dlvrd",
+            ReceiptKind::Read => "read",
+        }
+    }
+}
+
+/// What one entry of the event log says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum EventData {
+    /// A new message (a snapshot as first sent).
+    New {
+        message: Message,
+    },
+    /// A message after an edit.
+    Edit {
+        message: Message,
+    },
+    Delete {
+        message_id: MessageId,
+        sender: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_message_id: Option<String>,
+    },
+    /// `reader` has received / read every message of the chat up to `upto`.
+    Receipt {
+        receipt: ReceiptKind,
+        reader: String,
+        upto: MessageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_message_id: Option<String>,
+        at: Millis,
+    },
+    /// `user` joined the room (`created`: by creating it).
+    Join {
+        user: String,
+        room: String,
+        #[serde(default)]
+        created: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        creator: Option<String>,
+    },
+    Leave {
+        user: String,
+        room: String,
+    },
+}
+
+/// One committed entry of the event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEvent {
+    pub id: EventId,
+    pub at: Millis,
+    pub chat: Chat,
+    pub data: EventData,
+    /// For a `read` mark: the reader's unread count in the chat right after it. Known
+    /// to the writer at commit time, handed to the hub, never stored.
+    pub unread_after: Option<u64>,
+}
+
+/// A connected session (one WebSocket).
+pub type SessionId = u64;
+
+/// Why the world refused a command. Each edge turns it into its dialect's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("{0}")]
+    TooManyConnections(String),
+    #[error("log in first")]
+    Unauthorized,
+    #[error("login failed")]
+    AuthFailed,
+    #[error("{0}")]
+    Internal(String),
+}

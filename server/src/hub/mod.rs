@@ -1,0 +1,655 @@
+//! The hub: Parlor's world in memory — users and their sessions, rooms and members,
+//! presence, typing, unread counters and per-user limits — and the fan-out of events
+//! to sessions.
+//!
+//! The hub knows nothing of JSON or sockets. Edges (the native protocol and each
+//! dialect) call its commands and read [`Outbound`] items from their session's bounded
+//! queue; they render those items in their own dialect, once per event and view, using
+//! the event's [`FrameCache`].
+//!
+//! State changes that must survive a crash go through the store; the store's writer
+//! hands every committed log event back to [`Hub::publish`] in log order, which
+//! updates the in-memory world and fans the event out. Nothing here awaits while
+//! holding the state lock.
+
+mod commands;
+mod queries;
+
+pub use queries::*;
+
+use crate::domain::{Chat, EventData, LogEvent, ReceiptKind, RoomId, SessionId, UserKey};
+use crate::store::{EventSink, Store, StoreError};
+use app::protocol::{MessageId, Status};
+use axum::extract::ws::Utf8Bytes;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Notify};
+
+/// Per-user and per-connection limits (CONTRACT.md), configurable by flags.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_connections_per_user: usize,
+    /// Chat messages one user may send per `rate_window`.
+    pub rate_limit: usize,
+    pub rate_window: Duration,
+    /// Items a session's outbound queue holds before the session is dropped as too slow.
+    pub outbound_queue: usize,
+    /// How long a typing indicator lasts without a new keystroke.
+    pub typing_ttl: Duration,
+    pub allow_guests: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections_per_user: 3,
+            rate_limit: 100,
+            rate_window: Duration::from_secs(60),
+            outbound_queue: 1024,
+            typing_ttl: Duration::from_secs(5),
+            allow_guests: true,
+        }
+    }
+}
+
+/// Serialized forms of one event, filled lazily by the edges: one slot per dialect
+/// and view, so an event is serialized once however many sessions receive it.
+#[derive(Default)]
+pub struct FrameCache {
+    slots: [OnceLock<Utf8Bytes>; 8],
+}
+
+impl FrameCache {
+    pub fn get_or_render(&self, slot: usize, render: impl FnOnce() -> Utf8Bytes) -> Utf8Bytes {
+        match self.slots.get(slot) {
+            Some(cell) => cell.get_or_init(render).clone(),
+            None => render(),
+        }
+    }
+}
+
+/// A committed log event on its way to sessions.
+pub struct Shared {
+    pub event: LogEvent,
+    pub name: ChatName,
+    pub frames: FrameCache,
+}
+
+/// How a chat is named to its members: a room's name, or the two people of a direct
+/// chat (each sees the other's name as the chat's id).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatName {
+    Room(String),
+    Direct {
+        a: UserKey,
+        a_name: String,
+        b: UserKey,
+        b_name: String,
+    },
+}
+
+impl ChatName {
+    /// The `chatId` as `viewer` sees it: `#room`, or the other person's name.
+    pub fn chat_id_for(&self, viewer: &UserKey) -> String {
+        match self {
+            ChatName::Room(name) => format!("#{name}"),
+            ChatName::Direct {
+                a, b_name, a_name, ..
+            } => {
+                if a == viewer {
+                    b_name.clone()
+                } else {
+                    a_name.clone()
+                }
+            }
+        }
+    }
+
+    /// Which of the (at most two) views of this chat `viewer` has: a cache slot index.
+    pub fn view_of(&self, viewer: &UserKey) -> usize {
+        match self {
+            ChatName::Direct { b, .. } if b == viewer => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// Something that happened and is not kept in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Live {
+    Typing {
+        chat: ChatName,
+        user: String,
+    },
+    /// The user became visible (first session, or back from invisible).
+    Online {
+        user: String,
+    },
+    /// The user is gone or invisible.
+    Offline {
+        user: String,
+    },
+    /// The user's merged status changed.
+    Presence {
+        user: String,
+        status: Status,
+    },
+    /// A message from the server to everyone.
+    Broadcast {
+        text: String,
+    },
+    /// A room was created (so room lists can refresh).
+    RoomCreated {
+        room: String,
+        creator: String,
+    },
+}
+
+pub struct LiveShared {
+    pub live: Live,
+    pub at: app::protocol::Millis,
+    pub frames: FrameCache,
+}
+
+/// One item of a session's outbound queue.
+#[derive(Clone)]
+pub enum Outbound {
+    /// A log event; `missed` is the receiver's unread count in its chat afterwards.
+    Logged {
+        event: Arc<Shared>,
+        missed: u64,
+    },
+    Live(Arc<LiveShared>),
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Counter {
+    read_upto: MessageId,
+    unread: u64,
+}
+
+struct UserEntry {
+    name: String,
+    guest: bool,
+    /// The status the user chose (setStatus); new sessions start with it.
+    chosen: Status,
+    /// The merged status others were last told.
+    shown: Status,
+    sessions: Vec<SessionId>,
+    chats: HashMap<Chat, Counter>,
+    sent: VecDeque<Instant>,
+}
+
+impl UserEntry {
+    fn new(name: &str, guest: bool) -> UserEntry {
+        UserEntry {
+            name: name.to_owned(),
+            guest,
+            chosen: Status::Online,
+            shown: Status::Offline,
+            sessions: Vec::new(),
+            chats: HashMap::new(),
+            sent: VecDeque::new(),
+        }
+    }
+}
+
+struct RoomEntry {
+    name: String,
+    creator: Option<String>,
+    members: HashSet<UserKey>,
+}
+
+struct SessionEntry {
+    user: UserKey,
+    tx: mpsc::Sender<Outbound>,
+    status: Status,
+    subscribed: bool,
+    kick: Arc<Notify>,
+    kicked: bool,
+}
+
+#[derive(Default)]
+struct State {
+    users: HashMap<UserKey, UserEntry>,
+    rooms: HashMap<RoomId, RoomEntry>,
+    room_ids: HashMap<String, RoomId>,
+    sessions: HashMap<SessionId, SessionEntry>,
+    typing: HashMap<(UserKey, Chat), (Instant, Instant)>,
+}
+
+pub struct Hub {
+    store: Store,
+    limits: Limits,
+    state: Mutex<State>,
+    next_session: AtomicU64,
+}
+
+/// A logged-in connection's hold on the hub; dropping it detaches the session.
+pub struct Session {
+    pub id: SessionId,
+    pub user: UserKey,
+    pub name: String,
+    pub guest: bool,
+    /// Notified when the hub drops this session (its queue overflowed).
+    pub kicked: Arc<Notify>,
+    hub: Arc<Hub>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.hub.detach(self.id);
+    }
+}
+
+impl Hub {
+    /// Loads the world from the store and connects the store's commits to the hub.
+    pub async fn start(store: Store, limits: Limits) -> Result<Arc<Hub>, StoreError> {
+        let (world, counters) = store
+            .read(|c| {
+                Ok((
+                    crate::store::load_world(c)?,
+                    crate::store::all_chat_states(c)?,
+                ))
+            })
+            .await?;
+        let mut state = State::default();
+        for (name, guest) in world.users {
+            state
+                .users
+                .insert(UserKey::of(&name), UserEntry::new(&name, guest));
+        }
+        for room in world.rooms {
+            state.room_ids.insert(room.name.to_lowercase(), room.id);
+            state.rooms.insert(
+                room.id,
+                RoomEntry {
+                    name: room.name,
+                    creator: room.creator,
+                    members: room.members.into_iter().collect(),
+                },
+            );
+        }
+        for (user, chat_state) in counters {
+            if let Some(entry) = state.users.get_mut(&user) {
+                entry.chats.insert(
+                    chat_state.chat,
+                    Counter {
+                        read_upto: chat_state.read_upto,
+                        unread: chat_state.unread,
+                    },
+                );
+            }
+        }
+        let hub = Arc::new(Hub {
+            store: store.clone(),
+            limits,
+            state: Mutex::new(state),
+            next_session: AtomicU64::new(1),
+        });
+        store.set_sink(hub.clone());
+        Ok(hub)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock is a bug; keep serving with the state as is.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a connection of `name` (already authenticated). Refused when the user
+    /// already has the maximum number of connections.
+    pub fn attach(
+        self: &Arc<Self>,
+        name: &str,
+        guest: bool,
+    ) -> Result<(Session, mpsc::Receiver<Outbound>), crate::domain::Refusal> {
+        let key = UserKey::of(name);
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(self.limits.outbound_queue.max(1));
+        let kick = Arc::new(Notify::new());
+        let mut state = self.lock();
+        let user = state
+            .users
+            .entry(key.clone())
+            .or_insert_with(|| UserEntry::new(name, guest));
+        if user.sessions.len() >= self.limits.max_connections_per_user {
+            return Err(crate::domain::Refusal::TooManyConnections(format!(
+                "at most {} connections per user",
+                self.limits.max_connections_per_user
+            )));
+        }
+        user.guest = guest;
+        user.sessions.push(id);
+        let status = user.chosen;
+        let display = user.name.clone();
+        state.sessions.insert(
+            id,
+            SessionEntry {
+                user: key.clone(),
+                tx,
+                status,
+                subscribed: false,
+                kick: kick.clone(),
+                kicked: false,
+            },
+        );
+        self.refresh_presence(&mut state, &key);
+        drop(state);
+        let session = Session {
+            id,
+            user: key,
+            name: display,
+            guest,
+            kicked: kick,
+            hub: Arc::clone(self),
+        };
+        Ok((session, rx))
+    }
+
+    fn detach(&self, id: SessionId) {
+        let mut state = self.lock();
+        let Some(session) = state.sessions.remove(&id) else {
+            return;
+        };
+        if let Some(user) = state.users.get_mut(&session.user) {
+            user.sessions.retain(|s| *s != id);
+        }
+        let user = session.user;
+        let gone = state.users.get(&user).is_none_or(|u| u.sessions.is_empty());
+        if gone {
+            state.typing.retain(|(u, _), _| *u != user);
+        }
+        self.refresh_presence(&mut state, &user);
+    }
+
+    /// From now on the session receives live events.
+    pub fn subscribe(&self, session: &Session) {
+        if let Some(s) = self.lock().sessions.get_mut(&session.id) {
+            s.subscribed = true;
+        }
+    }
+
+    /// Number of users with at least one visible session.
+    pub fn online_count(&self) -> usize {
+        self.lock()
+            .users
+            .values()
+            .filter(|u| u.shown != Status::Offline)
+            .count()
+    }
+
+    /// Recomputes a user's merged status and tells everyone when it changed.
+    fn refresh_presence(&self, state: &mut State, key: &UserKey) {
+        let Some(user) = state.users.get(key) else {
+            return;
+        };
+        let merged = user
+            .sessions
+            .iter()
+            .filter_map(|s| state.sessions.get(s))
+            .map(|s| s.status)
+            .max()
+            .unwrap_or(Status::Offline);
+        let was = user.shown;
+        if merged == was {
+            return;
+        }
+        let name = user.name.clone();
+        if let Some(user) = state.users.get_mut(key) {
+            user.shown = merged;
+        }
+        if was == Status::Offline {
+            self.broadcast_live(state, Live::Online { user: name.clone() }, None);
+        }
+        self.broadcast_live(
+            state,
+            Live::Presence {
+                user: name.clone(),
+                status: merged,
+            },
+            None,
+        );
+        if merged == Status::Offline {
+            self.broadcast_live(state, Live::Offline { user: name }, None);
+        }
+    }
+
+    /// Queues `item` for a session; a full queue drops the session (it resumes later).
+    fn push(session: &mut SessionEntry, item: Outbound) {
+        if session.kicked || !session.subscribed {
+            return;
+        }
+        if let Err(mpsc::error::TrySendError::Full(_)) = session.tx.try_send(item) {
+            session.kicked = true;
+            session.kick.notify_one();
+        }
+    }
+
+    /// Sends a live event to every subscribed session (but `except`'s user).
+    fn broadcast_live(&self, state: &mut State, live: Live, except: Option<&UserKey>) {
+        let item = Outbound::Live(Arc::new(LiveShared {
+            live,
+            at: crate::domain::now_ms(),
+            frames: FrameCache::default(),
+        }));
+        for session in state.sessions.values_mut() {
+            if Some(&session.user) != except {
+                Self::push(session, item.clone());
+            }
+        }
+    }
+
+    /// Sends a live event to the members of `chat` but `except`.
+    fn chat_live(&self, state: &mut State, chat: &Chat, live: Live, except: &UserKey) {
+        let item = Outbound::Live(Arc::new(LiveShared {
+            live,
+            at: crate::domain::now_ms(),
+            frames: FrameCache::default(),
+        }));
+        let recipients: Vec<SessionId> = members_of(state, chat)
+            .into_iter()
+            .filter(|k| k != except)
+            .filter_map(|k| state.users.get(&k))
+            .flat_map(|u| u.sessions.iter().copied())
+            .collect();
+        for id in recipients {
+            if let Some(session) = state.sessions.get_mut(&id) {
+                Self::push(session, item.clone());
+            }
+        }
+    }
+
+    /// Applies a committed event to the world and returns who receives it.
+    fn apply(state: &mut State, ev: &LogEvent) -> Vec<UserKey> {
+        let mut extra = None;
+        match &ev.data {
+            EventData::New { message } => {
+                let sender = UserKey::of(&message.sender);
+                for member in members_of(state, &ev.chat) {
+                    if let Some(user) = state.users.get_mut(&member) {
+                        let counter = user.chats.entry(ev.chat.clone()).or_default();
+                        if member != sender {
+                            counter.unread += 1;
+                        }
+                    }
+                }
+                state.typing.remove(&(sender, ev.chat.clone()));
+            }
+            EventData::Delete {
+                message_id, sender, ..
+            } => {
+                let sender = UserKey::of(sender);
+                for member in members_of(state, &ev.chat) {
+                    if let Some(counter) = state
+                        .users
+                        .get_mut(&member)
+                        .and_then(|u| u.chats.get_mut(&ev.chat))
+                    {
+                        if member != sender && counter.read_upto < *message_id {
+                            counter.unread = counter.unread.saturating_sub(1);
+                        }
+                    }
+                }
+            }
+            EventData::Receipt {
+                receipt: ReceiptKind::Read,
+                reader,
+                upto,
+                ..
+            } => {
+                if let Some(counter) = state
+                    .users
+                    .get_mut(&UserKey::of(reader))
+                    .and_then(|u| u.chats.get_mut(&ev.chat))
+                {
+                    counter.read_upto = counter.read_upto.max(*upto);
+                    if let Some(unread) = ev.unread_after {
+                        counter.unread = unread;
+                    }
+                }
+            }
+            EventData::Receipt { .. } | EventData::Edit { .. } => {}
+            EventData::Join {
+                user,
+                room,
+                created,
+                creator,
+            } => {
+                if let Chat::Room(id) = ev.chat {
+                    let key = UserKey::of(user);
+                    if *created {
+                        state.room_ids.insert(room.to_lowercase(), id);
+                        state.rooms.insert(
+                            id,
+                            RoomEntry {
+                                name: room.clone(),
+                                creator: creator.clone(),
+                                members: HashSet::new(),
+                            },
+                        );
+                    }
+                    if let Some(r) = state.rooms.get_mut(&id) {
+                        r.members.insert(key.clone());
+                    }
+                    state
+                        .users
+                        .entry(key)
+                        .or_insert_with(|| UserEntry::new(user, false))
+                        .chats
+                        .entry(ev.chat.clone())
+                        .or_default();
+                }
+            }
+            EventData::Leave { user, .. } => {
+                let key = UserKey::of(user);
+                if let Chat::Room(id) = ev.chat {
+                    if let Some(r) = state.rooms.get_mut(&id) {
+                        r.members.remove(&key);
+                    }
+                }
+                if let Some(u) = state.users.get_mut(&key) {
+                    u.chats.remove(&ev.chat);
+                }
+                extra = Some(key);
+            }
+        }
+        let mut recipients = members_of(state, &ev.chat);
+        recipients.extend(extra);
+        recipients
+    }
+}
+
+/// The names of a chat (unknown rooms and users keep their keys).
+fn name_of(state: &State, chat: &Chat) -> ChatName {
+    let display = |k: &UserKey| {
+        state
+            .users
+            .get(k)
+            .map_or_else(|| k.as_str().to_owned(), |u| u.name.clone())
+    };
+    match chat {
+        Chat::Room(id) => ChatName::Room(
+            state
+                .rooms
+                .get(id)
+                .map_or_else(|| format!("room-{id}"), |r| r.name.clone()),
+        ),
+        Chat::Direct(a, b) => ChatName::Direct {
+            a: a.clone(),
+            a_name: display(a),
+            b: b.clone(),
+            b_name: display(b),
+        },
+    }
+}
+
+/// Who is in a chat: a room's members, or the two people of a direct chat.
+fn members_of(state: &State, chat: &Chat) -> Vec<UserKey> {
+    match chat {
+        Chat::Room(id) => state
+            .rooms
+            .get(id)
+            .map(|r| r.members.iter().cloned().collect())
+            .unwrap_or_default(),
+        Chat::Direct(a, b) if a == b => vec![a.clone()],
+        Chat::Direct(a, b) => vec![a.clone(), b.clone()],
+    }
+}
+
+impl EventSink for Hub {
+    fn publish(&self, events: &[LogEvent], origin: Option<SessionId>) {
+        let mut state = self.lock();
+        for ev in events {
+            let recipients = Self::apply(&mut state, ev);
+            if let EventData::Join {
+                created: true,
+                room,
+                user,
+                ..
+            } = &ev.data
+            {
+                let live = Live::RoomCreated {
+                    room: room.clone(),
+                    creator: user.clone(),
+                };
+                self.broadcast_live(&mut state, live, None);
+            }
+            let shared = Arc::new(Shared {
+                event: ev.clone(),
+                name: name_of(&state, &ev.chat),
+                frames: FrameCache::default(),
+            });
+            for key in recipients {
+                let Some(user) = state.users.get(&key) else {
+                    continue;
+                };
+                let missed = user.chats.get(&ev.chat).map_or(0, |c| c.unread);
+                let sessions = user.sessions.clone();
+                for id in sessions {
+                    if Some(id) == origin {
+                        continue;
+                    }
+                    if let Some(session) = state.sessions.get_mut(&id) {
+                        Self::push(
+                            session,
+                            Outbound::Logged {
+                                event: shared.clone(),
+                                missed,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

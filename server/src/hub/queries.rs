@@ -1,0 +1,253 @@
+//! Reads of the world for one user: history pages, chats with unread counts, rooms,
+//! members and who is online. Answers are domain values; edges shape them.
+
+use super::{members_of, name_of, ChatName, Hub, Session};
+use crate::domain::{Chat, LogEvent, Refusal, RoomId, UserKey};
+use crate::store::{self, StoredMessage};
+use app::protocol::{EventId, MessageId, Status, MAX_PAGE};
+
+/// A chat as listed for one user.
+#[derive(Debug, Clone)]
+pub struct ChatSummary {
+    pub chat_id: String,
+    pub direct: bool,
+    pub name: String,
+    pub last_id: MessageId,
+    pub unread: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoomSummary {
+    pub id: RoomId,
+    pub name: String,
+    pub creator: Option<String>,
+    pub members: usize,
+    pub joined: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSummary {
+    pub name: String,
+    pub status: Status,
+}
+
+impl Hub {
+    /// The `count` (1 to 100) messages of a chat ending at `end_id`, oldest first.
+    pub async fn history(
+        &self,
+        user: &UserKey,
+        chat_id: &str,
+        end_id: Option<MessageId>,
+        count: u32,
+    ) -> Result<Vec<StoredMessage>, Refusal> {
+        if count == 0 || count > MAX_PAGE {
+            return Err(Refusal::BadRequest(format!("count is 1 to {MAX_PAGE}")));
+        }
+        let chat = self.chat_for(user, chat_id, true)?;
+        self.store
+            .read(move |c| store::messages_page(c, &chat, end_id, count))
+            .await
+            .map_err(|e| e.into_refusal())
+    }
+
+    pub async fn message(
+        &self,
+        user: &UserKey,
+        chat_id: &str,
+        id: MessageId,
+    ) -> Result<StoredMessage, Refusal> {
+        let chat = self.chat_for(user, chat_id, true)?;
+        let page = self
+            .store
+            .read(move |c| store::messages_page(c, &chat, Some(id), 1))
+            .await
+            .map_err(|e| e.into_refusal())?;
+        page.into_iter()
+            .find(|m| m.message.id == id)
+            .ok_or_else(|| Refusal::NotFound("no such message in this chat".into()))
+    }
+
+    fn summary(&self, user: &UserKey, chat: &Chat, last_id: MessageId) -> ChatSummary {
+        let state = self.lock();
+        let name = name_of(&state, chat);
+        let unread = state
+            .users
+            .get(user)
+            .and_then(|u| u.chats.get(chat))
+            .map_or(0, |c| c.unread);
+        ChatSummary {
+            chat_id: name.chat_id_for(user),
+            direct: matches!(chat, Chat::Direct(..)),
+            name: match &name {
+                ChatName::Room(n) => n.clone(),
+                ChatName::Direct { .. } => name.chat_id_for(user),
+            },
+            last_id,
+            unread,
+        }
+    }
+
+    pub async fn chat_summary(
+        &self,
+        user: &UserKey,
+        chat_id: &str,
+    ) -> Result<ChatSummary, Refusal> {
+        let chat = self.chat_for(user, chat_id, true)?;
+        let key = chat.key();
+        let last_id = self
+            .store
+            .read(move |c| {
+                Ok(c.query_row(
+                    "SELECT COALESCE(MAX(id), 0) FROM messages WHERE chat = ?1",
+                    [key],
+                    |r| r.get::<_, i64>(0),
+                )? as MessageId)
+            })
+            .await
+            .map_err(|e| e.into_refusal())?;
+        Ok(self.summary(user, &chat, last_id))
+    }
+
+    /// Every chat the user is in (rooms joined, direct chats with messages).
+    pub async fn chats(&self, user: &UserKey) -> Result<Vec<ChatSummary>, Refusal> {
+        let key = user.clone();
+        let states = self
+            .store
+            .read(move |c| store::chat_states(c, &key))
+            .await
+            .map_err(|e| e.into_refusal())?;
+        let mut out: Vec<ChatSummary> = states
+            .iter()
+            .map(|s| self.summary(user, &s.chat, s.last_id))
+            .collect();
+        out.sort_by(|a, b| {
+            a.direct
+                .cmp(&b.direct)
+                .then(a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+        });
+        Ok(out)
+    }
+
+    /// Every room, with whether the user is in it.
+    pub fn rooms(&self, user: &UserKey) -> Vec<RoomSummary> {
+        let state = self.lock();
+        let mut rooms: Vec<RoomSummary> = state
+            .rooms
+            .iter()
+            .map(|(id, r)| RoomSummary {
+                id: *id,
+                name: r.name.clone(),
+                creator: r.creator.clone(),
+                members: r.members.len(),
+                joined: r.members.contains(user),
+            })
+            .collect();
+        rooms.sort_by_key(|r| r.id);
+        rooms
+    }
+
+    pub fn room(&self, user: &UserKey, id: RoomId) -> Option<RoomSummary> {
+        self.rooms(user).into_iter().find(|r| r.id == id)
+    }
+
+    /// The members of a chat with their status.
+    pub fn members(&self, user: &UserKey, chat_id: &str) -> Result<Vec<UserSummary>, Refusal> {
+        let state = self.lock();
+        let chat = Self::resolve(&state, user, chat_id, false)?;
+        let mut out: Vec<UserSummary> = members_of(&state, &chat)
+            .iter()
+            .filter_map(|k| state.users.get(k))
+            .map(|u| UserSummary {
+                name: u.name.clone(),
+                status: u.shown,
+            })
+            .collect();
+        out.sort_by_key(|u| u.name.to_lowercase());
+        Ok(out)
+    }
+
+    /// Everyone with an account, and guests while they are connected.
+    pub fn users(&self) -> Vec<UserSummary> {
+        let state = self.lock();
+        let mut out: Vec<UserSummary> = state
+            .users
+            .values()
+            .filter(|u| !u.guest || !u.sessions.is_empty())
+            .map(|u| UserSummary {
+                name: u.name.clone(),
+                status: u.shown,
+            })
+            .collect();
+        out.sort_by_key(|u| u.name.to_lowercase());
+        out
+    }
+
+    /// How a chat is named (for rendering replayed events).
+    pub fn chat_name(&self, chat: &Chat) -> ChatName {
+        name_of(&self.lock(), chat)
+    }
+
+    /// The last event the user acknowledged.
+    pub async fn acked(&self, session: &Session) -> Result<EventId, Refusal> {
+        let key = session.user.clone();
+        self.store
+            .read(move |c| Ok(store::load_account(c, &key)?.map_or(0, |a| a.acked_event)))
+            .await
+            .map_err(|e| e.into_refusal())
+    }
+
+    /// How many events after `after` the user may see (up to the log's head now), and
+    /// the id of the last of them.
+    pub async fn replay_plan(
+        &self,
+        user: &UserKey,
+        after: EventId,
+    ) -> Result<(u64, EventId), Refusal> {
+        let key = user.clone();
+        self.store
+            .read(move |c| {
+                let head = store::head(c)?;
+                store::replay_count(c, &key, after, head)
+            })
+            .await
+            .map_err(|e| e.into_refusal())
+    }
+
+    /// One page of the user's replay: events with `after < id <= upto`.
+    pub async fn replay_page(
+        &self,
+        user: &UserKey,
+        after: EventId,
+        upto: EventId,
+        limit: u32,
+    ) -> Result<Vec<LogEvent>, Refusal> {
+        let key = user.clone();
+        self.store
+            .read(move |c| store::replay_page(c, &key, after, upto, limit))
+            .await
+            .map_err(|e| e.into_refusal())
+    }
+
+    /// Unread messages of `chat` for `user` between two message ids (exclusive), not
+    /// counting those at or below the user's read mark.
+    pub async fn unread_before(
+        &self,
+        user: &UserKey,
+        chat: &Chat,
+        before: MessageId,
+    ) -> Result<(u64, MessageId), Refusal> {
+        let read_upto = self
+            .lock()
+            .users
+            .get(user)
+            .and_then(|u| u.chats.get(chat))
+            .map_or(0, |c| c.read_upto);
+        let (key, chat_key) = (user.clone(), chat.key());
+        let n = self
+            .store
+            .read(move |c| store::unread_between(c, &chat_key, &key, read_upto, before))
+            .await
+            .map_err(|e| e.into_refusal())?;
+        Ok((n, read_upto))
+    }
+}

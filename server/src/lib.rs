@@ -1,0 +1,15 @@
+//! Parlor's server: the `parlor` binary's library.
+//!
+//! - [`domain`]: the words of the world (users, chats, messages, log events).
+//! - [`store`]: SQLite persistence with the event log and group commit.
+//! - [`hub`]: the world in memory, its rules, and the fan-out to sessions.
+//! - [`ws`]: the native protocol edge (`/ws`).
+//! - [`assets`]: the embedded web app.
+//! - [`app`]: the HTTP router, start-up and graceful shutdown.
+
+pub mod app;
+pub mod assets;
+pub mod domain;
+pub mod hub;
+pub mod store;
+pub mod ws;

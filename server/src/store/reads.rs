@@ -1,0 +1,296 @@
+//! Read queries: history pages, a user's chats and unread counts, and the replay of the
+//! event log as one user may see it.
+
+use super::StoreError;
+use crate::domain::{Chat, EventData, LogEvent, Message, Refusal, RoomId, UserKey};
+use app::protocol::{EventId, MessageId, Millis};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+const MESSAGE_COLUMNS: &str =
+    "id, sender, client_message_id, body, attachments, created_at, updated_at, deleted";
+
+fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    let attachments: String = r.get(4)?;
+    Ok(Message {
+        id: r.get::<_, i64>(0)? as MessageId,
+        sender: r.get(1)?,
+        client_message_id: r.get(2)?,
+        text: r.get(3)?,
+        attachments: serde_json::from_str(&attachments).unwrap_or_default(),
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+        deleted: r.get(7)?,
+    })
+}
+
+/// One message of `chat`, deleted ones included.
+pub fn message(
+    conn: &Connection,
+    chat: &Chat,
+    id: MessageId,
+) -> Result<Option<Message>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND chat = ?2"),
+            params![id as i64, chat.key()],
+            message_from_row,
+        )
+        .optional()?)
+}
+
+/// Messages from others after `read_upto` that are not deleted.
+pub fn unread(
+    conn: &Connection,
+    chat_key: &str,
+    key: &UserKey,
+    read_upto: MessageId,
+) -> Result<u64, StoreError> {
+    unread_between(conn, chat_key, key, read_upto, MessageId::MAX)
+}
+
+/// Unread messages with `after < id < before`.
+pub fn unread_between(
+    conn: &Connection,
+    chat_key: &str,
+    key: &UserKey,
+    after: MessageId,
+    before: MessageId,
+) -> Result<u64, StoreError> {
+    let before = i64::try_from(before).unwrap_or(i64::MAX);
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM messages WHERE chat = ?1 AND id > ?2 AND id < ?3 AND sender_key != ?4 AND deleted = 0",
+        params![chat_key, after as i64, before, key.as_str()],
+        |r| r.get::<_, i64>(0),
+    )? as u64)
+}
+
+/// A message with its receipt times (first delivery / read by someone else).
+pub struct StoredMessage {
+    pub message: Message,
+    pub delivered: Option<Millis>,
+    pub read: Option<Millis>,
+}
+
+/// The `count` messages of `chat` ending at `end_id` (or the latest), oldest first.
+pub fn messages_page(
+    conn: &Connection,
+    chat: &Chat,
+    end_id: Option<MessageId>,
+    count: u32,
+) -> Result<Vec<StoredMessage>, StoreError> {
+    let end = end_id.map_or(i64::MAX, |e| i64::try_from(e).unwrap_or(i64::MAX));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat = ?1 AND id <= ?2 ORDER BY id DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![chat.key(), end, count], message_from_row)?;
+    let mut page = Vec::new();
+    for message in rows {
+        let message = message?;
+        let delivered = first_mark(conn, chat, &message, "dlvrd")?;
+        let read = first_mark(conn, chat, &message, "read")?;
+        page.push(StoredMessage {
+            message,
+            delivered,
+            read,
+        });
+    }
+    page.reverse();
+    Ok(page)
+}
+
+fn first_mark(
+    conn: &Connection,
+    chat: &Chat,
+    m: &Message,
+    kind: &str,
+) -> Result<Option<Millis>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT MIN(at) FROM receipts WHERE chat = ?1 AND kind = ?2 AND upto >= ?3 AND user_key != ?4",
+            params![chat.key(), kind, m.id as i64, UserKey::of(&m.sender).as_str()],
+            |r| r.get::<_, Option<Millis>>(0),
+        )?)
+}
+
+/// A user's place in one chat.
+#[derive(Debug, Clone)]
+pub struct ChatState {
+    pub chat: Chat,
+    pub read_upto: MessageId,
+    pub unread: u64,
+    pub last_id: MessageId,
+}
+
+/// Every chat `key` is in, with unread counts.
+pub fn chat_states(conn: &Connection, key: &UserKey) -> Result<Vec<ChatState>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.chat, m.read_upto,
+            (SELECT COUNT(*) FROM messages x WHERE x.chat = m.chat AND x.id > m.read_upto
+                AND x.sender_key != m.user_key AND x.deleted = 0),
+            (SELECT COALESCE(MAX(id), 0) FROM messages x WHERE x.chat = m.chat)
+         FROM chat_members m WHERE m.user_key = ?1",
+    )?;
+    let rows = stmt.query_map([key.as_str()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (chat, read_upto, unread, last_id) = row?;
+        if let Some(chat) = Chat::from_key(&chat) {
+            out.push(ChatState {
+                chat,
+                read_upto: read_upto as MessageId,
+                unread: unread as u64,
+                last_id: last_id as MessageId,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Rooms, their creators and members, and all accounts: what the hub loads at start.
+pub struct World {
+    pub rooms: Vec<RoomRow>,
+    pub users: Vec<(String, bool)>,
+}
+
+pub struct RoomRow {
+    pub id: RoomId,
+    pub name: String,
+    pub creator: Option<String>,
+    pub members: Vec<UserKey>,
+}
+
+pub fn load_world(conn: &Connection) -> Result<World, StoreError> {
+    let mut rooms = Vec::new();
+    let mut stmt = conn.prepare("SELECT id, name, creator FROM rooms ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
+    for row in rows {
+        let (id, name, creator) = row?;
+        let mut members = Vec::new();
+        let mut m = conn.prepare_cached("SELECT user_key FROM chat_members WHERE chat = ?1")?;
+        for k in m.query_map([Chat::Room(id).key()], |r| r.get::<_, String>(0))? {
+            members.push(UserKey::of(&k?));
+        }
+        rooms.push(RoomRow {
+            id,
+            name,
+            creator,
+            members,
+        });
+    }
+    let mut users = Vec::new();
+    let mut stmt = conn.prepare("SELECT name, password_hash IS NULL FROM users")?;
+    for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        users.push(row?);
+    }
+    Ok(World { rooms, users })
+}
+
+/// The id of the latest event in the log.
+pub fn head(conn: &Connection) -> Result<EventId, StoreError> {
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| {
+            r.get::<_, i64>(0)
+        })? as EventId,
+    )
+}
+
+const VISIBLE: &str = "FROM events e JOIN chat_members m ON m.chat = e.chat AND m.user_key = ?1
+     WHERE e.id > ?2 AND e.id > m.joined_event AND e.id <= ?3";
+
+/// How many events after `after` (and up to `upto`) `key` may see, and the last id.
+pub fn replay_count(
+    conn: &Connection,
+    key: &UserKey,
+    after: EventId,
+    upto: EventId,
+) -> Result<(u64, EventId), StoreError> {
+    let (count, last): (i64, i64) = conn.query_row(
+        &format!("SELECT COUNT(*), COALESCE(MAX(e.id), 0) {VISIBLE}"),
+        params![key.as_str(), after as i64, upto as i64],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok((count as u64, last as EventId))
+}
+
+/// Up to `limit` events `key` may see with `after < id <= upto`, in id order.
+pub fn replay_page(
+    conn: &Connection,
+    key: &UserKey,
+    after: EventId,
+    upto: EventId,
+    limit: u32,
+) -> Result<Vec<LogEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT e.id, e.at, e.chat, e.data {VISIBLE} ORDER BY e.id LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(
+        params![key.as_str(), after as i64, upto as i64, limit],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, at, chat, data) = row?;
+        let chat = Chat::from_key(&chat)
+            .ok_or_else(|| Refusal::Internal(format!("event {id} has a bad chat key")))?;
+        let data: EventData = serde_json::from_str(&data)
+            .map_err(|e| Refusal::Internal(format!("event {id} cannot be read: {e}")))?;
+        out.push(LogEvent {
+            id: id as EventId,
+            at,
+            chat,
+            data,
+            unread_after: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Every membership with its read watermark and unread count: the hub's counters.
+pub fn all_chat_states(conn: &Connection) -> Result<Vec<(UserKey, ChatState)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT m.user_key, m.chat, m.read_upto,
+            (SELECT COUNT(*) FROM messages x WHERE x.chat = m.chat AND x.id > m.read_upto
+                AND x.sender_key != m.user_key AND x.deleted = 0),
+            (SELECT COALESCE(MAX(id), 0) FROM messages x WHERE x.chat = m.chat)
+         FROM chat_members m",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (user, chat, read_upto, unread, last_id) = row?;
+        if let Some(chat) = Chat::from_key(&chat) {
+            out.push((
+                UserKey::of(&user),
+                ChatState {
+                    chat,
+                    read_upto: read_upto as MessageId,
+                    unread: unread as u64,
+                    last_id: last_id as MessageId,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,90 @@
+//! The database schema and its migrations, applied in order and recorded in
+//! `PRAGMA user_version`. A database written by a newer Parlor is refused.
+
+use super::StoreError;
+use rusqlite::Connection;
+
+/// Each entry moves the schema from version `i` to `i + 1`. Never edit one that has
+/// shipped: add a new entry.
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, rooms, memberships, messages, receipts and the event log.
+    "
+    CREATE TABLE users (
+        key           TEXT PRIMARY KEY,          -- lowercase name
+        name          TEXT NOT NULL,             -- display form
+        password_hash TEXT,                      -- NULL for guests
+        created_at    INTEGER NOT NULL,
+        acked_event   INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE rooms (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        name_key   TEXT NOT NULL UNIQUE,         -- lowercase name
+        creator    TEXT,
+        created_at INTEGER NOT NULL
+    );
+    -- Who is in which chat (rooms and direct chats), with read/delivered watermarks.
+    CREATE TABLE chat_members (
+        user_key      TEXT NOT NULL,
+        chat          TEXT NOT NULL,
+        joined_event  INTEGER NOT NULL DEFAULT 0,
+        delivered_upto INTEGER NOT NULL DEFAULT 0,
+        read_upto     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_key, chat)
+    ) WITHOUT ROWID;
+    CREATE INDEX chat_members_by_chat ON chat_members (chat);
+    CREATE TABLE messages (
+        id                INTEGER PRIMARY KEY,
+        chat              TEXT NOT NULL,
+        sender            TEXT NOT NULL,
+        sender_key        TEXT NOT NULL,
+        client_message_id TEXT,
+        body              TEXT NOT NULL,
+        attachments       TEXT NOT NULL DEFAULT '[]',
+        created_at        INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL,
+        deleted           INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX messages_by_chat ON messages (chat, id);
+    CREATE UNIQUE INDEX messages_by_client_id ON messages (sender_key, client_message_id)
+        WHERE client_message_id IS NOT NULL;
+    -- Every receipt mark: a watermark `upto` set at time `at`.
+    CREATE TABLE receipts (
+        chat     TEXT NOT NULL,
+        user_key TEXT NOT NULL,
+        kind     TEXT NOT NULL,
+        upto     INTEGER NOT NULL,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (chat, kind, upto, user_key)
+    ) WITHOUT ROWID;
+    -- The one append-only log; its id is the event id clients see.
+    CREATE TABLE events (
+        id   INTEGER PRIMARY KEY AUTOINCREMENT,
+        at   INTEGER NOT NULL,
+        chat TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX events_by_chat ON events (chat, id);
+    ",
+];
+
+/// The schema version this build writes.
+pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > CURRENT {
+        return Err(StoreError::TooNew {
+            found,
+            known: CURRENT,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,439 @@
+//! The native protocol edge (`/ws`): one task per connection that reads frames,
+//! answers requests (in order, several in flight), writes the session's outbound
+//! queue, replays missed events on `subscribe`, pings, and enforces the connection
+//! limits (auth timeout, idle timeout, frame size, slow readers).
+
+mod render;
+pub mod requests;
+
+use crate::domain::{now_ms, Chat, EventData, Refusal, UserKey};
+use crate::hub::{Hub, Outbound, Session};
+use app::protocol::{
+    AuthOk, ClientEventBody, ClientFrame, EventId, Request, RequestBody, Response, ServerFrame,
+    SubscribeOk,
+};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::FuturesOrdered;
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{interval_at, sleep, timeout, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// Connection timing, configurable by flags so tests can shorten it.
+#[derive(Debug, Clone)]
+pub struct ConnConfig {
+    pub auth_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub ping_interval: Duration,
+    /// A write that takes longer than this drops the connection.
+    pub write_timeout: Duration,
+}
+
+impl Default for ConnConfig {
+    fn default() -> ConnConfig {
+        ConnConfig {
+            auth_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(300),
+            ping_interval: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Close codes used by every edge.
+pub mod close {
+    pub const NORMAL: u16 = 1000;
+    pub const GOING_AWAY: u16 = 1001;
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+}
+
+/// Requests answered concurrently per connection before reading pauses.
+const MAX_IN_FLIGHT: usize = 64;
+/// Events read from the log per replay page.
+const REPLAY_PAGE: u32 = 500;
+
+type Pending = Pin<Box<dyn Future<Output = String> + Send>>;
+
+/// Why a connection ended.
+#[derive(Debug)]
+pub enum Ending {
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+    /// The peer is gone; nothing to send.
+    Gone,
+}
+
+/// Sends a close frame and waits (briefly) for the peer's answer, so that it sees a
+/// clean close; gives up quietly if the peer is gone.
+pub async fn send_close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }));
+    if let Ok(Ok(())) = timeout(Duration::from_secs(2), socket.send(frame)).await {
+        let _ = timeout(Duration::from_secs(1), async {
+            while let Some(Ok(msg)) = socket.recv().await {
+                if matches!(msg, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Whether a receive error means the peer sent a frame over the size limit.
+pub fn is_too_big(err: &axum::Error) -> bool {
+    use std::error::Error as _;
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(t) = e.downcast_ref::<tokio_tungstenite::tungstenite::Error>() {
+            return matches!(t, tokio_tungstenite::tungstenite::Error::Capacity(_));
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Runs one native connection to its end.
+pub async fn serve(
+    mut socket: WebSocket,
+    hub: Arc<Hub>,
+    cfg: Arc<ConnConfig>,
+    shutdown: CancellationToken,
+    peer: SocketAddr,
+) {
+    let ending = match login(&mut socket, &hub, &cfg, &shutdown).await {
+        Ok(Some((session, rx))) => {
+            let user = session.name.clone();
+            tracing::info!(%peer, %user, "logged in on /ws");
+            let ending = Connection {
+                socket: &mut socket,
+                hub: &hub,
+                cfg: &cfg,
+                session: Arc::new(session),
+                last_sent: 0,
+            }
+            .run(rx, &shutdown)
+            .await;
+            tracing::info!(%peer, %user, ?ending, "connection closed");
+            ending
+        }
+        Ok(None) => Ending::Gone,
+        Err(ending) => {
+            tracing::info!(%peer, ?ending, "connection closed before login");
+            ending
+        }
+    };
+    if let Ending::Close(code, reason) = ending {
+        send_close(&mut socket, code, reason).await;
+    }
+}
+
+/// Waits for a successful `auth`; answers everything else with `unauthorized`.
+async fn login(
+    socket: &mut WebSocket,
+    hub: &Arc<Hub>,
+    cfg: &ConnConfig,
+    shutdown: &CancellationToken,
+) -> Result<Option<(Session, tokio::sync::mpsc::Receiver<Outbound>)>, Ending> {
+    let deadline = sleep(cfg.auth_timeout);
+    tokio::pin!(deadline);
+    loop {
+        let msg = tokio::select! {
+            msg = socket.recv() => msg,
+            () = &mut deadline => return Err(Ending::Close(close::POLICY, "authentication timeout")),
+            () = shutdown.cancelled() => return Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
+        };
+        let text = match msg {
+            None => return Ok(None),
+            Some(Err(e)) if is_too_big(&e) => {
+                return Err(Ending::Close(close::TOO_BIG, "frame too large"))
+            }
+            Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(None),
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(_)) => continue,
+        };
+        let request = match ClientFrame::parse(&text) {
+            Ok(ClientFrame::Request(r)) => r,
+            Ok(_) => continue,
+            Err(e) => {
+                if let Some(id) = e.id {
+                    let frame = Response::error(id, now_ms(), e.code, e.message);
+                    send(socket, ServerFrame::Response(frame).to_json().into(), cfg).await?;
+                }
+                continue;
+            }
+        };
+        let RequestBody::Auth(auth) = &request.body else {
+            send(
+                socket,
+                requests::error_frame(&request.id, &Refusal::Unauthorized).into(),
+                cfg,
+            )
+            .await?;
+            continue;
+        };
+        let outcome = match hub.authenticate(&auth.username, &auth.password).await {
+            Ok((name, registered)) => hub.attach(&name, false).map(|s| (s, registered)),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(((session, rx), registered)) => {
+                let ok = AuthOk {
+                    user_id: session.name.clone(),
+                    registered,
+                };
+                let frame = ServerFrame::Response(Response::ok(&request.id, now_ms(), &ok));
+                send(socket, frame.to_json().into(), cfg).await?;
+                return Ok(Some((session, rx)));
+            }
+            Err(refusal) => {
+                let refusal = match refusal {
+                    Refusal::AuthFailed | Refusal::TooManyConnections(_) | Refusal::Internal(_) => {
+                        refusal
+                    }
+                    other => Refusal::BadRequest(format!("login failed: {other}")),
+                };
+                send(
+                    socket,
+                    requests::error_frame(&request.id, &refusal).into(),
+                    cfg,
+                )
+                .await?;
+                return Err(Ending::Close(close::POLICY, "login failed"));
+            }
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, frame: Utf8Bytes, cfg: &ConnConfig) -> Result<(), Ending> {
+    match timeout(cfg.write_timeout, socket.send(Message::Text(frame))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Ending::Gone),
+        Err(_) => Err(Ending::Close(close::POLICY, "too slow")),
+    }
+}
+
+struct Connection<'a> {
+    socket: &'a mut WebSocket,
+    hub: &'a Arc<Hub>,
+    cfg: &'a ConnConfig,
+    session: Arc<Session>,
+    /// The highest event id written to this socket (later duplicates are skipped).
+    last_sent: EventId,
+}
+
+impl Connection<'_> {
+    async fn run(
+        mut self,
+        mut rx: tokio::sync::mpsc::Receiver<Outbound>,
+        shutdown: &CancellationToken,
+    ) -> Ending {
+        let mut pending: FuturesOrdered<Pending> = FuturesOrdered::new();
+        let mut last_seen = Instant::now();
+        let mut pings = interval_at(
+            Instant::now() + self.cfg.ping_interval,
+            self.cfg.ping_interval,
+        );
+        let kicked = self.session.kicked.clone();
+        loop {
+            let step = tokio::select! {
+                msg = self.socket.recv(), if pending.len() < MAX_IN_FLIGHT => {
+                    last_seen = Instant::now();
+                    self.on_message(msg, &mut pending).await
+                }
+                Some(frame) = pending.next() => send(self.socket, frame.into(), self.cfg).await,
+                Some(item) = rx.recv() => self.deliver(item).await,
+                _ = pings.tick() => {
+                    if last_seen.elapsed() >= self.cfg.idle_timeout {
+                        Err(Ending::Close(close::NORMAL, "idle timeout"))
+                    } else {
+                        self.socket.send(Message::Ping(Default::default())).await.map_err(|_| Ending::Gone)
+                    }
+                }
+                () = kicked.notified() => Err(Ending::Close(close::POLICY, "too slow: resume with lastEventId")),
+                () = shutdown.cancelled() => Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
+            };
+            if let Err(ending) = step {
+                // Answer what is already in flight (writes are durable by now or soon).
+                while let Ok(Some(frame)) = timeout(Duration::from_secs(2), pending.next()).await {
+                    if send(self.socket, frame.into(), self.cfg).await.is_err() {
+                        break;
+                    }
+                }
+                return ending;
+            }
+        }
+    }
+
+    async fn on_message(
+        &mut self,
+        msg: Option<Result<Message, axum::Error>>,
+        pending: &mut FuturesOrdered<Pending>,
+    ) -> Result<(), Ending> {
+        let text = match msg {
+            None | Some(Ok(Message::Close(_))) => return Err(Ending::Gone),
+            Some(Err(e)) if is_too_big(&e) => {
+                return Err(Ending::Close(close::TOO_BIG, "frame too large"))
+            }
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "receive failed");
+                return Err(Ending::Gone);
+            }
+            Some(Ok(Message::Text(text))) => text,
+            // Pings are answered by the socket; binary frames are not part of the protocol.
+            Some(Ok(_)) => return Ok(()),
+        };
+        match ClientFrame::parse(&text) {
+            Ok(ClientFrame::Request(request)) => self.on_request(request, pending).await,
+            Ok(ClientFrame::Event(event)) => {
+                match event.body {
+                    ClientEventBody::Typing(chat) => {
+                        let _ = self.hub.typing(&self.session, &chat.chat_id);
+                    }
+                    ClientEventBody::Offline => self.hub.set_visible(&self.session, false),
+                    ClientEventBody::Online => self.hub.set_visible(&self.session, true),
+                }
+                Ok(())
+            }
+            Ok(ClientFrame::Ack(ack)) => {
+                let (hub, session) = (self.hub.clone(), self.session.clone());
+                pending.push_back(Box::pin(async move {
+                    if let Err(e) = hub.ack(&session, ack.id).await {
+                        tracing::warn!(error = %e, "cannot record an ack");
+                    }
+                    ServerFrame::Response(Response::empty(ack.id.to_string(), now_ms())).to_json()
+                }));
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(id) = e.id {
+                    let frame = Response::error(id, now_ms(), e.code, e.message);
+                    pending.push_back(Box::pin(std::future::ready(
+                        ServerFrame::Response(frame).to_json(),
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_request(
+        &mut self,
+        request: Request,
+        pending: &mut FuturesOrdered<Pending>,
+    ) -> Result<(), Ending> {
+        if let RequestBody::Subscribe(sub) = &request.body {
+            // Answer what came before, then replay in place: nothing may overtake it.
+            while let Some(frame) = pending.next().await {
+                send(self.socket, frame.into(), self.cfg).await?;
+            }
+            let after = match sub.last_event_id {
+                Some(id) => id,
+                None => self.hub.acked(&self.session).await.unwrap_or(0),
+            };
+            return self.subscribe(&request.id, after).await;
+        }
+        pending.push_back(Box::pin(requests::handle(
+            self.hub.clone(),
+            self.session.clone(),
+            request,
+        )));
+        Ok(())
+    }
+
+    /// Replays every event after `after` that the user may see, then goes live.
+    async fn subscribe(&mut self, id: &str, after: EventId) -> Result<(), Ending> {
+        let user = self.session.user.clone();
+        self.hub.subscribe(&self.session);
+        let (missed, last) = match self.hub.replay_plan(&user, after).await {
+            Ok(plan) => plan,
+            Err(refusal) => {
+                return send(
+                    self.socket,
+                    requests::error_frame(id, &refusal).into(),
+                    self.cfg,
+                )
+                .await;
+            }
+        };
+        let ok = SubscribeOk {
+            last_event_id: if missed > 0 { last } else { after },
+            missed,
+        };
+        send(
+            self.socket,
+            ServerFrame::Response(Response::ok(id, now_ms(), &ok))
+                .to_json()
+                .into(),
+            self.cfg,
+        )
+        .await?;
+        let mut counters: HashMap<Chat, (u64, u64)> = HashMap::new();
+        let mut cursor = after;
+        while cursor < last {
+            let page = match self.hub.replay_page(&user, cursor, last, REPLAY_PAGE).await {
+                Ok(page) if !page.is_empty() => page,
+                _ => break,
+            };
+            for event in page {
+                cursor = event.id;
+                let missed = replay_missed(self.hub, &user, &event, &mut counters).await;
+                let name = self.hub.chat_name(&event.chat);
+                let frame = render::replayed(&event, &name, &user, missed);
+                send(self.socket, frame, self.cfg).await?;
+            }
+        }
+        self.last_sent = self.last_sent.max(cursor).max(after);
+        Ok(())
+    }
+
+    async fn deliver(&mut self, item: Outbound) -> Result<(), Ending> {
+        let frame = match &item {
+            Outbound::Logged { event, missed } => {
+                if event.event.id <= self.last_sent {
+                    return Ok(());
+                }
+                self.last_sent = event.event.id;
+                render::logged(event, &self.session.user, *missed)
+            }
+            Outbound::Live(live) => render::live(live, &self.session.user),
+        };
+        send(self.socket, frame, self.cfg).await
+    }
+}
+
+/// A replayed `new` event's unread count: the chat's unread messages up to it.
+async fn replay_missed(
+    hub: &Hub,
+    user: &UserKey,
+    event: &crate::domain::LogEvent,
+    counters: &mut HashMap<Chat, (u64, u64)>,
+) -> u64 {
+    let EventData::New { message } = &event.data else {
+        return 0;
+    };
+    let from_other = UserKey::of(&message.sender) != *user;
+    let entry = match counters.get_mut(&event.chat) {
+        Some(entry) => entry,
+        None => {
+            let base = hub
+                .unread_before(user, &event.chat, message.id)
+                .await
+                .unwrap_or((0, 0));
+            counters.entry(event.chat.clone()).or_insert(base)
+        }
+    };
+    let (count, read_upto) = entry;
+    if from_other && message.id > *read_upto {
+        *count += 1;
+    }
+    *count
+}

@@ -1,0 +1,240 @@
+//! Native requests of a logged-in connection: each becomes a hub command or query, and
+//! its outcome a `response` frame (an `error` one for a refusal).
+
+use crate::domain::{now_ms, ReceiptKind, Refusal};
+use crate::hub::{ChatSummary, Hub, RoomSummary, Session, UserSummary};
+use crate::store::StoredMessage;
+use app::protocol::{
+    codes, ChatInfo, ChatList, MemberList, MessageItem, NewOk, ReadOk, Request, RequestBody,
+    Response, RoomInfo, RoomList, ServerFrame, UserList, UserPresence,
+};
+use serde_json::json;
+use std::sync::Arc;
+
+/// The error code a refusal is reported with.
+pub fn code_of(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::BadRequest(_) => codes::BAD_REQUEST,
+        Refusal::NotFound(_) => codes::NOT_FOUND,
+        Refusal::Forbidden(_) => codes::FORBIDDEN,
+        Refusal::Conflict(_) => codes::CONFLICT,
+        Refusal::RateLimited(_) => codes::RATE_LIMITED,
+        Refusal::TooManyConnections(_) => codes::TOO_MANY_CONNECTIONS,
+        Refusal::Unauthorized => codes::UNAUTHORIZED,
+        Refusal::AuthFailed => codes::AUTH_FAILED,
+        Refusal::Internal(_) => codes::INTERNAL,
+    }
+}
+
+pub fn error_frame(id: &str, refusal: &Refusal) -> String {
+    ServerFrame::Response(Response::error(
+        id,
+        now_ms(),
+        code_of(refusal),
+        refusal.to_string(),
+    ))
+    .to_json()
+}
+
+/// Handles one request (never `auth` or `subscribe`, which the connection handles)
+/// and answers the response frame.
+pub async fn handle(hub: Arc<Hub>, session: Arc<Session>, request: Request) -> String {
+    let id = request.id.clone();
+    match answer(&hub, &session, request).await {
+        Ok(response) => ServerFrame::Response(response).to_json(),
+        Err(refusal) => error_frame(&id, &refusal),
+    }
+}
+
+async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Response, Refusal> {
+    let id = request.id;
+    let now = now_ms();
+    let user = &session.user;
+    Ok(match request.body {
+        RequestBody::Auth(_) => return Err(Refusal::BadRequest("already logged in".into())),
+        RequestBody::Subscribe(_) => {
+            return Err(Refusal::Internal(
+                "subscribe is handled by the connection".into(),
+            ))
+        }
+        RequestBody::New(new) => {
+            let (message_id, _repeat) = hub
+                .send_message(
+                    session,
+                    &new.chat_id,
+                    new.message,
+                    new.attachments,
+                    new.client_message_id.clone(),
+                )
+                .await?;
+            Response::ok(
+                id,
+                now_ms(),
+                &NewOk {
+                    message_id,
+                    client_message_id: new.client_message_id,
+                },
+            )
+        }
+        RequestBody::Edit(edit) => {
+            hub.edit_message(
+                session,
+                &edit.chat_id,
+                edit.message_id,
+                edit.message,
+                edit.attachments,
+            )
+            .await?;
+            Response::empty(id, now_ms())
+        }
+        RequestBody::Delete(delete) => {
+            hub.delete_message(session, &delete.chat_id, delete.message_id)
+                .await?;
+            Response::empty(id, now_ms())
+        }
+        RequestBody::Dlvrd(mark) => {
+            let outcome = hub
+                .mark(session, &mark.chat_id, ReceiptKind::Dlvrd, mark.message_id)
+                .await?;
+            // As in seed 003: no payload when a message was named, `{}` when not; the
+            // response's timestamp is the time of the (first) mark.
+            let mut response = Response::empty(id, outcome.at);
+            if mark.message_id.is_none() {
+                response.payload = Some(json!({}));
+            }
+            response
+        }
+        RequestBody::Read(mark) => {
+            let outcome = hub
+                .mark(session, &mark.chat_id, ReceiptKind::Read, mark.message_id)
+                .await?;
+            let mut response = Response::ok(
+                id,
+                outcome.at,
+                &ReadOk {
+                    chat_id: mark.chat_id,
+                    message_id: outcome.upto,
+                    client_message_id: outcome.client_message_id,
+                    missed: outcome.unread,
+                },
+            );
+            response.payload_type = Some("read".into());
+            response
+        }
+        RequestBody::GetMessages(get) => {
+            let page = hub
+                .history(user, &get.chat_id, get.end_id, get.count)
+                .await?;
+            let items: Vec<MessageItem> = page.into_iter().map(item).collect();
+            Response::ok(id, now, &items)
+        }
+        RequestBody::GetMessage(get) => {
+            let stored = hub.message(user, &get.chat_id, get.message_id).await?;
+            Response::ok(id, now, &item(stored))
+        }
+        RequestBody::GetChat(get) => {
+            let summary = hub.chat_summary(user, &get.chat_id).await?;
+            Response::ok(id, now, &chat_info(summary))
+        }
+        RequestBody::GetChats(_) => {
+            let chats = hub.chats(user).await?;
+            Response::ok(
+                id,
+                now,
+                &ChatList {
+                    chats: chats.into_iter().map(chat_info).collect(),
+                },
+            )
+        }
+        RequestBody::CreateRoom(create) => {
+            let room = hub.create_room(session, &create.name).await?;
+            let info = hub
+                .room(user, room)
+                .ok_or_else(|| Refusal::Internal("the new room is missing".into()))?;
+            Response::ok(id, now_ms(), &room_info(info))
+        }
+        RequestBody::JoinRoom(join) => {
+            let room = hub.join_room(session, &join.chat_id).await?;
+            let info = hub
+                .room(user, room)
+                .ok_or_else(|| Refusal::NotFound("no such room".into()))?;
+            Response::ok(id, now_ms(), &room_info(info))
+        }
+        RequestBody::LeaveRoom(leave) => {
+            hub.leave_room(session, &leave.chat_id).await?;
+            Response::empty(id, now_ms())
+        }
+        RequestBody::ListRooms(_) => Response::ok(
+            id,
+            now,
+            &RoomList {
+                rooms: hub.rooms(user).into_iter().map(room_info).collect(),
+            },
+        ),
+        RequestBody::GetMembers(get) => Response::ok(
+            id,
+            now,
+            &MemberList {
+                members: hub
+                    .members(user, &get.chat_id)?
+                    .into_iter()
+                    .map(presence)
+                    .collect(),
+            },
+        ),
+        RequestBody::ListUsers(_) => Response::ok(
+            id,
+            now,
+            &UserList {
+                users: hub.users().into_iter().map(presence).collect(),
+            },
+        ),
+        RequestBody::SetStatus(set) => {
+            hub.set_status(session, set.status);
+            Response::empty(id, now)
+        }
+    })
+}
+
+fn item(stored: StoredMessage) -> MessageItem {
+    let m = stored.message;
+    MessageItem {
+        message_id: m.id,
+        client_message_id: m.client_message_id,
+        message: m.text,
+        attachments: m.attachments,
+        sender: m.sender,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        deleted: m.deleted,
+        delivered: stored.delivered,
+        read: stored.read,
+    }
+}
+
+fn chat_info(s: ChatSummary) -> ChatInfo {
+    ChatInfo {
+        chat_id: s.chat_id,
+        kind: if s.direct { "dialog" } else { "group" }.into(),
+        name: s.name,
+        last_id: s.last_id,
+        unread_count: s.unread,
+    }
+}
+
+fn room_info(r: RoomSummary) -> RoomInfo {
+    RoomInfo {
+        chat_id: format!("#{}", r.name),
+        name: r.name,
+        creator: r.creator,
+        members: r.members as u64,
+        joined: r.joined,
+    }
+}
+
+fn presence(u: UserSummary) -> UserPresence {
+    UserPresence {
+        user_id: u.name,
+        status: u.status,
+    }
+}

@@ -1,0 +1,358 @@
+//! Test harness: a real `parlor` process on a free 127.0.0.1 port with its own data
+//! directory, and a WebSocket client that speaks JSON frames.
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A running server process; killed when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub data: PathBuf,
+    child: Child,
+    args: Vec<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    pub fn start_with(args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (child, addr) = spawn(&data, &args);
+        Server {
+            addr,
+            data,
+            child,
+            args,
+            _dir: Some(dir),
+        }
+    }
+
+    /// `kill -9`, then start again on the same data directory.
+    pub fn crash_and_restart(&mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+        let (child, addr) = spawn(&self.data, &self.args);
+        self.child = child;
+        self.addr = addr;
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
+        self.child.wait().expect("wait")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::connect(&self.url("/ws")).await
+    }
+
+    /// A connected client logged in as `name` (registering it on first use).
+    pub async fn login(&self, name: &str) -> Client {
+        let mut c = self.client().await;
+        let r = c
+            .request(
+                "auth",
+                json!({"username": name, "password": "pw-".to_string() + name}),
+            )
+            .await;
+        assert!(r.get("error").is_none(), "login of {name} failed: {r}");
+        c
+    }
+
+    /// Logged in and subscribed from the beginning.
+    pub async fn online(&self, name: &str) -> Client {
+        let mut c = self.login(name).await;
+        let r = c.request("subscribe", json!({"lastEventId": 0})).await;
+        assert!(r.get("error").is_none(), "subscribe failed: {r}");
+        let missed = r["payload"]["missed"].as_u64().unwrap_or(0);
+        for _ in 0..missed {
+            c.next_logged().await;
+        }
+        c
+    }
+
+    /// A plain HTTP GET: status line, headers (lowercased) and body.
+    pub async fn get(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        http_get(self.addr, path, headers).await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(data: &Path, args: &[String]) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
+        .arg("serve")
+        .arg("--bind")
+        .arg("127.0.0.1:0")
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env(
+            "PARLOR_LOG",
+            std::env::var("PARLOR_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start parlor");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("parlor exited before listening")
+            .expect("read stdout");
+        if let Some(rest) = line.strip_prefix("parlor listening on http://") {
+            break rest.trim().parse().expect("address");
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+pub async fn http_get(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut buf))
+        .await
+        .expect("http timeout")
+        .expect("read");
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let mut body = buf[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v == "chunked")
+    {
+        body = dechunk(&body);
+    }
+    (status, headers, body)
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(pos) = body.windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..pos]).unwrap_or("0").trim(), 16)
+                .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&body[pos + 2..pos + 2 + size]);
+        body = &body[pos + 2 + size + 2..];
+    }
+    out
+}
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A JSON WebSocket client. Frames read while waiting for something else are kept.
+pub struct Client {
+    pub ws: Ws,
+    buffered: VecDeque<Value>,
+    next_id: u64,
+}
+
+/// How a connection ended, as the client saw it.
+#[derive(Debug, PartialEq)]
+pub enum Closed {
+    Frame(u16, String),
+    NoFrame,
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect timeout")
+            .expect("connect");
+        Client {
+            ws,
+            buffered: VecDeque::new(),
+            next_id: 1,
+        }
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.expect("send");
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        self.send_text(&v.to_string()).await;
+    }
+
+    /// The next JSON frame from the socket (not the buffer); `None` on close.
+    async fn read(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.ws.next()).await.ok()??;
+            match msg {
+                Ok(Message::Text(t)) => {
+                    return Some(serde_json::from_str(&t).expect("server sends JSON"))
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// The next frame, buffered first.
+    pub async fn next(&mut self) -> Value {
+        if let Some(v) = self.buffered.pop_front() {
+            return v;
+        }
+        self.read(WAIT).await.expect("a frame before timeout")
+    }
+
+    /// The first frame matching `pred` (others are kept for later).
+    pub async fn next_where(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.buffered.iter().position(&pred) {
+            return self.buffered.remove(i).expect("index");
+        }
+        loop {
+            let v = self
+                .read(WAIT)
+                .await
+                .expect("a matching frame before timeout");
+            if pred(&v) {
+                return v;
+            }
+            self.buffered.push_back(v);
+        }
+    }
+
+    pub async fn event(&mut self, event_type: &str) -> Value {
+        let t = event_type.to_string();
+        self.next_where(move |v| v["type"] == "event" && v["eventType"] == t.as_str())
+            .await
+    }
+
+    /// The next event that has an id.
+    pub async fn next_logged(&mut self) -> Value {
+        self.next_where(|v| v["type"] == "event" && v.get("id").is_some())
+            .await
+    }
+
+    pub async fn response(&mut self, id: &str) -> Value {
+        let id = id.to_string();
+        self.next_where(move |v| v["type"] == "response" && v["id"] == id.as_str())
+            .await
+    }
+
+    /// Sends a request and waits for its response.
+    pub async fn request(&mut self, payload_type: &str, payload: Value) -> Value {
+        let id = format!("r{}", self.next_id);
+        self.next_id += 1;
+        self.send(json!({"type": "request", "id": id, "timestamp": 1, "payloadType": payload_type, "payload": payload}))
+            .await;
+        self.response(&id).await
+    }
+
+    /// Asserts that no frame matching `pred` arrives within `wait`.
+    pub async fn expect_none(&mut self, wait: Duration, pred: impl Fn(&Value) -> bool) {
+        assert!(
+            !self.buffered.iter().any(&pred),
+            "unexpected buffered frame"
+        );
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            match self.read(left).await {
+                Some(v) => {
+                    assert!(!pred(&v), "unexpected frame: {v}");
+                    self.buffered.push_back(v);
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// Waits for the connection to end and reports its close frame.
+    pub async fn closed(&mut self, wait: Duration) -> Closed {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.ws.next()).await {
+                Err(_) => panic!("connection still open after {wait:?}"),
+                Ok(None) | Ok(Some(Err(_))) => return Closed::NoFrame,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return match frame {
+                        Some(CloseFrame { code, reason }) => {
+                            Closed::Frame(code.into(), reason.to_string())
+                        }
+                        None => Closed::NoFrame,
+                    }
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+}
