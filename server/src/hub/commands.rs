@@ -4,7 +4,7 @@
 
 use super::{members_of, Hub, Live, Session, State};
 use crate::domain::{now_ms, Chat, ReceiptKind, Refusal, RoomId, UserKey, GENERAL};
-use crate::store::{self, NewMessage, ReceiptOutcome};
+use crate::store::{self, Edit, NewMessage, ReceiptOutcome};
 use app::protocol::{
     validate_room_name, validate_username, Attachment, ChatRef, EventId, MessageId, Status,
     MAX_ATTACHMENTS, MAX_MESSAGE_BYTES,
@@ -170,21 +170,17 @@ impl Hub {
         attachments: Option<Vec<Attachment>>,
     ) -> Result<(), Refusal> {
         check_content(&text, attachments.as_deref().unwrap_or(&[]))?;
-        let chat = self.chat_for(&session.user, chat_id, true)?;
-        let (user, origin) = (session.user.clone(), Some(session.id));
+        let edit = Edit {
+            chat: self.chat_for(&session.user, chat_id, true)?,
+            editor: session.user.clone(),
+            message_id,
+            text,
+            attachments,
+            at: now_ms(),
+        };
+        let origin = Some(session.id);
         self.store
-            .write(move |c| {
-                store::edit_message(
-                    c,
-                    chat,
-                    &user,
-                    message_id,
-                    text,
-                    attachments,
-                    now_ms(),
-                    origin,
-                )
-            })
+            .write(move |c| store::edit_message(c, edit, origin))
             .await
             .map_err(|e| e.into_refusal())
     }

@@ -330,29 +330,35 @@ fn own_message(
     Ok(message)
 }
 
+/// A change to a message's text (and optionally its attachments).
+pub struct Edit {
+    pub chat: Chat,
+    pub editor: UserKey,
+    pub message_id: MessageId,
+    pub text: String,
+    /// `None` keeps the attachments.
+    pub attachments: Option<Vec<Attachment>>,
+    pub at: Millis,
+}
+
 pub fn edit_message(
     conn: &Connection,
-    chat: Chat,
-    editor: &UserKey,
-    id: MessageId,
-    text: String,
-    attachments: Option<Vec<Attachment>>,
-    at: Millis,
+    edit: Edit,
     origin: Option<SessionId>,
 ) -> Result<Applied<()>, StoreError> {
-    let mut message = own_message(conn, &chat, id, editor)?;
-    message.text = text;
-    if let Some(a) = attachments {
+    let mut message = own_message(conn, &edit.chat, edit.message_id, &edit.editor)?;
+    message.text = edit.text;
+    if let Some(a) = edit.attachments {
         message.attachments = a;
     }
-    message.updated_at = at;
+    message.updated_at = edit.at;
     let attachments = serde_json::to_string(&message.attachments)
         .map_err(|e| Refusal::BadRequest(format!("invalid attachments: {e}")))?;
     conn.execute(
         "UPDATE messages SET body = ?1, attachments = ?2, updated_at = ?3 WHERE id = ?4",
-        params![message.text, attachments, at, id as i64],
+        params![message.text, attachments, edit.at, edit.message_id as i64],
     )?;
-    let event = append(conn, at, chat, EventData::Edit { message })?;
+    let event = append(conn, edit.at, edit.chat, EventData::Edit { message })?;
     Ok(Applied {
         value: (),
         events: vec![event],

@@ -194,14 +194,12 @@ pub async fn http_get(
 
 fn dechunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(pos) = body.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&body[..pos]).unwrap_or("0").trim(), 16)
-                .unwrap_or(0);
-        if size == 0 {
+    while let Some(pos) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..pos])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
+            .unwrap_or(0);
+        if size == 0 || body.len() < pos + 4 + size {
             break;
         }
         out.extend_from_slice(&body[pos + 2..pos + 2 + size]);
