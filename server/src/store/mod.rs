@@ -19,6 +19,7 @@ pub use reads::*;
 use crate::domain::{LogEvent, Refusal, SessionId};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
@@ -107,6 +108,16 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     sink: OnceLock<Arc<dyn EventSink>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    stats: Stats,
+}
+
+/// Counters of the writer, for tests and benchmarks.
+#[derive(Default)]
+pub struct Stats {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Jobs that ran (committed or refused).
+    pub jobs: AtomicU64,
 }
 
 impl Store {
@@ -135,6 +146,7 @@ impl Store {
                 readers: Mutex::new(Vec::new()),
                 sink: OnceLock::new(),
                 writer: Mutex::new(None),
+                stats: Stats::default(),
             }),
         };
         let inner = Arc::clone(&store.inner);
@@ -223,6 +235,11 @@ impl Store {
         .map_err(|_| StoreError::Closed)?
     }
 
+    /// The writer's counters.
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
     /// Stops taking jobs, lets the writer commit what it has, and waits for it.
     pub fn close(&self) {
         if let Ok(mut jobs) = self.inner.jobs.lock() {
@@ -290,8 +307,13 @@ fn run_batch(conn: &Connection, batch: &mut Vec<JobFn>, inner: &Inner) {
             (outcome.finish)(Ok(()));
         }
     }
+    inner
+        .stats
+        .jobs
+        .fetch_add(done.len() as u64, Ordering::Relaxed);
     match conn.execute_batch("COMMIT") {
         Ok(()) => {
+            inner.stats.commits.fetch_add(1, Ordering::Relaxed);
             if let Some(sink) = inner.sink.get() {
                 for job in &done {
                     if !job.events.is_empty() {
@@ -312,3 +334,6 @@ fn run_batch(conn: &Connection, batch: &mut Vec<JobFn>, inner: &Inner) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
