@@ -34,7 +34,7 @@ fn text(chat: &Chat, sender: &str, text: &str, cmid: Option<&str>) -> NewMessage
 async fn concurrent_writes_share_commits() {
     let (_dir, store) = open();
     add_user(&store, "alice").await;
-    let general = Chat::Room(store.read(|c| general_id(c)).await.expect("general"));
+    let general = Chat::Room(store.read(general_id).await.expect("general"));
     let before = store.stats().commits.load(Ordering::Relaxed);
     let mut tasks = Vec::new();
     for i in 0..400 {
@@ -61,7 +61,7 @@ async fn concurrent_writes_share_commits() {
 async fn a_client_message_id_is_stored_once_even_when_sent_concurrently() {
     let (_dir, store) = open();
     add_user(&store, "alice").await;
-    let chat = Chat::Room(store.read(|c| general_id(c)).await.expect("general"));
+    let chat = Chat::Room(store.read(general_id).await.expect("general"));
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let (store, chat) = (store.clone(), chat.clone());
