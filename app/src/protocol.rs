@@ -231,6 +231,8 @@ pub enum RequestBody {
     GetMembers(ChatRequest),
     ListUsers(Empty),
     SetStatus(SetStatusRequest),
+    GetReceipts(ChatRequest),
+    Logout(Empty),
 }
 
 impl RequestBody {
@@ -255,6 +257,8 @@ impl RequestBody {
             RequestBody::GetMembers(_) => "getMembers",
             RequestBody::ListUsers(_) => "listUsers",
             RequestBody::SetStatus(_) => "setStatus",
+            RequestBody::GetReceipts(_) => "getReceipts",
+            RequestBody::Logout(_) => "logout",
         }
     }
 
@@ -282,6 +286,8 @@ impl RequestBody {
             "getMembers" => RequestBody::GetMembers(p(payload)?),
             "listUsers" => RequestBody::ListUsers(p(payload)?),
             "setStatus" => RequestBody::SetStatus(p(payload)?),
+            "getReceipts" => RequestBody::GetReceipts(p(payload)?),
+            "logout" => RequestBody::Logout(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,
@@ -299,7 +305,12 @@ pub struct Empty {}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthRequest {
     pub username: String,
+    /// The password; an unknown username is registered with it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub password: String,
+    /// Instead of the password: a session token from an earlier login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -398,6 +409,10 @@ pub enum ClientEventBody {
     Offline,
     /// `eventType: "online"`: this connection is visible again.
     Online,
+    /// `eventType: "idle"`: nobody is using this connection (shown as away).
+    Idle,
+    /// `eventType: "active"`: someone uses this connection again.
+    Active,
 }
 
 /// `{"type":"ack","id":23}`: the client has handled event 23 and everything before it.
@@ -511,6 +526,8 @@ impl ClientFrame {
                     ),
                     "offline" => ClientEventBody::Offline,
                     "online" => ClientEventBody::Online,
+                    "idle" => ClientEventBody::Idle,
+                    "active" => ClientEventBody::Active,
                     other => {
                         return Err(ParseError::new(
                             codes::UNKNOWN_TYPE,
@@ -596,25 +613,18 @@ impl Serialize for ClientFrame {
             .serialize(s),
             // Seed 003 sends typing with `payloadType` and offline with `eventType`.
             ClientFrame::Event(e) => {
-                let ev = match &e.body {
-                    ClientEventBody::Typing(chat) => Ev {
-                        timestamp: e.timestamp,
-                        payload_type: Some("typing"),
-                        event_type: None,
-                        payload: Some(chat),
-                    },
-                    ClientEventBody::Offline => Ev {
-                        timestamp: e.timestamp,
-                        payload_type: None,
-                        event_type: Some("offline"),
-                        payload: None,
-                    },
-                    ClientEventBody::Online => Ev {
-                        timestamp: e.timestamp,
-                        payload_type: None,
-                        event_type: Some("online"),
-                        payload: None,
-                    },
+                let (payload_type, event_type, payload) = match &e.body {
+                    ClientEventBody::Typing(chat) => (Some("typing"), None, Some(chat)),
+                    ClientEventBody::Offline => (None, Some("offline"), None),
+                    ClientEventBody::Online => (None, Some("online"), None),
+                    ClientEventBody::Idle => (None, Some("idle"), None),
+                    ClientEventBody::Active => (None, Some("active"), None),
+                };
+                let ev = Ev {
+                    timestamp: e.timestamp,
+                    payload_type,
+                    event_type,
+                    payload,
                 };
                 Tagged {
                     kind: "event",
@@ -853,6 +863,25 @@ pub struct BroadcastEvent {
 pub struct AuthOk {
     pub user_id: String,
     pub registered: bool,
+    /// A session token for later logins without the password (password logins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// A member's receipt watermarks in one chat (`getReceipts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptMarks {
+    pub user_id: String,
+    /// Every message up to this id was delivered to the user.
+    pub delivered: MessageId,
+    /// Every message up to this id was read by the user.
+    pub read: MessageId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptList {
+    pub receipts: Vec<ReceiptMarks>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

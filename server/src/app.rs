@@ -4,13 +4,15 @@
 
 use crate::hub::{Hub, Limits};
 use crate::store::Store;
+use crate::uploads::Uploads;
 use crate::ws::{self, ConnConfig};
 use anyhow::Context;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -28,6 +30,8 @@ pub struct ServeConfig {
     pub conn: ConnConfig,
     /// Largest accepted WebSocket message, in bytes.
     pub max_frame_bytes: usize,
+    /// Largest accepted image upload, in bytes.
+    pub max_upload_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -54,6 +58,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
+    let uploads = Uploads {
+        hub: hub.clone(),
+        dir: config.data.join("uploads"),
+        max_bytes: config.max_upload_bytes,
+    };
     let state = AppState {
         hub,
         conn: Arc::new(config.conn.clone()),
@@ -61,7 +70,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };
-    let router = router(state);
+    let router = router(state, uploads);
     let signal = {
         let shutdown = shutdown.clone();
         async move {
@@ -91,12 +100,18 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, uploads: Uploads) -> Router {
+    let files = Router::new()
+        .route("/api/uploads", post(crate::uploads::upload))
+        .route("/uploads/{name}", get(crate::uploads::download))
+        .layer(DefaultBodyLimit::max(uploads.max_bytes.saturating_add(1)))
+        .with_state(uploads);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(native))
         .fallback(crate::assets::serve)
         .with_state(state)
+        .merge(files)
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

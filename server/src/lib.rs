@@ -5,6 +5,7 @@
 //! - [`hub`]: the world in memory, its rules, and the fan-out to sessions.
 //! - [`ws`]: the native protocol edge (`/ws`).
 //! - [`assets`]: the embedded web app.
+//! - [`uploads`]: image uploads under `--data/uploads`.
 //! - [`app`]: the HTTP router, start-up and graceful shutdown.
 
 pub mod app;
@@ -12,4 +13,5 @@ pub mod assets;
 pub mod domain;
 pub mod hub;
 pub mod store;
+pub mod uploads;
 pub mod ws;

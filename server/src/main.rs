@@ -54,6 +54,9 @@ struct ServeArgs {
     /// Largest accepted WebSocket message in bytes (larger closes with 1009).
     #[arg(long, default_value_t = 1 << 20)]
     max_frame_bytes: usize,
+    /// Largest accepted image upload in bytes.
+    #[arg(long, default_value_t = 10 << 20)]
+    max_upload_bytes: usize,
     /// Events queued per connection before a connection that does not read is dropped.
     #[arg(long, default_value_t = 1024)]
     outbound_queue: usize,
@@ -82,6 +85,7 @@ impl ServeArgs {
                 ..ConnConfig::default()
             },
             max_frame_bytes: self.max_frame_bytes,
+            max_upload_bytes: self.max_upload_bytes,
         }
     }
 }

@@ -716,3 +716,99 @@ async fn sigterm_closes_connections_with_1001_and_exits() {
     ));
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn a_session_token_logs_in_without_the_password_until_logout() {
+    let server = Server::start();
+    let mut first = server.client().await;
+    let r = first
+        .request("auth", json!({"username":"alice","password":"s3cret"}))
+        .await;
+    let token = r["payload"]["token"].as_str().expect("a token").to_string();
+    assert!(token.len() >= 32);
+
+    let mut second = server.client().await;
+    let r = second
+        .request("auth", json!({"username":"Alice","token":token}))
+        .await;
+    assert_subset(
+        &r,
+        &json!({"payload":{"userId":"alice","registered":false}}),
+    );
+    assert!(r["payload"].get("token").is_none());
+
+    let mut wrong = server.client().await;
+    let r = wrong
+        .request("auth", json!({"username":"bob","token":token}))
+        .await;
+    assert_eq!(
+        r["error"]["code"], "auth_failed",
+        "a token is only good for its user"
+    );
+
+    let r = second.request("logout", json!({})).await;
+    assert!(r.get("error").is_none(), "{r}");
+    assert!(matches!(
+        second.closed(Duration::from_secs(5)).await,
+        Closed::Frame(1000, _)
+    ));
+    let mut after = server.client().await;
+    let r = after
+        .request("auth", json!({"username":"alice","token":token}))
+        .await;
+    assert_eq!(r["error"]["code"], "auth_failed");
+}
+
+#[tokio::test]
+async fn get_receipts_lists_every_members_watermarks() {
+    let server = Server::start();
+    let mut alice = server.online("alice").await;
+    let mut bob = server.online("bob").await;
+    let r = alice
+        .request("new", json!({"chatId":"bob","message":"hi"}))
+        .await;
+    let id = r["payload"]["messageId"].as_u64().expect("id");
+    bob.request("dlvrd", json!({"chatId":"alice","messageId":id}))
+        .await;
+    let r = alice.request("getReceipts", json!({"chatId":"bob"})).await;
+    assert_eq!(
+        r["payload"]["receipts"],
+        json!([{"userId":"alice","delivered":0,"read":0},{"userId":"bob","delivered":id,"read":0}])
+    );
+}
+
+#[tokio::test]
+async fn an_idle_connection_shows_away_unless_another_is_active() {
+    let server = Server::start();
+    let mut alice = server.online("alice").await;
+    let mut bob = server.online("bob").await;
+    bob.send(json!({"type":"event","timestamp":1,"eventType":"idle"}))
+        .await;
+    alice
+        .next_where(|v| {
+            v["eventType"] == "presence" && v["payload"] == json!({"userId":"bob","status":"away"})
+        })
+        .await;
+    let mut bob2 = server.login("bob").await;
+    bob2.request("subscribe", json!({})).await;
+    alice
+        .next_where(|v| {
+            v["eventType"] == "presence"
+                && v["payload"] == json!({"userId":"bob","status":"online"})
+        })
+        .await;
+    drop(bob2);
+    alice
+        .next_where(|v| {
+            v["eventType"] == "presence" && v["payload"] == json!({"userId":"bob","status":"away"})
+        })
+        .await;
+    bob.send(json!({"type":"event","timestamp":1,"eventType":"active"}))
+        .await;
+    alice
+        .next_where(|v| {
+            v["eventType"] == "presence"
+                && v["payload"] == json!({"userId":"bob","status":"online"})
+        })
+        .await;
+}

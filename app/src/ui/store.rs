@@ -104,7 +104,11 @@ impl ChatStore {
             return;
         }
         let client = self.client();
-        *client.credentials.borrow_mut() = Some(AuthRequest { username, password });
+        *client.credentials.borrow_mut() = Some(AuthRequest {
+            username,
+            password,
+            token: None,
+        });
         client.last_event_id.set(0);
         client.attempts.set(0);
         self.timelines.set(HashMap::new());

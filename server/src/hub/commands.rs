@@ -309,35 +309,73 @@ impl Hub {
             .collect()
     }
 
-    /// Sets the user's status on every one of their connections (and for new ones).
+    /// Sets the status the user chose, for all of their connections and later ones.
+    /// A connection that is idle shows `online` as `away`; a hidden one shows nothing.
     pub fn set_status(&self, session: &Session, status: Status) {
         let mut state = self.lock();
-        let sessions = match state.users.get_mut(&session.user) {
-            Some(user) => {
-                user.chosen = status;
-                user.sessions.clone()
-            }
-            None => return,
-        };
-        for id in sessions {
-            if let Some(s) = state.sessions.get_mut(&id) {
-                s.status = status;
-            }
+        if let Some(user) = state.users.get_mut(&session.user) {
+            user.chosen = status;
         }
         self.refresh_presence(&mut state, &session.user);
     }
 
-    /// This connection goes invisible (`false`) or back to the chosen status (`true`).
+    /// This connection goes invisible (`false`) or visible again (`true`).
     pub fn set_visible(&self, session: &Session, visible: bool) {
+        self.set_session_flags(session, |s| s.hidden = !visible);
+    }
+
+    /// Nobody uses this connection (`true`), or someone does again.
+    pub fn set_idle(&self, session: &Session, idle: bool) {
+        self.set_session_flags(session, |s| s.idle = idle);
+    }
+
+    fn set_session_flags(&self, session: &Session, change: impl FnOnce(&mut super::SessionEntry)) {
         let mut state = self.lock();
-        let chosen = state
-            .users
-            .get(&session.user)
-            .map_or(Status::Online, |u| u.chosen);
         if let Some(s) = state.sessions.get_mut(&session.id) {
-            s.status = if visible { chosen } else { Status::Offline };
+            change(s);
         }
         self.refresh_presence(&mut state, &session.user);
+    }
+
+    /// A new session token for `name` (kept hashed).
+    pub async fn issue_token(&self, name: &str) -> Result<String, Refusal> {
+        let mut bytes = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let (key, hash) = (UserKey::of(name), token_hash(&token));
+        self.store
+            .write(move |c| store::issue_token(c, &key, &hash, now_ms()))
+            .await
+            .map_err(|e| e.into_refusal())?;
+        Ok(token)
+    }
+
+    /// The account a session token belongs to, if it is still valid.
+    pub async fn token_owner(&self, token: &str) -> Option<String> {
+        let hash = token_hash(token);
+        let key = self
+            .store
+            .read(move |c| store::token_user(c, &hash))
+            .await
+            .ok()??;
+        self.lock().users.get(&key).map(|u| u.name.clone())
+    }
+
+    /// Logs in `username` with a session token.
+    pub async fn authenticate_token(&self, username: &str, token: &str) -> Result<String, Refusal> {
+        match self.token_owner(token).await {
+            Some(name) if UserKey::of(&name) == UserKey::of(username) => Ok(name),
+            _ => Err(Refusal::AuthFailed),
+        }
+    }
+
+    /// Forgets a session token (logout).
+    pub async fn revoke_token(&self, token: &str) -> Result<(), Refusal> {
+        let hash = token_hash(token);
+        self.store
+            .write(move |c| store::revoke_token(c, &hash))
+            .await
+            .map_err(|e| e.into_refusal())
     }
 
     /// Remembers the last event the user acknowledged (used when `subscribe` names none).
@@ -405,4 +443,12 @@ async fn verify_password(password: String, hash: String) -> bool {
     })
     .await
     .unwrap_or(false)
+}
+
+fn token_hash(token: &str) -> String {
+    use blake2::Digest;
+    blake2::Blake2s256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -205,7 +205,10 @@ struct RoomEntry {
 struct SessionEntry {
     user: UserKey,
     tx: mpsc::Sender<Outbound>,
-    status: Status,
+    /// The connection went invisible (client event `offline`).
+    hidden: bool,
+    /// Nobody uses the connection (client event `idle`).
+    idle: bool,
     subscribed: bool,
     kick: Arc<Notify>,
     kicked: bool,
@@ -330,14 +333,14 @@ impl Hub {
         }
         user.guest = guest;
         user.sessions.push(id);
-        let status = user.chosen;
         let display = user.name.clone();
         state.sessions.insert(
             id,
             SessionEntry {
                 user: key.clone(),
                 tx,
-                status,
+                hidden: false,
+                idle: false,
                 subscribed: false,
                 kick: kick.clone(),
                 kicked: false,
@@ -397,7 +400,11 @@ impl Hub {
             .sessions
             .iter()
             .filter_map(|s| state.sessions.get(s))
-            .map(|s| s.status)
+            .map(|s| match (s.hidden, s.idle, user.chosen) {
+                (true, _, _) => Status::Offline,
+                (false, true, Status::Online) => Status::Away,
+                (false, _, chosen) => chosen,
+            })
             .max()
             .unwrap_or(Status::Offline);
         let was = user.shown;

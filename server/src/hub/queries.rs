@@ -182,6 +182,33 @@ impl Hub {
         out
     }
 
+    /// Every member's delivered/read watermarks in a chat.
+    pub async fn receipts(
+        &self,
+        user: &UserKey,
+        chat_id: &str,
+    ) -> Result<Vec<(String, MessageId, MessageId)>, Refusal> {
+        let chat = self.chat_for(user, chat_id, true)?;
+        let marks = self
+            .store
+            .read(move |c| store::receipt_marks(c, &chat))
+            .await
+            .map_err(|e| e.into_refusal())?;
+        let state = self.lock();
+        let mut out: Vec<(String, MessageId, MessageId)> = marks
+            .into_iter()
+            .map(|(k, d, r)| {
+                let name = state
+                    .users
+                    .get(&k)
+                    .map_or_else(|| k.as_str().to_owned(), |u| u.name.clone());
+                (name, d, r)
+            })
+            .collect();
+        out.sort_by_key(|(n, _, _)| n.to_lowercase());
+        Ok(out)
+    }
+
     /// How a chat is named (for rendering replayed events).
     pub fn chat_name(&self, chat: &Chat) -> ChatName {
         name_of(&self.lock(), chat)

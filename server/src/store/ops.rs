@@ -541,3 +541,29 @@ pub fn set_acked(
     )?;
     Ok(Applied::quiet(()))
 }
+
+/// Keeps a new session token (its hash) for `key`.
+pub fn issue_token(
+    conn: &Connection,
+    key: &UserKey,
+    hash: &str,
+    at: Millis,
+) -> Result<Applied<()>, StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO tokens (hash, user_key, created_at, used_at) VALUES (?1, ?2, ?3, ?3)",
+        params![hash, key.as_str(), at],
+    )?;
+    Ok(Applied::quiet(()))
+}
+
+/// Forgets a session token (logout).
+pub fn revoke_token(conn: &Connection, hash: &str) -> Result<Applied<()>, StoreError> {
+    conn.execute("DELETE FROM tokens WHERE hash = ?1", [hash])?;
+    Ok(Applied::quiet(()))
+}
+
+/// Forgets tokens unused since `before`.
+pub fn expire_tokens(conn: &Connection, before: Millis) -> Result<Applied<usize>, StoreError> {
+    let n = conn.execute("DELETE FROM tokens WHERE used_at < ?1", [before])?;
+    Ok(Applied::quiet(n))
+}

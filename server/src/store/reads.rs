@@ -294,3 +294,31 @@ pub fn all_chat_states(conn: &Connection) -> Result<Vec<(UserKey, ChatState)>, S
     }
     Ok(out)
 }
+
+/// The user a session token belongs to.
+pub fn token_user(conn: &Connection, hash: &str) -> Result<Option<UserKey>, StoreError> {
+    Ok(conn
+        .query_row("SELECT user_key FROM tokens WHERE hash = ?1", [hash], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .map(|k| UserKey::of(&k)))
+}
+
+/// Every member's delivered/read watermarks in a chat.
+pub fn receipt_marks(
+    conn: &Connection,
+    chat: &Chat,
+) -> Result<Vec<(UserKey, MessageId, MessageId)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_key, delivered_upto, read_upto FROM chat_members WHERE chat = ?1",
+    )?;
+    let rows = stmt.query_map([chat.key()], |r| {
+        Ok((
+            UserKey::of(&r.get::<_, String>(0)?),
+            r.get::<_, i64>(1)? as MessageId,
+            r.get::<_, i64>(2)? as MessageId,
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -66,6 +66,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX events_by_chat ON events (chat, id);
     ",
+    // 2: session tokens (stored hashed) for logins without the password.
+    "
+    CREATE TABLE tokens (
+        hash       TEXT PRIMARY KEY,
+        user_key   TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        used_at    INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX tokens_by_user ON tokens (user_key);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -110,7 +110,7 @@ pub async fn serve(
     peer: SocketAddr,
 ) {
     let ending = match login(&mut socket, &hub, &cfg, &shutdown).await {
-        Ok(Some((session, rx))) => {
+        Ok(Some(LoggedIn { session, rx, token })) => {
             let user = session.name.clone();
             tracing::info!(%peer, %user, "logged in on /ws");
             let ending = Connection {
@@ -118,6 +118,7 @@ pub async fn serve(
                 hub: &hub,
                 cfg: &cfg,
                 session: Arc::new(session),
+                token,
                 last_sent: 0,
             }
             .run(rx, &shutdown)
@@ -136,13 +137,21 @@ pub async fn serve(
     }
 }
 
+/// A connection after a successful `auth`.
+struct LoggedIn {
+    session: Session,
+    rx: tokio::sync::mpsc::Receiver<Outbound>,
+    /// The session token this login used or was given (revoked by `logout`).
+    token: String,
+}
+
 /// Waits for a successful `auth`; answers everything else with `unauthorized`.
 async fn login(
     socket: &mut WebSocket,
     hub: &Arc<Hub>,
     cfg: &ConnConfig,
     shutdown: &CancellationToken,
-) -> Result<Option<(Session, tokio::sync::mpsc::Receiver<Outbound>)>, Ending> {
+) -> Result<Option<LoggedIn>, Ending> {
     let deadline = sleep(cfg.auth_timeout);
     tokio::pin!(deadline);
     loop {
@@ -180,19 +189,33 @@ async fn login(
             .await?;
             continue;
         };
-        let outcome = match hub.authenticate(&auth.username, &auth.password).await {
-            Ok((name, registered)) => hub.attach(&name, false).map(|s| (s, registered)),
-            Err(e) => Err(e),
+        let outcome = match &auth.token {
+            Some(token) => hub
+                .authenticate_token(&auth.username, token)
+                .await
+                .map(|name| (name, false, token.clone())),
+            None => match hub.authenticate(&auth.username, &auth.password).await {
+                Ok((name, registered)) => hub
+                    .issue_token(&name)
+                    .await
+                    .map(|token| (name, registered, token)),
+                Err(e) => Err(e),
+            },
         };
+        let outcome = outcome.and_then(|(name, registered, token)| {
+            hub.attach(&name, false)
+                .map(|session| (session, registered, token))
+        });
         match outcome {
-            Ok(((session, rx), registered)) => {
+            Ok(((session, rx), registered, token)) => {
                 let ok = AuthOk {
                     user_id: session.name.clone(),
                     registered,
+                    token: auth.token.is_none().then(|| token.clone()),
                 };
                 let frame = ServerFrame::Response(Response::ok(&request.id, now_ms(), &ok));
                 send(socket, frame.to_json().into(), cfg).await?;
-                return Ok(Some((session, rx)));
+                return Ok(Some(LoggedIn { session, rx, token }));
             }
             Err(refusal) => {
                 let refusal = match refusal {
@@ -226,6 +249,7 @@ struct Connection<'a> {
     hub: &'a Arc<Hub>,
     cfg: &'a ConnConfig,
     session: Arc<Session>,
+    token: String,
     /// The highest event id written to this socket (later duplicates are skipped).
     last_sent: EventId,
 }
@@ -300,6 +324,8 @@ impl Connection<'_> {
                     }
                     ClientEventBody::Offline => self.hub.set_visible(&self.session, false),
                     ClientEventBody::Online => self.hub.set_visible(&self.session, true),
+                    ClientEventBody::Idle => self.hub.set_idle(&self.session, true),
+                    ClientEventBody::Active => self.hub.set_idle(&self.session, false),
                 }
                 Ok(())
             }
@@ -340,6 +366,17 @@ impl Connection<'_> {
                 None => self.hub.acked(&self.session).await.unwrap_or(0),
             };
             return self.subscribe(&request.id, after).await;
+        }
+        if let RequestBody::Logout(_) = &request.body {
+            while let Some(frame) = pending.next().await {
+                send(self.socket, frame.into(), self.cfg).await?;
+            }
+            let frame = match self.hub.revoke_token(&self.token).await {
+                Ok(()) => ServerFrame::Response(Response::empty(&request.id, now_ms())).to_json(),
+                Err(refusal) => requests::error_frame(&request.id, &refusal),
+            };
+            send(self.socket, frame.into(), self.cfg).await?;
+            return Err(Ending::Close(close::NORMAL, "logged out"));
         }
         pending.push_back(Box::pin(requests::handle(
             self.hub.clone(),

@@ -5,8 +5,8 @@ use crate::domain::{now_ms, ReceiptKind, Refusal};
 use crate::hub::{ChatSummary, Hub, RoomSummary, Session, UserSummary};
 use crate::store::StoredMessage;
 use app::protocol::{
-    codes, ChatInfo, ChatList, MemberList, MessageItem, NewOk, ReadOk, Request, RequestBody,
-    Response, RoomInfo, RoomList, ServerFrame, UserList, UserPresence,
+    codes, ChatInfo, ChatList, MemberList, MessageItem, NewOk, ReadOk, ReceiptList, ReceiptMarks,
+    Request, RequestBody, Response, RoomInfo, RoomList, ServerFrame, UserList, UserPresence,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -52,10 +52,25 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
     let user = &session.user;
     Ok(match request.body {
         RequestBody::Auth(_) => return Err(Refusal::BadRequest("already logged in".into())),
-        RequestBody::Subscribe(_) => {
-            return Err(Refusal::Internal(
-                "subscribe is handled by the connection".into(),
-            ))
+        RequestBody::Subscribe(_) | RequestBody::Logout(_) => {
+            return Err(Refusal::Internal("handled by the connection".into()))
+        }
+        RequestBody::GetReceipts(get) => {
+            let marks = hub.receipts(user, &get.chat_id).await?;
+            Response::ok(
+                id,
+                now,
+                &ReceiptList {
+                    receipts: marks
+                        .into_iter()
+                        .map(|(user_id, delivered, read)| ReceiptMarks {
+                            user_id,
+                            delivered,
+                            read,
+                        })
+                        .collect(),
+                },
+            )
         }
         RequestBody::New(new) => {
             let (message_id, _repeat) = hub

@@ -154,14 +154,29 @@ pub async fn http_get(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    http(addr, "GET", path, headers, &[]).await
+}
+
+/// One HTTP/1.1 request: status, headers (lowercased names) and body.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    if method != "GET" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     req.push_str("\r\n");
     stream.write_all(req.as_bytes()).await.expect("write");
+    stream.write_all(body).await.expect("write body");
     let mut buf = Vec::new();
     tokio::time::timeout(WAIT, stream.read_to_end(&mut buf))
         .await

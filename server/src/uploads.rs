@@ -1,0 +1,175 @@
+//! Image uploads, stored under `--data/uploads`.
+//!
+//! `POST /api/uploads` takes one image as the request body (`Authorization: Bearer
+//! <session token>`, optional `X-Filename`), checks its type by its first bytes and its
+//! size, reads its width and height, stores it, and answers the attachment to put in a
+//! `new` message (seed 003's shape). `GET /uploads/<name>` serves stored files.
+
+use crate::hub::Hub;
+use app::protocol::{codes, Attachment, AttachmentMeta, ErrorBody};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where uploads live and how large they may be.
+#[derive(Clone)]
+pub struct Uploads {
+    pub hub: Arc<Hub>,
+    pub dir: PathBuf,
+    pub max_bytes: usize,
+}
+
+/// The image types accepted: (mimetype, extension, magic bytes at offset, offset).
+const KINDS: &[(&str, &str)] = &[
+    ("image/png", "png"),
+    ("image/jpeg", "jpg"),
+    ("image/gif", "gif"),
+    ("image/webp", "webp"),
+];
+
+fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    let kind = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        0
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        1
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        2
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        3
+    } else {
+        return None;
+    };
+    KINDS.get(kind).copied()
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body =
+        serde_json::json!({ "error": ErrorBody { code: code.into(), message: message.into() } });
+    (status, Json(body)).into_response()
+}
+
+pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Bytes) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(owner) = (match token {
+        Some(t) => up.hub.token_owner(t).await,
+        None => None,
+    }) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            codes::UNAUTHORIZED,
+            "log in first (Authorization: Bearer <token>)",
+        );
+    };
+    if body.len() > up.max_bytes {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::BAD_REQUEST,
+            format!("an image has at most {} bytes", up.max_bytes),
+        );
+    }
+    let Some((mimetype, ext)) = sniff(&body) else {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::BAD_REQUEST,
+            "only PNG, JPEG, GIF and WebP images can be uploaded",
+        );
+    };
+    let Ok(size) = imagesize::blob_size(&body) else {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::BAD_REQUEST,
+            "this image cannot be read",
+        );
+    };
+    let mut raw = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
+    let id: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let name = format!("{id}.{ext}");
+    let filename = headers
+        .get("x-filename")
+        .and_then(|v| v.to_str().ok())
+        .map(|f| {
+            f.chars()
+                .filter(|c| !c.is_control())
+                .take(255)
+                .collect::<String>()
+        })
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| format!("image.{ext}"));
+    let (dir, file_name, len) = (up.dir.clone(), name.clone(), body.len());
+    let stored = tokio::task::spawn_blocking(move || store_file(&dir, &file_name, &body)).await;
+    if !matches!(stored, Ok(Ok(()))) {
+        tracing::error!(?stored, "cannot store an upload");
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            codes::INTERNAL,
+            "the image could not be stored",
+        );
+    }
+    tracing::info!(user = %owner, file = %name, bytes = len, "image uploaded");
+    let attachment = Attachment {
+        kind: "image".into(),
+        id,
+        filename,
+        url: format!("/uploads/{name}"),
+        meta: AttachmentMeta {
+            mimetype: mimetype.into(),
+            width: u32::try_from(size.width).ok(),
+            height: u32::try_from(size.height).ok(),
+            size: Some(len as u64),
+        },
+    };
+    (StatusCode::CREATED, Json(attachment)).into_response()
+}
+
+/// Writes to a temporary file, syncs it, then renames it into place.
+fn store_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.part"));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, dir.join(name))
+}
+
+pub async fn download(State(up): State<Uploads>, Path(name): Path<String>) -> Response {
+    let valid = name.split_once('.').is_some_and(|(id, ext)| {
+        id.len() == 32
+            && id.chars().all(|c| c.is_ascii_hexdigit())
+            && KINDS.iter().any(|(_, e)| *e == ext)
+    });
+    if !valid {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let ext = name.rsplit('.').next().unwrap_or("");
+    let mime = KINDS
+        .iter()
+        .find(|(_, e)| *e == ext)
+        .map_or("application/octet-stream", |(m, _)| m);
+    match tokio::fs::read(up.dir.join(&name)).await {
+        Ok(bytes) => {
+            let mut response = Response::new(axum::body::Body::from(bytes));
+            let h = response.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            );
+            h.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            response
+        }
+        Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
