@@ -364,7 +364,14 @@ impl Hub {
     /// Logs in `username` with a session token.
     pub async fn authenticate_token(&self, username: &str, token: &str) -> Result<String, Refusal> {
         match self.token_owner(token).await {
-            Some(name) if UserKey::of(&name) == UserKey::of(username) => Ok(name),
+            Some(name) if UserKey::of(&name) == UserKey::of(username) => {
+                let hash = token_hash(token);
+                self.store
+                    .write(move |c| store::touch_token(c, &hash, now_ms()))
+                    .await
+                    .map_err(|e| e.into_refusal())?;
+                Ok(name)
+            }
             _ => Err(Refusal::AuthFailed),
         }
     }

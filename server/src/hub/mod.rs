@@ -27,6 +27,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify};
 
+/// Session tokens unused for this long are forgotten (at start).
+const TOKEN_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
+
 /// Per-user and per-connection limits (CONTRACT.md), configurable by flags.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -293,6 +296,12 @@ impl Hub {
             next_session: AtomicU64::new(1),
         });
         store.set_sink(hub.clone());
+        let expired = store
+            .write(|c| crate::store::expire_tokens(c, crate::domain::now_ms() - TOKEN_LIFETIME_MS))
+            .await?;
+        if expired > 0 {
+            tracing::info!(expired, "forgot session tokens unused for 30 days");
+        }
         Ok(hub)
     }
 

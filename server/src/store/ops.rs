@@ -556,6 +556,15 @@ pub fn issue_token(
     Ok(Applied::quiet(()))
 }
 
+/// Records that a session token was used now (it expires when unused for long).
+pub fn touch_token(conn: &Connection, hash: &str, at: Millis) -> Result<Applied<()>, StoreError> {
+    conn.execute(
+        "UPDATE tokens SET used_at = ?1 WHERE hash = ?2",
+        params![at, hash],
+    )?;
+    Ok(Applied::quiet(()))
+}
+
 /// Forgets a session token (logout).
 pub fn revoke_token(conn: &Connection, hash: &str) -> Result<Applied<()>, StoreError> {
     conn.execute("DELETE FROM tokens WHERE hash = ?1", [hash])?;
