@@ -6,8 +6,12 @@
 //! of browser code so that it is tested natively. The Leptos web app lives in `ui`,
 //! compiled only with the `ui` feature (enabled by the `frontend` crate alone).
 
+pub mod dialect;
 pub mod protocol;
 pub mod timeline;
+
+#[cfg(test)]
+mod seeds;
 
 #[cfg(feature = "ui")]
 pub mod ui;

@@ -4,31 +4,7 @@
 use super::*;
 use serde_json::json;
 
-const SEED_001: &str = include_str!("../../../docs/seeds/001-request-response-event-overview.md");
-const SEED_003: &str = include_str!("../../../docs/seeds/003-request-response-event-examples.md");
-
-/// Each ```json block of a seed with the last non-empty line before it (its caption).
-fn json_blocks(doc: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut caption = String::new();
-    let mut block: Option<String> = None;
-    for line in doc.lines() {
-        match block.as_mut() {
-            Some(text) if line.trim_start().starts_with("```") => {
-                out.push((caption.clone(), std::mem::take(text)));
-                block = None;
-            }
-            Some(text) => {
-                text.push_str(line);
-                text.push('\n');
-            }
-            None if line.trim_start().starts_with("```json") => block = Some(String::new()),
-            None if !line.trim().is_empty() => caption = line.trim().to_owned(),
-            None => {}
-        }
-    }
-    out
-}
+use crate::seeds::{json_blocks, SEED_001, SEED_003};
 
 fn round_trip_client(text: &str) {
     let original: Value = serde_json::from_str(text).expect("seed JSON is valid");
