@@ -233,6 +233,7 @@ pub enum RequestBody {
     SetStatus(SetStatusRequest),
     GetReceipts(ChatRequest),
     Logout(Empty),
+    ClearRoom(ChatRequest),
 }
 
 impl RequestBody {
@@ -259,6 +260,7 @@ impl RequestBody {
             RequestBody::SetStatus(_) => "setStatus",
             RequestBody::GetReceipts(_) => "getReceipts",
             RequestBody::Logout(_) => "logout",
+            RequestBody::ClearRoom(_) => "clearRoom",
         }
     }
 
@@ -288,6 +290,7 @@ impl RequestBody {
             "setStatus" => RequestBody::SetStatus(p(payload)?),
             "getReceipts" => RequestBody::GetReceipts(p(payload)?),
             "logout" => RequestBody::Logout(p(payload)?),
+            "clearRoom" => RequestBody::ClearRoom(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,
@@ -749,6 +752,8 @@ pub enum EventBody {
     Leave(MemberEvent),
     RoomCreated(RoomRef),
     Broadcast(BroadcastEvent),
+    /// A room's history was cleared by `userId`.
+    Clear(MemberEvent),
 }
 
 /// A new message. `missed` is the receiver's unread count in this chat and is always

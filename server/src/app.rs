@@ -2,6 +2,7 @@
 //! router until SIGINT/SIGTERM, then closes every connection with 1001, waits for them
 //! (bounded), and lets the store commit what it holds.
 
+use crate::admin::Admin;
 use crate::hub::{Hub, Limits};
 use crate::store::Store;
 use crate::uploads::Uploads;
@@ -9,7 +10,7 @@ use crate::ws::{self, ConnConfig};
 use anyhow::Context;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -58,11 +59,18 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
+    let admin = Admin {
+        hub: hub.clone(),
+        token: crate::admin::write_token(&config.data)
+            .context("cannot write the admin token")?
+            .into(),
+    };
     let uploads = Uploads {
         hub: hub.clone(),
         dir: config.data.join("uploads"),
         max_bytes: config.max_upload_bytes,
     };
+    let state_hub = hub.clone();
     let state = AppState {
         hub,
         conn: Arc::new(config.conn.clone()),
@@ -70,7 +78,20 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };
-    let router = router(state, uploads);
+    let router = router(state, uploads, admin);
+    {
+        let hub = state_hub.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => hub.sweep_typing(),
+                    () = shutdown.cancelled() => break,
+                }
+            }
+        });
+    }
     let signal = {
         let shutdown = shutdown.clone();
         async move {
@@ -100,7 +121,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn router(state: AppState, uploads: Uploads) -> Router {
+fn router(state: AppState, uploads: Uploads, admin: Admin) -> Router {
+    let admin = Router::new()
+        .route("/api/admin/broadcast", post(crate::admin::broadcast))
+        .with_state(admin);
     let files = Router::new()
         .route("/api/uploads", post(crate::uploads::upload))
         .route("/uploads/{name}", get(crate::uploads::download))
@@ -109,9 +133,13 @@ fn router(state: AppState, uploads: Uploads) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(native))
+        .route("/ws/rwci", get(rwci))
+        .route("/ws/workspace", get(workspace))
+        .route("/ws/workshop", get(workshop))
         .fallback(crate::assets::serve)
         .with_state(state)
         .merge(files)
+        .merge(admin)
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -127,10 +155,64 @@ async fn native(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
 ) -> Response {
+    upgrade_with(upgrade, peer, state, "/ws", move |socket, s| {
+        ws::serve(socket, s.hub, s.conn, s.shutdown, peer)
+    })
+}
+
+async fn rwci(
+    upgrade: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    State(state): State<AppState>,
+) -> Response {
+    upgrade_with(upgrade, peer, state, "/ws/rwci", move |socket, s| {
+        crate::dialect::rwci::serve(socket, s.hub, s.conn, s.shutdown, peer)
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct WorkspaceQuery {
+    username: Option<String>,
+}
+
+async fn workspace(
+    upgrade: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    State(state): State<AppState>,
+    Query(query): Query<WorkspaceQuery>,
+) -> Response {
+    upgrade_with(upgrade, peer, state, "/ws/workspace", move |socket, s| {
+        crate::dialect::workspace::serve(socket, s.hub, s.conn, s.shutdown, peer, query.username)
+    })
+}
+
+async fn workshop(
+    upgrade: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    State(state): State<AppState>,
+) -> Response {
+    upgrade_with(upgrade, peer, state, "/ws/workshop", move |socket, s| {
+        crate::dialect::workshop::serve(socket, s.hub, s.conn, s.shutdown, peer)
+    })
+}
+
+/// Upgrades to a WebSocket with the frame limits and small buffers, and runs `serve`
+/// as a tracked task (shutdown waits for it).
+fn upgrade_with<F, Fut>(
+    upgrade: WebSocketUpgrade,
+    peer: SocketAddr,
+    state: AppState,
+    path: &'static str,
+    serve: F,
+) -> Response
+where
+    F: FnOnce(axum::extract::ws::WebSocket, AppState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     if state.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    tracing::info!(%peer, path = "/ws", "connection opened");
+    tracing::info!(%peer, path, "connection opened");
     let token = state.tracker.token();
     upgrade
         .max_message_size(state.max_frame_bytes)
@@ -138,7 +220,7 @@ async fn native(
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
-            ws::serve(socket, state.hub, state.conn, state.shutdown, peer).await;
+            serve(socket, state).await;
             drop(token);
         })
 }

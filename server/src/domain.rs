@@ -155,6 +155,11 @@ pub enum EventData {
         user: String,
         room: String,
     },
+    /// `user` cleared the room's history: every earlier message is gone.
+    Clear {
+        user: String,
+        room: String,
+    },
 }
 
 /// One committed entry of the event log.
@@ -193,4 +198,42 @@ pub enum Refusal {
     AuthFailed,
     #[error("{0}")]
     Internal(String),
+}
+
+/// `2026-01-16T10:00:00.000Z` (with `millis`) or `2026-01-16T10:00:00Z`, in UTC.
+pub fn iso8601(ms: Millis, millis: bool) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    if millis {
+        format!(
+            "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{:03}Z",
+            ms.rem_euclid(1000)
+        )
+    } else {
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_formats_utc() {
+        assert_eq!(iso8601(0, true), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(1_704_993_600_001, true), "2024-01-11T17:20:00.001Z");
+        assert_eq!(iso8601(1_762_130_712_000, false), "2025-11-03T00:45:12Z");
+        assert_eq!(iso8601(951_782_400_000, false), "2000-02-29T00:00:00Z");
+    }
 }

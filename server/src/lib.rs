@@ -4,12 +4,16 @@
 //! - [`store`]: SQLite persistence with the event log and group commit.
 //! - [`hub`]: the world in memory, its rules, and the fan-out to sessions.
 //! - [`ws`]: the native protocol edge (`/ws`).
+//! - [`dialect`]: the RWCI, Workspace and Workshop edges on the same hub.
 //! - [`assets`]: the embedded web app.
 //! - [`uploads`]: image uploads under `--data/uploads`.
+//! - [`admin`]: `parlor broadcast` and its loopback endpoint.
 //! - [`app`]: the HTTP router, start-up and graceful shutdown.
 
+pub mod admin;
 pub mod app;
 pub mod assets;
+pub mod dialect;
 pub mod domain;
 pub mod hub;
 pub mod store;

@@ -1,7 +1,9 @@
 //! `parlor`: the command line. Parses flags, sets up logging, and runs the server.
 
 use clap::{Args, Parser, Subcommand};
+use server::admin::BroadcastRequest;
 use server::app::{serve, ServeConfig};
+use server::domain::UserKey;
 use server::hub::Limits;
 use server::ws::ConnConfig;
 use std::net::SocketAddr;
@@ -20,6 +22,24 @@ struct Cli {
 enum Command {
     /// Serve the web app and every chat protocol.
     Serve(ServeArgs),
+    /// Send a message from the server to every connected client (or one user), in
+    /// each client's protocol. Run it on the machine where `parlor serve` runs.
+    Broadcast(BroadcastArgs),
+}
+
+#[derive(Args)]
+struct BroadcastArgs {
+    /// The message.
+    message: String,
+    /// Send it to this user only (a direct message from the server).
+    #[arg(long)]
+    to: Option<String>,
+    /// Where the server listens (on this machine).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    server: SocketAddr,
+    /// The server's data directory (holds the admin token).
+    #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
+    data: PathBuf,
 }
 
 #[derive(Args)]
@@ -33,6 +53,9 @@ struct ServeArgs {
     /// Refuse guest connections (dialects without passwords).
     #[arg(long)]
     no_guests: bool,
+    /// A user who may clear any room's history (repeat for several).
+    #[arg(long = "admin", value_name = "USER")]
+    admins: Vec<String>,
     /// Most concurrent connections per user.
     #[arg(long, default_value_t = 3)]
     max_connections_per_user: usize,
@@ -77,6 +100,7 @@ impl ServeArgs {
                 outbound_queue: self.outbound_queue,
                 typing_ttl: self.typing_ttl,
                 allow_guests: !self.no_guests,
+                admins: self.admins.iter().map(|a| UserKey::of(a)).collect(),
             },
             conn: ConnConfig {
                 auth_timeout: self.auth_timeout,
@@ -101,5 +125,12 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve(args.into_config()).await,
+        Command::Broadcast(args) => {
+            let req = BroadcastRequest {
+                message: args.message,
+                to: args.to,
+            };
+            server::admin::send(args.server, &args.data, &req).await
+        }
     }
 }

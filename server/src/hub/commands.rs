@@ -51,14 +51,56 @@ impl Hub {
             }
         };
         let Some(hash) = account.password_hash else {
-            // A guest holds this name; it has no password to check.
-            return Err(Refusal::AuthFailed);
+            // A guest used this name: the first password login makes it an account.
+            let hash = hash_password(password.to_owned()).await?;
+            let key = UserKey::of(&account.name);
+            let claimed = self
+                .store
+                .write(move |c| store::claim_guest(c, &key, &hash))
+                .await
+                .map_err(|e| e.into_refusal())?;
+            return if claimed {
+                Ok((account.name, true))
+            } else {
+                Err(Refusal::AuthFailed)
+            };
         };
         if verify_password(password.to_owned(), hash).await {
             Ok((account.name, false))
         } else {
             Err(Refusal::AuthFailed)
         }
+    }
+
+    /// Lets a guest (a dialect without passwords) in under `name`. Refused when guests
+    /// are off or the name belongs to an account with a password.
+    pub async fn guest_login(&self, name: &str) -> Result<String, Refusal> {
+        if !self.limits.allow_guests {
+            return Err(Refusal::Forbidden(
+                "guests are not allowed on this server".into(),
+            ));
+        }
+        validate_username(name).map_err(|e| Refusal::BadRequest(e.to_string()))?;
+        let guest = name.to_owned();
+        let (account, _) = self
+            .store
+            .write(move |c| store::register(c, &guest, None, now_ms()))
+            .await
+            .map_err(|e| e.into_refusal())?;
+        if account.password_hash.is_some() {
+            return Err(Refusal::Forbidden(
+                "this name belongs to a registered account".into(),
+            ));
+        }
+        Ok(account.name)
+    }
+
+    /// Whether `name` has a connection right now.
+    pub fn is_connected(&self, name: &str) -> bool {
+        self.lock()
+            .users
+            .get(&UserKey::of(name))
+            .is_some_and(|u| !u.sessions.is_empty())
     }
 
     /// The chat `chat_id` names, for `user`; rooms must exist, and with `member` the user
@@ -154,7 +196,7 @@ impl Hub {
             attachments,
             at: now_ms(),
         };
-        let origin = Some(session.id);
+        let origin = session.origin();
         self.store
             .write(move |c| store::new_message(c, msg, origin))
             .await
@@ -178,7 +220,7 @@ impl Hub {
             attachments,
             at: now_ms(),
         };
-        let origin = Some(session.id);
+        let origin = session.origin();
         self.store
             .write(move |c| store::edit_message(c, edit, origin))
             .await
@@ -192,7 +234,7 @@ impl Hub {
         message_id: MessageId,
     ) -> Result<(), Refusal> {
         let chat = self.chat_for(&session.user, chat_id, true)?;
-        let (user, origin) = (session.user.clone(), Some(session.id));
+        let (user, origin) = (session.user.clone(), session.origin());
         self.store
             .write(move |c| store::delete_message(c, chat, &user, message_id, now_ms(), origin))
             .await
@@ -208,7 +250,7 @@ impl Hub {
         upto: Option<MessageId>,
     ) -> Result<ReceiptOutcome, Refusal> {
         let chat = self.chat_for(&session.user, chat_id, true)?;
-        let (reader, origin) = (session.name.clone(), Some(session.id));
+        let (reader, origin) = (session.name.clone(), session.origin());
         self.store
             .write(move |c| store::mark(c, chat, &reader, kind, upto, now_ms(), origin))
             .await
@@ -227,7 +269,7 @@ impl Hub {
             name.to_owned(),
             session.user.clone(),
             session.name.clone(),
-            Some(session.id),
+            session.origin(),
         );
         self.store
             .write(move |c| store::create_room(c, &name, &key, &creator, now_ms(), origin))
@@ -240,7 +282,7 @@ impl Hub {
         let Chat::Room(room) = self.chat_for(&session.user, chat_id, false)? else {
             return Err(Refusal::BadRequest("only rooms can be joined".into()));
         };
-        let (key, name, origin) = (session.user.clone(), session.name.clone(), Some(session.id));
+        let (key, name, origin) = (session.user.clone(), session.name.clone(), session.origin());
         self.store
             .write(move |c| store::join_room(c, room, &key, &name, now_ms(), origin))
             .await
@@ -260,7 +302,7 @@ impl Hub {
         {
             return Err(Refusal::Forbidden("everyone stays in General".into()));
         }
-        let (key, name, origin) = (session.user.clone(), session.name.clone(), Some(session.id));
+        let (key, name, origin) = (session.user.clone(), session.name.clone(), session.origin());
         self.store
             .write(move |c| store::leave_room(c, room, &key, &name, now_ms(), origin))
             .await
@@ -295,6 +337,38 @@ impl Hub {
             self.chat_live(&mut state, &chat, live, &session.user);
         }
         Ok(())
+    }
+
+    /// The user stopped typing in a chat.
+    pub fn stop_typing(&self, session: &Session, chat_id: &str) -> Result<(), Refusal> {
+        let mut state = self.lock();
+        let chat = Self::resolve(&state, &session.user, chat_id, true)?;
+        self.stop_typing_in(&mut state, &session.user, &chat);
+        Ok(())
+    }
+
+    /// Clears a room's history; allowed to its creator and to admins.
+    pub async fn clear_room(&self, session: &Session, chat_id: &str) -> Result<(), Refusal> {
+        let room = {
+            let state = self.lock();
+            let Chat::Room(id) = Self::resolve(&state, &session.user, chat_id, false)? else {
+                return Err(Refusal::BadRequest("only rooms can be cleared".into()));
+            };
+            let creator = state.rooms.get(&id).and_then(|r| r.creator.clone());
+            let allowed = creator.is_some_and(|c| UserKey::of(&c) == session.user)
+                || self.limits.admins.contains(&session.user);
+            if !allowed {
+                return Err(Refusal::Forbidden(
+                    "only the room's creator or an admin can clear it".into(),
+                ));
+            }
+            id
+        };
+        let (name, origin) = (session.name.clone(), session.origin());
+        self.store
+            .write(move |c| store::clear_room(c, room, &name, now_ms(), origin))
+            .await
+            .map_err(|e| e.into_refusal())
     }
 
     /// Who is typing in `chat` right now (indicators not yet lapsed).
@@ -397,13 +471,35 @@ impl Hub {
     /// A message from the server to every connected client.
     pub fn broadcast(&self, text: &str) {
         let mut state = self.lock();
-        self.broadcast_live(
-            &mut state,
-            Live::Broadcast {
+        let live = Live::Broadcast {
+            text: text.to_owned(),
+            to: None,
+        };
+        self.broadcast_live(&mut state, live, None);
+    }
+
+    /// A message from the server to one user's connections; `false` if they have none.
+    pub fn notify(&self, user: &str, text: &str) -> bool {
+        let mut state = self.lock();
+        let key = UserKey::of(user);
+        let Some(entry) = state.users.get(&key) else {
+            return false;
+        };
+        let sessions = entry.sessions.clone();
+        let item = super::Outbound::Live(std::sync::Arc::new(super::LiveShared {
+            live: Live::Broadcast {
                 text: text.to_owned(),
+                to: Some(entry.name.clone()),
             },
-            None,
-        );
+            at: now_ms(),
+            frames: super::FrameCache::default(),
+        }));
+        for id in &sessions {
+            if let Some(s) = state.sessions.get_mut(id) {
+                Self::push(s, item.clone());
+            }
+        }
+        !sessions.is_empty()
     }
 }
 

@@ -42,6 +42,8 @@ pub struct Limits {
     /// How long a typing indicator lasts without a new keystroke.
     pub typing_ttl: Duration,
     pub allow_guests: bool,
+    /// Users who may clear any room's history.
+    pub admins: Vec<UserKey>,
 }
 
 impl Default for Limits {
@@ -53,6 +55,7 @@ impl Default for Limits {
             outbound_queue: 1024,
             typing_ttl: Duration::from_secs(5),
             allow_guests: true,
+            admins: Vec::new(),
         }
     }
 }
@@ -126,6 +129,11 @@ pub enum Live {
         chat: ChatName,
         user: String,
     },
+    /// The user stopped typing (sent the message, said so, or the indicator lapsed).
+    TypingStopped {
+        chat: ChatName,
+        user: String,
+    },
     /// The user became visible (first session, or back from invisible).
     Online {
         user: String,
@@ -139,9 +147,10 @@ pub enum Live {
         user: String,
         status: Status,
     },
-    /// A message from the server to everyone.
+    /// A message from the server: to everyone, or to one user (`to`).
     Broadcast {
         text: String,
+        to: Option<String>,
     },
     /// A room was created (so room lists can refresh).
     RoomCreated {
@@ -181,6 +190,8 @@ struct UserEntry {
     /// The merged status others were last told.
     shown: Status,
     sessions: Vec<SessionId>,
+    /// Since when the user has had a connection (while they have one).
+    connected_at: Option<app::protocol::Millis>,
     chats: HashMap<Chat, Counter>,
     sent: VecDeque<Instant>,
 }
@@ -193,6 +204,7 @@ impl UserEntry {
             chosen: Status::Online,
             shown: Status::Offline,
             sessions: Vec::new(),
+            connected_at: None,
             chats: HashMap::new(),
             sent: VecDeque::new(),
         }
@@ -239,9 +251,20 @@ pub struct Session {
     pub user: UserKey,
     pub name: String,
     pub guest: bool,
+    /// Whether this connection also receives the events of its own writes (dialects
+    /// that echo a posted message back to its author); the native protocol answers
+    /// the writer with a response instead.
+    pub echo: bool,
     /// Notified when the hub drops this session (its queue overflowed).
     pub kicked: Arc<Notify>,
     hub: Arc<Hub>,
+}
+
+impl Session {
+    /// The session a write's events skip: this one, unless it wants its echo.
+    pub fn origin(&self) -> Option<SessionId> {
+        (!self.echo).then_some(self.id)
+    }
 }
 
 impl Drop for Session {
@@ -341,6 +364,9 @@ impl Hub {
             )));
         }
         user.guest = guest;
+        if user.sessions.is_empty() {
+            user.connected_at = Some(crate::domain::now_ms());
+        }
         user.sessions.push(id);
         let display = user.name.clone();
         state.sessions.insert(
@@ -362,6 +388,7 @@ impl Hub {
             user: key,
             name: display,
             guest,
+            echo: false,
             kicked: kick,
             hub: Arc::clone(self),
         };
@@ -375,11 +402,22 @@ impl Hub {
         };
         if let Some(user) = state.users.get_mut(&session.user) {
             user.sessions.retain(|s| *s != id);
+            if user.sessions.is_empty() {
+                user.connected_at = None;
+            }
         }
         let user = session.user;
         let gone = state.users.get(&user).is_none_or(|u| u.sessions.is_empty());
         if gone {
-            state.typing.retain(|(u, _), _| *u != user);
+            let typing: Vec<Chat> = state
+                .typing
+                .keys()
+                .filter(|(u, _)| *u == user)
+                .map(|(_, c)| c.clone())
+                .collect();
+            for chat in typing {
+                self.stop_typing_in(&mut state, &user, &chat);
+            }
         }
         self.refresh_presence(&mut state, &user);
     }
@@ -465,6 +503,37 @@ impl Hub {
         }
     }
 
+    /// Ends a typing indicator, telling the chat's other members.
+    fn stop_typing_in(&self, state: &mut State, user: &UserKey, chat: &Chat) {
+        if state.typing.remove(&(user.clone(), chat.clone())).is_none() {
+            return;
+        }
+        let name = state
+            .users
+            .get(user)
+            .map_or_else(|| user.as_str().to_owned(), |u| u.name.clone());
+        let live = Live::TypingStopped {
+            chat: name_of(state, chat),
+            user: name,
+        };
+        self.chat_live(state, chat, live, user);
+    }
+
+    /// Ends every typing indicator that lapsed; run about once a second.
+    pub fn sweep_typing(&self) {
+        let mut state = self.lock();
+        let now = Instant::now();
+        let lapsed: Vec<(UserKey, Chat)> = state
+            .typing
+            .iter()
+            .filter(|(_, (_, until))| *until <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (user, chat) in lapsed {
+            self.stop_typing_in(&mut state, &user, &chat);
+        }
+    }
+
     /// Sends a live event to the members of `chat` but `except`.
     fn chat_live(&self, state: &mut State, chat: &Chat, live: Live, except: &UserKey) {
         let item = Outbound::Live(Arc::new(LiveShared {
@@ -499,7 +568,6 @@ impl Hub {
                         }
                     }
                 }
-                state.typing.remove(&(sender, ev.chat.clone()));
             }
             EventData::Delete {
                 message_id, sender, ..
@@ -566,6 +634,17 @@ impl Hub {
                         .or_default();
                 }
             }
+            EventData::Clear { .. } => {
+                for member in members_of(state, &ev.chat) {
+                    if let Some(counter) = state
+                        .users
+                        .get_mut(&member)
+                        .and_then(|u| u.chats.get_mut(&ev.chat))
+                    {
+                        counter.unread = 0;
+                    }
+                }
+            }
             EventData::Leave { user, .. } => {
                 let key = UserKey::of(user);
                 if let Chat::Room(id) = ev.chat {
@@ -626,6 +705,9 @@ impl EventSink for Hub {
     fn publish(&self, events: &[LogEvent], origin: Option<SessionId>) {
         let mut state = self.lock();
         for ev in events {
+            if let EventData::New { message } = &ev.data {
+                self.stop_typing_in(&mut state, &UserKey::of(&message.sender), &ev.chat);
+            }
             let recipients = Self::apply(&mut state, ev);
             if let EventData::Join {
                 created: true,

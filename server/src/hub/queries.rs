@@ -166,6 +166,36 @@ impl Hub {
         Ok(out)
     }
 
+    /// The members of a room who are connected, with since when (oldest first).
+    pub fn room_online(&self, room: RoomId) -> Vec<(String, app::protocol::Millis)> {
+        let state = self.lock();
+        let mut out: Vec<(String, app::protocol::Millis)> = members_of(&state, &Chat::Room(room))
+            .iter()
+            .filter_map(|k| state.users.get(k))
+            .filter_map(|u| u.connected_at.map(|at| (u.name.clone(), at)))
+            .collect();
+        out.sort_by_key(|(n, at)| (*at, n.to_lowercase()));
+        out
+    }
+
+    /// Everyone connected right now (any status but invisible), with since when.
+    pub fn online(&self) -> Vec<(String, app::protocol::Millis)> {
+        let state = self.lock();
+        let mut out: Vec<(String, app::protocol::Millis)> = state
+            .users
+            .values()
+            .filter(|u| u.shown != Status::Offline)
+            .filter_map(|u| u.connected_at.map(|at| (u.name.clone(), at)))
+            .collect();
+        out.sort_by_key(|(n, at)| (*at, n.to_lowercase()));
+        out
+    }
+
+    /// The room `name` names (any case).
+    pub fn room_id(&self, name: &str) -> Option<RoomId> {
+        self.lock().room_ids.get(&name.to_lowercase()).copied()
+    }
+
     /// Everyone with an account, and guests while they are connected.
     pub fn users(&self) -> Vec<UserSummary> {
         let state = self.lock();

@@ -576,3 +576,46 @@ pub fn expire_tokens(conn: &Connection, before: Millis) -> Result<Applied<usize>
     let n = conn.execute("DELETE FROM tokens WHERE used_at < ?1", [before])?;
     Ok(Applied::quiet(n))
 }
+
+/// Gives a guest-held name a password; `false` if it has one already.
+pub fn claim_guest(
+    conn: &Connection,
+    key: &UserKey,
+    hash: &str,
+) -> Result<Applied<bool>, StoreError> {
+    let n = conn.execute(
+        "UPDATE users SET password_hash = ?1 WHERE key = ?2 AND password_hash IS NULL",
+        params![hash, key.as_str()],
+    )?;
+    Ok(Applied::quiet(n == 1))
+}
+
+/// Erases a room's messages, receipts and earlier log entries, and logs the clearing.
+pub fn clear_room(
+    conn: &Connection,
+    room: RoomId,
+    actor: &str,
+    at: Millis,
+    origin: Option<SessionId>,
+) -> Result<Applied<()>, StoreError> {
+    let (name, _) = room_name(conn, room)?;
+    let chat = Chat::Room(room);
+    let key = chat.key();
+    conn.execute("DELETE FROM messages WHERE chat = ?1", [&key])?;
+    conn.execute("DELETE FROM receipts WHERE chat = ?1", [&key])?;
+    conn.execute("DELETE FROM events WHERE chat = ?1", [&key])?;
+    let event = append(
+        conn,
+        at,
+        chat,
+        EventData::Clear {
+            user: actor.to_owned(),
+            room: name,
+        },
+    )?;
+    Ok(Applied {
+        value: (),
+        events: vec![event],
+        origin,
+    })
+}

@@ -236,7 +236,12 @@ async fn login(
     }
 }
 
-async fn send(socket: &mut WebSocket, frame: Utf8Bytes, cfg: &ConnConfig) -> Result<(), Ending> {
+/// Writes one text frame, bounded by the write timeout.
+pub async fn send(
+    socket: &mut WebSocket,
+    frame: Utf8Bytes,
+    cfg: &ConnConfig,
+) -> Result<(), Ending> {
     match timeout(cfg.write_timeout, socket.send(Message::Text(frame))).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(Ending::Gone),
@@ -441,7 +446,10 @@ impl Connection<'_> {
                 self.last_sent = event.event.id;
                 render::logged(event, &self.session.user, *missed)
             }
-            Outbound::Live(live) => render::live(live, &self.session.user),
+            Outbound::Live(live) => match render::live(live, &self.session.user) {
+                Some(frame) => frame,
+                None => return Ok(()),
+            },
         };
         send(self.socket, frame, self.cfg).await
     }

@@ -100,6 +100,10 @@ fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame
             chat_id,
             user_id: user.clone(),
         }),
+        EventData::Clear { user, .. } => EventBody::Clear(MemberEvent {
+            chat_id,
+            user_id: user.clone(),
+        }),
     };
     ServerFrame::Event(Event {
         id: Some(event.id),
@@ -108,37 +112,15 @@ fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame
     })
 }
 
-/// The native frame of a live event for `viewer`.
-pub fn live(shared: &LiveShared, viewer: &UserKey) -> Utf8Bytes {
+/// The native frame of a live event for `viewer`; `None` for what the native protocol
+/// does not send (the end of typing: its clients let indicators lapse).
+pub fn live(shared: &LiveShared, viewer: &UserKey) -> Option<Utf8Bytes> {
     let slot = match &shared.live {
         Live::Typing { chat, .. } => NATIVE_SLOT + chat.view_of(viewer),
         _ => NATIVE_SLOT,
     };
-    shared.frames.get_or_render(slot, || {
-        let body = match &shared.live {
-            Live::Typing { chat, user } => EventBody::Typing(TypingEvent {
-                chat_id: chat.chat_id_for(viewer),
-                user_id: Some(user.clone()),
-            }),
-            Live::Online { user } => EventBody::Online(UserRef {
-                user_id: user.clone(),
-            }),
-            Live::Offline { user } => EventBody::Offline(UserRef {
-                user_id: user.clone(),
-            }),
-            Live::Presence { user, status } => EventBody::Presence(UserPresence {
-                user_id: user.clone(),
-                status: *status,
-            }),
-            Live::Broadcast { text } => EventBody::Broadcast(BroadcastEvent {
-                message: text.clone(),
-            }),
-            Live::RoomCreated { room, creator } => EventBody::RoomCreated(RoomRef {
-                chat_id: format!("#{room}"),
-                name: room.clone(),
-                creator: Some(creator.clone()),
-            }),
-        };
+    let body = live_body(&shared.live, viewer)?;
+    Some(shared.frames.get_or_render(slot, || {
         ServerFrame::Event(Event {
             id: None,
             timestamp: shared.at,
@@ -146,5 +128,33 @@ pub fn live(shared: &LiveShared, viewer: &UserKey) -> Utf8Bytes {
         })
         .to_json()
         .into()
+    }))
+}
+
+fn live_body(live: &Live, viewer: &UserKey) -> Option<EventBody> {
+    Some(match live {
+        Live::Typing { chat, user } => EventBody::Typing(TypingEvent {
+            chat_id: chat.chat_id_for(viewer),
+            user_id: Some(user.clone()),
+        }),
+        Live::TypingStopped { .. } => return None,
+        Live::Online { user } => EventBody::Online(UserRef {
+            user_id: user.clone(),
+        }),
+        Live::Offline { user } => EventBody::Offline(UserRef {
+            user_id: user.clone(),
+        }),
+        Live::Presence { user, status } => EventBody::Presence(UserPresence {
+            user_id: user.clone(),
+            status: *status,
+        }),
+        Live::Broadcast { text, .. } => EventBody::Broadcast(BroadcastEvent {
+            message: text.clone(),
+        }),
+        Live::RoomCreated { room, creator } => EventBody::RoomCreated(RoomRef {
+            chat_id: format!("#{room}"),
+            name: room.clone(),
+            creator: Some(creator.clone()),
+        }),
     })
 }

@@ -204,6 +204,10 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
                 users: hub.users().into_iter().map(presence).collect(),
             },
         ),
+        RequestBody::ClearRoom(clear) => {
+            hub.clear_room(session, &clear.chat_id).await?;
+            Response::empty(id, now_ms())
+        }
         RequestBody::SetStatus(set) => {
             hub.set_status(session, set.status);
             Response::empty(id, now)
