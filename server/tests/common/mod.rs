@@ -54,6 +54,17 @@ impl Server {
         self.addr = addr;
     }
 
+    /// `kill -9`, then start again on the same data directory and the same port.
+    pub fn crash_and_restart_same_port(&mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+        let mut args = self.args.clone();
+        args.extend(["--bind".to_string(), self.addr.to_string()]);
+        let (child, addr) = spawn(&self.data, &args);
+        self.child = child;
+        self.addr = addr;
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -118,10 +129,14 @@ impl Drop for Server {
 }
 
 fn spawn(data: &Path, args: &[String]) -> (Child, SocketAddr) {
+    let bind = if args.iter().any(|a| a == "--bind") {
+        Vec::new()
+    } else {
+        vec!["--bind", "127.0.0.1:0"]
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
         .arg("serve")
-        .arg("--bind")
-        .arg("127.0.0.1:0")
+        .args(bind)
         .arg("--data")
         .arg(data)
         .args(args)
