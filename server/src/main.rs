@@ -86,6 +86,9 @@ struct ServeArgs {
     /// How long a typing indicator lasts.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     typing_ttl: Duration,
+    /// How long one write to a client may take before the connection is dropped.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    write_timeout: Duration,
 }
 
 impl ServeArgs {
@@ -106,7 +109,7 @@ impl ServeArgs {
                 auth_timeout: self.auth_timeout,
                 idle_timeout: self.idle_timeout,
                 ping_interval: self.ping_interval,
-                ..ConnConfig::default()
+                write_timeout: self.write_timeout,
             },
             max_frame_bytes: self.max_frame_bytes,
             max_upload_bytes: self.max_upload_bytes,

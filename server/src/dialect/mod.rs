@@ -10,7 +10,7 @@ pub mod workspace;
 
 use crate::domain::{Chat, EventData, GENERAL};
 use crate::hub::{ChatName, Hub, Outbound, Session};
-use crate::ws::{close, send, ConnConfig, Ending};
+use crate::ws::{close, send_queued, ConnConfig, Ending};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use std::future::Future;
 use std::sync::Arc;
@@ -66,13 +66,13 @@ pub async fn run<D: Dialect>(
                     socket.send(Message::Ping(Default::default())).await.map(|()| Vec::new()).map_err(|_| Ending::Gone)
                 }
             }
-            () = kicked.notified() => Err(Ending::Close(close::POLICY, "too slow")),
+            () = kicked.notified() => Err(Ending::Close(close::POLICY, crate::ws::TOO_SLOW)),
             () = shutdown.cancelled() => Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
         };
         match frames {
             Ok(frames) => {
                 for frame in frames {
-                    if let Err(ending) = send(socket, frame, cfg).await {
+                    if let Err(ending) = send_queued(socket, frame, cfg, &kicked).await {
                         return ending;
                     }
                 }

@@ -236,6 +236,23 @@ async fn login(
     }
 }
 
+/// Writes one queued frame unless the hub drops the session first (its queue filled
+/// up while this write waited on a client that does not read).
+pub async fn send_queued(
+    socket: &mut WebSocket,
+    frame: Utf8Bytes,
+    cfg: &ConnConfig,
+    kicked: &tokio::sync::Notify,
+) -> Result<(), Ending> {
+    tokio::select! {
+        sent = send(socket, frame, cfg) => sent,
+        () = kicked.notified() => Err(Ending::Close(close::POLICY, TOO_SLOW)),
+    }
+}
+
+/// The close reason of a connection dropped for not reading.
+pub const TOO_SLOW: &str = "too slow: resume with lastEventId";
+
 /// Writes one text frame, bounded by the write timeout.
 pub async fn send(
     socket: &mut WebSocket,
@@ -287,7 +304,7 @@ impl Connection<'_> {
                         self.socket.send(Message::Ping(Default::default())).await.map_err(|_| Ending::Gone)
                     }
                 }
-                () = kicked.notified() => Err(Ending::Close(close::POLICY, "too slow: resume with lastEventId")),
+                () = kicked.notified() => Err(Ending::Close(close::POLICY, TOO_SLOW)),
                 () = shutdown.cancelled() => Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
             };
             if let Err(ending) = step {
@@ -451,7 +468,7 @@ impl Connection<'_> {
                 None => return Ok(()),
             },
         };
-        send(self.socket, frame, self.cfg).await
+        send_queued(self.socket, frame, self.cfg, &self.session.kicked).await
     }
 }
 
