@@ -812,3 +812,19 @@ async fn an_idle_connection_shows_away_unless_another_is_active() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn a_last_event_id_past_the_head_means_from_now() {
+    let server = Server::start();
+    let mut alice = server.online("alice").await;
+    let mut bob = server.login("bob").await;
+    let r = bob
+        .request("subscribe", json!({"lastEventId": 1_000_000_000u64}))
+        .await;
+    assert_eq!(r["payload"]["missed"], 0);
+    assert!(r["payload"]["lastEventId"].as_u64() < Some(1_000_000_000));
+    alice
+        .request("new", json!({"chatId":"#General","message":"now"}))
+        .await;
+    assert_eq!(bob.event("new").await["payload"]["message"], "now");
+}

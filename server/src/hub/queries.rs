@@ -25,6 +25,15 @@ pub struct RoomSummary {
     pub joined: bool,
 }
 
+/// What a resume will send: `missed` events, the last being `last`; `head` is the
+/// log's latest id when the plan was made.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplayPlan {
+    pub missed: u64,
+    pub last: EventId,
+    pub head: EventId,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserSummary {
     pub name: String,
@@ -253,18 +262,15 @@ impl Hub {
             .map_err(|e| e.into_refusal())
     }
 
-    /// How many events after `after` the user may see (up to the log's head now), and
-    /// the id of the last of them.
-    pub async fn replay_plan(
-        &self,
-        user: &UserKey,
-        after: EventId,
-    ) -> Result<(u64, EventId), Refusal> {
+    /// How many events after `after` the user may see (up to the log's head now), the
+    /// id of the last of them, and the head.
+    pub async fn replay_plan(&self, user: &UserKey, after: EventId) -> Result<ReplayPlan, Refusal> {
         let key = user.clone();
         self.store
             .read(move |c| {
                 let head = store::head(c)?;
-                store::replay_count(c, &key, after, head)
+                let (missed, last) = store::replay_count(c, &key, after, head)?;
+                Ok(ReplayPlan { missed, last, head })
             })
             .await
             .map_err(|e| e.into_refusal())

@@ -412,7 +412,7 @@ impl Connection<'_> {
     async fn subscribe(&mut self, id: &str, after: EventId) -> Result<(), Ending> {
         let user = self.session.user.clone();
         self.hub.subscribe(&self.session);
-        let (missed, last) = match self.hub.replay_plan(&user, after).await {
+        let plan = match self.hub.replay_plan(&user, after).await {
             Ok(plan) => plan,
             Err(refusal) => {
                 return send(
@@ -423,6 +423,10 @@ impl Connection<'_> {
                 .await;
             }
         };
+        // An id past the log's head (a client from another server, or a bad one) means
+        // "from now"; keeping it would hide every later event from this client.
+        let after = after.min(plan.head);
+        let (missed, last) = (plan.missed, plan.last);
         let ok = SubscribeOk {
             last_event_id: if missed > 0 { last } else { after },
             missed,
