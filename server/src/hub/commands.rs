@@ -9,8 +9,6 @@ use app::protocol::{
     validate_room_name, validate_username, Attachment, ChatRef, EventId, MessageId, Status,
     MAX_ATTACHMENTS, MAX_MESSAGE_BYTES,
 };
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use std::time::Instant;
 
 /// Longest accepted `clientMessageId`.
@@ -37,7 +35,7 @@ impl Hub {
         let account = match existing {
             Some(account) => account,
             None => {
-                let hash = hash_password(password.to_owned()).await?;
+                let hash = super::passwords::hash(password.to_owned()).await?;
                 let name = username.to_owned();
                 let (account, created) = self
                     .store
@@ -52,7 +50,7 @@ impl Hub {
         };
         let Some(hash) = account.password_hash else {
             // A guest used this name: the first password login makes it an account.
-            let hash = hash_password(password.to_owned()).await?;
+            let hash = super::passwords::hash(password.to_owned()).await?;
             let key = UserKey::of(&account.name);
             let claimed = self
                 .store
@@ -65,7 +63,7 @@ impl Hub {
                 Err(Refusal::AuthFailed)
             };
         };
-        if verify_password(password.to_owned(), hash).await {
+        if super::passwords::verify(password.to_owned(), hash).await {
             Ok((account.name, false))
         } else {
             Err(Refusal::AuthFailed)
@@ -520,32 +518,6 @@ fn check_content(text: &str, attachments: &[Attachment]) -> Result<(), Refusal> 
         )));
     }
     Ok(())
-}
-
-async fn hash_password(password: String) -> Result<String, Refusal> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut rand_core::OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| Refusal::Internal(format!("cannot hash the password: {e}")))
-    })
-    .await
-    .map_err(|_| Refusal::Internal("cannot hash the password".into()))?
-}
-
-async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
 }
 
 fn token_hash(token: &str) -> String {

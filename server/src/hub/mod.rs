@@ -13,6 +13,7 @@
 //! holding the state lock.
 
 mod commands;
+mod passwords;
 mod queries;
 
 pub use queries::*;
