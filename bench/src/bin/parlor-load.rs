@@ -1,0 +1,582 @@
+//! `parlor-load`: a load generator for Parlor (native protocol and each seed dialect)
+//! and for the baseline servers (`raw`: plain text echoed to everyone).
+//!
+//! N clients connect over real WebSockets (ramped), S of them send messages at a rate,
+//! every client counts what it receives. Each message carries its sender, sequence
+//! number and send time, so the run reports deliveries, latency percentiles, and an
+//! audit: every message was delivered exactly once to every client that should see it.
+//!
+//!     parlor-load --url ws://127.0.0.1:8080 --dialect native --clients 200 \
+//!         --senders 10 --rate 20 --duration 20s --server-pid $(pidof parlor)
+
+use anyhow::{bail, Context};
+use clap::{Parser, ValueEnum};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Dialect {
+    Native,
+    Rwci,
+    Workspace,
+    Workshop,
+    /// Plain text echoed to all (the baseline servers).
+    Raw,
+}
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "parlor-load",
+    about = "Load generator for Parlor and its baselines"
+)]
+struct Args {
+    /// Server base URL (`ws://host:port`).
+    #[arg(long, default_value = "ws://127.0.0.1:8080")]
+    url: String,
+    #[arg(long, value_enum, default_value = "native")]
+    dialect: Dialect,
+    /// Connected clients.
+    #[arg(long, default_value_t = 100)]
+    clients: usize,
+    /// How many of them send.
+    #[arg(long, default_value_t = 10)]
+    senders: usize,
+    /// Messages per second per sender; 0: as fast as acks allow (native, `--window`).
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+    /// Unacknowledged messages a sender may have in flight when `--rate 0`.
+    #[arg(long, default_value_t = 256)]
+    window: usize,
+    /// How long senders send.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Connections opened per second.
+    #[arg(long, default_value_t = 500.0)]
+    ramp: f64,
+    /// Message text size in bytes.
+    #[arg(long, default_value_t = 100)]
+    size: usize,
+    /// Native only: spread clients over this many rooms.
+    #[arg(long, default_value_t = 1)]
+    rooms: usize,
+    /// Read this process's RSS at the end (the server).
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Username prefix (make it unique per run against one data dir).
+    #[arg(long, default_value = "load")]
+    prefix: String,
+    /// Connect, hold, report memory; send nothing.
+    #[arg(long)]
+    idle: bool,
+    /// How long to wait for deliveries after the senders stop.
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    drain: Duration,
+    /// Print one JSON line instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What every client reports.
+struct Stats {
+    sent: AtomicU64,
+    /// Messages sent by each sender (indexed by client index).
+    sent_by: Vec<AtomicU64>,
+    acked: AtomicU64,
+    delivered: AtomicU64,
+    duplicates: AtomicU64,
+    latencies_us: Mutex<Vec<u32>>,
+}
+
+const MARK: &str = "LT|";
+
+fn body(sender: usize, seq: u64, start: Instant, size: usize) -> String {
+    let mut text = format!("{MARK}{sender}|{seq}|{}|", start.elapsed().as_micros());
+    while text.len() < size {
+        text.push('.');
+    }
+    text
+}
+
+/// `(sender, seq, sent_at_us)` of a load message.
+fn parse_mark(text: &str) -> Option<(usize, u64, u128)> {
+    let mut parts = text.strip_prefix(MARK)?.split('|');
+    Some((
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    ))
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Client {
+    index: usize,
+    name: String,
+    room: usize,
+    ws: Ws,
+}
+
+fn path(args: &Args, name: &str) -> String {
+    match args.dialect {
+        Dialect::Native => format!("{}/ws", args.url),
+        Dialect::Rwci => format!("{}/ws/rwci", args.url),
+        Dialect::Workspace => format!("{}/ws/workspace?username={name}", args.url),
+        Dialect::Workshop => format!("{}/ws/workshop", args.url),
+        Dialect::Raw => format!("{}/", args.url),
+    }
+}
+
+async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return Ok(serde_json::from_str(&t)?),
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(e))) => bail!("socket error: {e}"),
+            Ok(None) => bail!("closed during login"),
+            Err(_) => bail!("login timed out"),
+        }
+    }
+}
+
+async fn request(
+    ws: &mut Ws,
+    id: &str,
+    payload_type: &str,
+    payload: Value,
+) -> anyhow::Result<Value> {
+    let frame = json!({"type":"request","id":id,"timestamp":0,"payloadType":payload_type,"payload":payload});
+    ws.send(Message::text(frame.to_string())).await?;
+    loop {
+        let v = next_json(ws).await?;
+        if v["type"] == "response" && v["id"] == id {
+            return Ok(v);
+        }
+    }
+}
+
+/// Connects and logs in one client in its dialect.
+async fn connect(args: &Args, index: usize) -> anyhow::Result<Client> {
+    // Three connections per user at most: one user per client keeps it simple.
+    let name = format!("{}{index}", args.prefix);
+    let room = index % args.rooms.max(1);
+    let (mut ws, _) = tokio_tungstenite::connect_async(path(args, &name))
+        .await
+        .context("connect")?;
+    match args.dialect {
+        Dialect::Native => {
+            let r = request(
+                &mut ws,
+                "a",
+                "auth",
+                json!({"username": name, "password": "load-password"}),
+            )
+            .await?;
+            if r.get("error").is_some() {
+                bail!("auth failed: {r}");
+            }
+            if args.rooms > 1 {
+                let chat = format!("#load-{room}");
+                let _ = request(&mut ws, "c", "createRoom", json!({"name": &chat[1..]})).await?;
+                let _ = request(&mut ws, "j", "joinRoom", json!({"chatId": chat})).await?;
+            }
+            let r = request(
+                &mut ws,
+                "s",
+                "subscribe",
+                json!({"lastEventId": u64::MAX >> 11}),
+            )
+            .await?;
+            if r.get("error").is_some() {
+                bail!("subscribe failed: {r}");
+            }
+        }
+        Dialect::Rwci => {
+            ws.send(Message::text(
+                json!({"type":"auth","username":name,"password":"load-password"}).to_string(),
+            ))
+            .await?;
+            loop {
+                let v = next_json(&mut ws).await?;
+                if v["type"] == "auth" && v["success"] != true {
+                    bail!("rwci login failed");
+                }
+                if v["type"] == "join" && v["username"] == name.as_str() {
+                    break;
+                }
+            }
+        }
+        Dialect::Workspace => {
+            let v = next_json(&mut ws).await?;
+            if v["type"] != "connected" {
+                bail!("workspace: {v}");
+            }
+        }
+        Dialect::Workshop => {
+            ws.send(Message::text(
+                json!({"event_type":"connection_request","username":name}).to_string(),
+            ))
+            .await?;
+            loop {
+                let v = next_json(&mut ws).await?;
+                if v["event_type"] == "connection_reject" {
+                    bail!("workshop: {v}");
+                }
+                if v["event_type"] == "users_online" {
+                    break;
+                }
+            }
+        }
+        Dialect::Raw => {}
+    }
+    Ok(Client {
+        index,
+        name,
+        room,
+        ws,
+    })
+}
+
+/// The load message text in a received frame, if it is one.
+fn received_text(dialect: Dialect, text: &str) -> Option<String> {
+    if dialect == Dialect::Raw {
+        return Some(text.to_owned());
+    }
+    if !text.contains(MARK) {
+        return None;
+    }
+    let v: Value = serde_json::from_str(text).ok()?;
+    let field = match dialect {
+        Dialect::Native => &v["payload"]["message"],
+        Dialect::Rwci => &v["message"],
+        Dialect::Workspace => &v["data"]["text"],
+        Dialect::Workshop => &v["message"],
+        Dialect::Raw => return None,
+    };
+    field.as_str().map(str::to_owned)
+}
+
+fn outgoing(dialect: Dialect, text: String, room: usize, rooms: usize, id: u64) -> String {
+    match dialect {
+        Dialect::Native => {
+            let chat = if rooms > 1 {
+                format!("#load-{room}")
+            } else {
+                "#General".into()
+            };
+            json!({"type":"request","id":format!("m{id}"),"timestamp":0,"payloadType":"new",
+                "payload":{"chatId":chat,"message":text}})
+            .to_string()
+        }
+        Dialect::Rwci => json!({"type":"message","message":text}).to_string(),
+        Dialect::Workspace => json!({"type":"message:send","text":text}).to_string(),
+        Dialect::Workshop => json!({"event_type":"message","message":text}).to_string(),
+        Dialect::Raw => text,
+    }
+}
+
+struct Outcome {
+    index: usize,
+    room: usize,
+    /// `(sender, seq)` → how often this client received it.
+    seen: HashMap<(usize, u64), u32>,
+    /// Sequence numbers of this sender's messages the server acknowledged (native).
+    acked: Vec<u64>,
+}
+
+async fn run_client(
+    args: Arc<Args>,
+    client: Client,
+    start: Instant,
+    stop_at: Instant,
+    stats: Arc<Stats>,
+    sender: bool,
+) -> Outcome {
+    let Client {
+        index, room, ws, ..
+    } = client;
+    let (mut sink, mut stream) = ws.split();
+    let dialect = args.dialect;
+    let inflight = Arc::new(AtomicU64::new(0));
+    let send_task = if sender && !args.idle {
+        let (args, stats, inflight) = (args.clone(), stats.clone(), inflight.clone());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let pump = tokio::spawn(async move {
+            while let Some(frame) = rx.recv().await {
+                if sink.send(Message::text(frame)).await.is_err() {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        let producer = tokio::spawn(async move {
+            let mut seq = 0u64;
+            let period = if args.rate > 0.0 {
+                Duration::from_secs_f64(1.0 / args.rate)
+            } else {
+                Duration::ZERO
+            };
+            let mut tick = tokio::time::interval(period.max(Duration::from_micros(1)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while Instant::now() < stop_at {
+                if args.rate > 0.0 {
+                    tick.tick().await;
+                } else if inflight.load(Ordering::Relaxed) as usize >= args.window {
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                    continue;
+                }
+                seq += 1;
+                let text = body(index, seq, start, args.size);
+                if tx
+                    .send(outgoing(args.dialect, text, room, args.rooms, seq))
+                    .is_err()
+                {
+                    break;
+                }
+                inflight.fetch_add(1, Ordering::Relaxed);
+                stats.sent.fetch_add(1, Ordering::Relaxed);
+                if let Some(by) = stats.sent_by.get(index) {
+                    by.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            drop(tx);
+        });
+        Some((producer, pump))
+    } else {
+        // Keep the sink alive (and answer nothing) while receiving.
+        let until = stop_at + args.drain;
+        let keep = tokio::spawn(async move {
+            tokio::time::sleep_until(until.into()).await;
+            drop(sink);
+        });
+        Some((keep, tokio::spawn(async {})))
+    };
+    let mut seen: HashMap<(usize, u64), u32> = HashMap::new();
+    let mut acked = Vec::new();
+    let mut latencies = Vec::new();
+    let deadline = stop_at + args.drain;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let msg = match tokio::time::timeout(left, stream.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => t,
+            Ok(Some(Ok(_))) => continue,
+            _ => break,
+        };
+        if dialect == Dialect::Native && msg.starts_with("{\"type\":\"response\"") {
+            if msg.contains("\"messageId\"") {
+                stats.acked.fetch_add(1, Ordering::Relaxed);
+                inflight.fetch_sub(1, Ordering::Relaxed);
+                let seq = serde_json::from_str::<Value>(&msg).ok().and_then(|v| {
+                    v["id"]
+                        .as_str()
+                        .and_then(|id| id.strip_prefix('m')?.parse::<u64>().ok())
+                });
+                acked.extend(seq);
+            }
+            continue;
+        }
+        let Some(text) = received_text(dialect, &msg) else {
+            continue;
+        };
+        let Some((from, seq, sent_us)) = parse_mark(&text) else {
+            continue;
+        };
+        let now_us = start.elapsed().as_micros();
+        latencies.push(now_us.saturating_sub(sent_us).min(u32::MAX as u128) as u32);
+        let count = seen.entry((from, seq)).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            stats.duplicates.fetch_add(1, Ordering::Relaxed);
+        } else {
+            stats.delivered.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    if let Some((a, b)) = send_task {
+        a.abort();
+        b.abort();
+    }
+    if let Ok(mut all) = stats.latencies_us.lock() {
+        all.extend(latencies);
+    }
+    Outcome {
+        index,
+        room,
+        seen,
+        acked,
+    }
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i.min(sorted.len() - 1)]) / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Arc::new(Args::parse());
+    let rss_start = args.server_pid.and_then(rss_kib);
+    // Connect, ramped.
+    let mut clients = Vec::with_capacity(args.clients);
+    let gap = Duration::from_secs_f64(1.0 / args.ramp.max(1.0));
+    let connect_start = Instant::now();
+    let mut pending = futures_util::stream::FuturesUnordered::new();
+    for i in 0..args.clients {
+        let a = args.clone();
+        pending.push(tokio::spawn(async move { connect(&a, i).await }));
+        tokio::time::sleep(gap).await;
+        while let Some(Some(done)) = futures_util::FutureExt::now_or_never(pending.next()) {
+            clients.push(done??);
+        }
+    }
+    while let Some(done) = pending.next().await {
+        clients.push(done??);
+    }
+    let connect_time = connect_start.elapsed();
+    clients.sort_by_key(|c| c.index);
+    let connected = clients.len();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_connected = args.server_pid.and_then(rss_kib);
+
+    if args.idle {
+        let per_conn = match (rss_start, rss_connected) {
+            (Some(a), Some(b)) => Some((b.saturating_sub(a) as f64 * 1024.0) / connected as f64),
+            _ => None,
+        };
+        if args.json {
+            println!(
+                "{}",
+                json!({"connected": connected, "connect_secs": connect_time.as_secs_f64(),
+                "rss_start_kib": rss_start, "rss_connected_kib": rss_connected, "bytes_per_connection": per_conn})
+            );
+        } else {
+            println!("connected {connected} in {connect_time:.1?}; server RSS {rss_start:?} KiB → {rss_connected:?} KiB; {per_conn:.0?} bytes per connection");
+        }
+        return Ok(());
+    }
+
+    let stats = Arc::new(Stats {
+        sent: AtomicU64::new(0),
+        sent_by: (0..args.senders).map(|_| AtomicU64::new(0)).collect(),
+        acked: AtomicU64::new(0),
+        delivered: AtomicU64::new(0),
+        duplicates: AtomicU64::new(0),
+        latencies_us: Mutex::new(Vec::new()),
+    });
+    let start = Instant::now();
+    let stop_at = start + args.duration;
+    let names: Vec<String> = clients.iter().map(|c| c.name.clone()).collect();
+    let mut tasks = Vec::new();
+    for (n, client) in clients.into_iter().enumerate() {
+        let sender = n < args.senders;
+        tasks.push(tokio::spawn(run_client(
+            args.clone(),
+            client,
+            start,
+            stop_at,
+            stats.clone(),
+            sender,
+        )));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await?);
+    }
+    let elapsed = args.duration.as_secs_f64();
+    let rss_end = args.server_pid.and_then(rss_kib);
+
+    // Audit: every acknowledged message (native) or every sent message (dialects
+    // without acks), once, to every client of its room (the sender too when the dialect
+    // echoes; the native protocol answers the sender with a response instead).
+    let echo = args.dialect != Dialect::Native;
+    let sent = stats.sent.load(Ordering::Relaxed);
+    let (mut expected, mut missing, mut repeated) = (0u64, 0u64, 0u64);
+    for sender in outcomes.iter().filter(|o| o.index < args.senders) {
+        let seqs: Vec<u64> = if echo {
+            (1..=stats
+                .sent_by
+                .get(sender.index)
+                .map_or(0, |b| b.load(Ordering::Relaxed)))
+                .collect()
+        } else {
+            sender.acked.clone()
+        };
+        for receiver in outcomes.iter().filter(|r| r.room == sender.room) {
+            if !echo && receiver.index == sender.index {
+                continue;
+            }
+            for seq in &seqs {
+                expected += 1;
+                match receiver.seen.get(&(sender.index, *seq)) {
+                    None => missing += 1,
+                    Some(1) => {}
+                    Some(_) => repeated += 1,
+                }
+            }
+        }
+    }
+    let delivered = stats.delivered.load(Ordering::Relaxed);
+    let duplicates = stats.duplicates.load(Ordering::Relaxed);
+    let acked = stats.acked.load(Ordering::Relaxed);
+    let mut lat = stats
+        .latencies_us
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    lat.sort_unstable();
+    let ratio = if expected > 0 {
+        delivered as f64 / expected as f64
+    } else {
+        0.0
+    };
+    let result = json!({
+        "dialect": format!("{:?}", args.dialect).to_lowercase(),
+        "clients": connected,
+        "senders": args.senders,
+        "rate_per_sender": args.rate,
+        "seconds": elapsed,
+        "sent": sent,
+        "acked": acked,
+        "acks_per_sec": acked as f64 / elapsed,
+        "expected_deliveries": expected,
+        "delivered": delivered,
+        "duplicates": duplicates,
+        "delivery_ratio": ratio,
+        "deliveries_per_sec": delivered as f64 / elapsed,
+        "p50_ms": percentile(&lat, 0.50),
+        "p90_ms": percentile(&lat, 0.90),
+        "p99_ms": percentile(&lat, 0.99),
+        "max_ms": lat.last().map_or(0.0, |m| f64::from(*m) / 1000.0),
+        "rss_start_kib": rss_start,
+        "rss_connected_kib": rss_connected,
+        "rss_end_kib": rss_end,
+        "audit_missing": missing,
+        "audit_repeated": repeated,
+        "exactly_once": missing == 0 && repeated == 0 && duplicates == 0,
+        "first_user": names.first(),
+    });
+    if args.json {
+        println!("{result}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    }
+    Ok(())
+}
