@@ -14,6 +14,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -100,6 +101,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             shutdown.cancel();
         }
     };
+    // Chat frames are small: send each at once instead of waiting for an ACK (Nagle).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -7,6 +7,7 @@
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast;
@@ -26,6 +27,10 @@ async fn main() -> anyhow::Result<()> {
         "baseline-axum listening on http://{}",
         listener.local_addr()?
     );
+    // Like Parlor and Node's ws: small frames go out at once (no Nagle).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await?;
     Ok(())
 }

@@ -306,12 +306,15 @@ async fn run_client(
     let send_task = if sender && !args.idle {
         let (args, stats, inflight) = (args.clone(), stats.clone(), inflight.clone());
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let until = stop_at + args.drain;
         let pump = tokio::spawn(async move {
             while let Some(frame) = rx.recv().await {
                 if sink.send(Message::text(frame)).await.is_err() {
                     break;
                 }
             }
+            // Stay connected while the others' last messages arrive.
+            tokio::time::sleep_until(until.into()).await;
             let _ = sink.close().await;
         });
         let producer = tokio::spawn(async move {
@@ -321,7 +324,12 @@ async fn run_client(
             } else {
                 Duration::ZERO
             };
-            let mut tick = tokio::time::interval(period.max(Duration::from_micros(1)));
+            // Senders are spread over one period so that they do not all fire at once.
+            let phase = period.mul_f64(index as f64 / args.senders.max(1) as f64);
+            let mut tick = tokio::time::interval_at(
+                (Instant::now() + phase).into(),
+                period.max(Duration::from_micros(1)),
+            );
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             while Instant::now() < stop_at {
                 if args.rate > 0.0 {

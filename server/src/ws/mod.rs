@@ -3,7 +3,7 @@
 //! queue, replays missed events on `subscribe`, pings, and enforces the connection
 //! limits (auth timeout, idle timeout, frame size, slow readers).
 
-mod render;
+pub mod render;
 pub mod requests;
 
 use crate::domain::{now_ms, Chat, EventData, Refusal, UserKey};
