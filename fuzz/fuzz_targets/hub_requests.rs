@@ -31,8 +31,12 @@ fn world() -> &'static World {
                 ..Limits::default()
             };
             let hub = Hub::start(store, limits).await.expect("hub");
-            hub.authenticate("fuzz", "fuzz-password").await.expect("register");
-            hub.authenticate("other", "fuzz-password").await.expect("register");
+            hub.authenticate("fuzz", "fuzz-password")
+                .await
+                .expect("register");
+            hub.authenticate("other", "fuzz-password")
+                .await
+                .expect("register");
             let (session, rx) = hub.attach("fuzz", false).expect("attach");
             // The session's queue is not read; keep it alive, it only drops when full.
             std::mem::forget(rx);
@@ -48,12 +52,18 @@ fn world() -> &'static World {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(ClientFrame::Request(request)) = ClientFrame::parse(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(ClientFrame::Request(request)) = ClientFrame::parse(text) else {
+        return;
+    };
     let w = world();
-    let reply = w
-        .rt
-        .block_on(server::ws::requests::handle(w.hub.clone(), w.session.clone(), request));
+    let reply = w.rt.block_on(server::ws::requests::handle(
+        w.hub.clone(),
+        w.session.clone(),
+        request,
+    ));
     let parsed: serde_json::Value = serde_json::from_str(&reply).expect("the reply is JSON");
     assert_eq!(parsed["type"], "response");
 });

@@ -6,7 +6,9 @@ use app::protocol::ClientFrame;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(frame) = ClientFrame::parse(text) {
         let again = ClientFrame::parse(&frame.to_json()).expect("a serialized frame parses");
         assert_eq!(again, frame);
