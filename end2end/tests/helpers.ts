@@ -1,0 +1,89 @@
+import { expect, type Browser, type BrowserContextOptions, type Page } from '@playwright/test';
+
+export const PASSWORD = 'correct horse battery staple';
+
+let counter = 0;
+/** A username no other test (or earlier run against the same server) uses. */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}${Date.now().toString(36)}${counter}`;
+}
+
+/** Opens a new browser context and logs in (registering the name on first use). */
+export async function logIn(
+  browser: Browser,
+  username: string,
+  options: BrowserContextOptions = {},
+): Promise<Page> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await page.goto('/');
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Messages' })).toBeVisible();
+  await expectOnline(page);
+  return page;
+}
+
+/** Waits until the connection banner is gone (subscribed and live). */
+export async function expectOnline(page: Page): Promise<void> {
+  await expect(page.locator('.banner')).toHaveCount(0);
+}
+
+export function composer(page: Page) {
+  return page.getByLabel('Message', { exact: true });
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  const box = composer(page);
+  await box.fill(text);
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+}
+
+export function messages(page: Page) {
+  return page.getByRole('list', { name: 'Messages' });
+}
+
+/** The message items by `author` containing `text`. */
+export function messageItem(page: Page, author: string, text: string) {
+  return messages(page)
+    .getByRole('listitem')
+    .filter({ has: page.locator('.author', { hasText: author }) })
+    .filter({ hasText: text });
+}
+
+export function roomsList(page: Page) {
+  return page.getByRole('list', { name: 'Rooms' });
+}
+
+export function directList(page: Page) {
+  return page.getByRole('list', { name: 'Direct chats' });
+}
+
+export function chatEntry(page: Page, list: 'Rooms' | 'Direct chats', name: string) {
+  return page
+    .getByRole('list', { name: list, exact: true })
+    .getByRole('listitem')
+    .filter({ hasText: name });
+}
+
+export function person(page: Page, name: string) {
+  return page
+    .getByRole('region', { name: 'Online' })
+    .getByRole('listitem')
+    .filter({ has: page.locator('.person-name', { hasText: name }) });
+}
+
+/** Opens the direct chat with `name` from the people list. */
+export async function openDirect(page: Page, name: string): Promise<void> {
+  await person(page, name).getByRole('button').click();
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+}
+
+export async function openRoom(page: Page, room: string): Promise<void> {
+  await chatEntry(page, 'Rooms', room).getByRole('button').click();
+  await expect(page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+}
