@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { PASSWORD, expectOnline, logIn, messageItem, send, uniqueName } from './helpers';
+import { expect } from '@playwright/test';
+import { PASSWORD, expectOnline, logIn, messageItem, send, test, uniqueName } from './helpers';
 
 test('register, log out and log in again with the password', async ({ browser }) => {
   const name = uniqueName('reg');

@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { logIn, messageItem, messages, send, uniqueName } from './helpers';
+import { expect } from '@playwright/test';
+import { logIn, messageItem, messages, send, test, uniqueName } from './helpers';
 
 test('two users chat live in General, each message once', async ({ browser }) => {
   const alice = uniqueName('alice');

@@ -1,4 +1,25 @@
-import { expect, type Browser, type BrowserContextOptions, type Page } from '@playwright/test';
+import {
+  expect,
+  test as base,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from '@playwright/test';
+
+const contexts: BrowserContext[] = [];
+
+/** Playwright's `test`, closing every context `logIn` opened when the test ends, so
+ * that no earlier test's users stay connected (and, say, read messages). */
+export const test = base.extend<{ closeContexts: void }>({
+  closeContexts: [
+    async ({}, use) => {
+      await use();
+      for (const c of contexts.splice(0)) await c.close().catch(() => {});
+    },
+    { auto: true },
+  ],
+});
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -16,6 +37,7 @@ export async function logIn(
   options: BrowserContextOptions = {},
 ): Promise<Page> {
   const context = await browser.newContext(options);
+  contexts.push(context);
   const page = await context.newPage();
   await page.goto('/');
   await page.getByLabel('Username', { exact: true }).fill(username);
