@@ -6,6 +6,7 @@ import {
   type BrowserContextOptions,
   type Page,
 } from '@playwright/test';
+import { deflateSync } from 'node:zlib';
 
 const contexts: BrowserContext[] = [];
 
@@ -109,3 +110,51 @@ export async function openRoom(page: Page, room: string): Promise<void> {
   await chatEntry(page, 'Rooms', room).getByRole('button').click();
   await expect(page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
 }
+
+/** A valid PNG of `w`×`h` pixels; `colour` gives each pixel's RGB (one colour by default). */
+export function png(
+  w: number,
+  h: number,
+  colour: (x: number, y: number) => [number, number, number] = () => [0x5a, 0x5a, 0x5a],
+): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const raw = Buffer.alloc(h * (1 + w * 3));
+  for (let y = 0; y < h; y++) {
+    const start = y * (1 + w * 3);
+    for (let x = 0; x < w; x++) {
+      const [r, g, b] = colour(x, y);
+      raw[start + 1 + x * 3] = r;
+      raw[start + 2 + x * 3] = g;
+      raw[start + 3 + x * 3] = b;
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+

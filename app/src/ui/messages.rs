@@ -10,6 +10,7 @@ use crate::text::{is_room, safe_url, seen_by_text, split_links, Segment};
 use crate::timeline::{layout, Layout, Line, LineState};
 use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
 
 /// One row to render: the line and how it is laid out.
 #[derive(Clone, PartialEq)]
@@ -51,6 +52,33 @@ pub fn MessageList() -> impl IntoView {
         })
     });
     let scroller = NodeRef::<html::Div>::new();
+    let list = NodeRef::<html::Ul>::new();
+    // The position this list scrolled itself to: its own scroll events must not count
+    // as the reader leaving the end (the content may have grown in between).
+    let own_scroll = StoredValue::new(None::<i32>);
+    let to_bottom = move |el: &web_sys::HtmlDivElement| {
+        el.set_scroll_top(el.scroll_height());
+        own_scroll.set_value(Some(el.scroll_top()));
+    };
+    // Whatever changes the height (images, receipts, fonts, the phone keyboard): a
+    // reader at the end stays at the end.
+    Effect::new(move |_| {
+        let (Some(el), Some(list)) = (scroller.get(), list.get()) else {
+            return;
+        };
+        let target = el.clone();
+        let on_resize = Closure::<dyn FnMut()>::new(move || {
+            if store.at_bottom.get_untracked() {
+                to_bottom(&target);
+            }
+        });
+        if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+            observer.observe(&list);
+            observer.observe(&el);
+        }
+        // Lives as long as the list (one per login).
+        on_resize.forget();
+    });
     // Distance from the bottom to keep while an older page is put above.
     let anchor = StoredValue::new(None::<i32>);
     let first_key = StoredValue::new(None::<String>);
@@ -71,7 +99,7 @@ pub fn MessageList() -> impl IntoView {
             if let Some(from_bottom) = keep {
                 el.set_scroll_top(el.scroll_height() - from_bottom);
             } else if stick {
-                el.set_scroll_top(el.scroll_height());
+                to_bottom(&el);
             }
         });
     });
@@ -123,7 +151,7 @@ pub fn MessageList() -> impl IntoView {
             <Show when=move || rows.with(Vec::is_empty)>
                 <p class="empty">"No messages yet. Say hello!"</p>
             </Show>
-            <ul class="messages" aria-label="Messages">
+            <ul class="messages" aria-label="Messages" node_ref=list>
                 <For
                     each=move || rows.get()
                     key=|row| {
@@ -233,6 +261,7 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
             class:sending=line.state == LineState::Sending
             class:failed=failed
             class:deleted=deleted
+            tabindex="-1"
             data-message-id=message_id.map(|m| m.to_string())
         >
             <div class="meta" class:visually-hidden=!row.layout.starts_group>
