@@ -20,12 +20,22 @@ pub fn Sidebar(user: String) -> impl IntoView {
     let store = expect_context::<ChatStore>();
     let me = user.clone();
     let my_status = move || store.my_status.get();
+    // Phone drawer: focus moves into it when it opens.
+    let close_button = NodeRef::<html::Button>::new();
+    Effect::new(move |_| {
+        if store.drawer_open.get() {
+            if let Some(b) = close_button.get_untracked() {
+                let _ = b.focus();
+            }
+        }
+    });
     view! {
         <aside class="sidebar" id="sidebar" aria-label="Chats and people">
             <div class="side-head">
                 <span class="brand">"Parlor"</span>
                 <button
                     type="button"
+                    node_ref=close_button
                     class="quiet close-drawer"
                     aria-label="Close the chat list"
                     on:click=move |_| store.drawer_open.set(false)
