@@ -31,6 +31,13 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${counter}`;
 }
 
+/** A page in a new browser context that is closed when the test ends. */
+export async function newPage(browser: Browser, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext(options);
+  contexts.push(context);
+  return context.newPage();
+}
+
 /** Opens a new browser context and logs in (registering the name on first use). */
 export async function logIn(
   browser: Browser,
@@ -93,9 +100,18 @@ export function chatEntry(page: Page, list: 'Rooms' | 'Direct chats', name: stri
     .filter({ hasText: name });
 }
 
+/** `name` in the "Online" region only. */
+export function onlinePerson(page: Page, name: string) {
+  return page
+    .getByRole('region', { name: 'Online', exact: true })
+    .getByRole('listitem')
+    .filter({ has: page.locator('.person-name', { hasText: name }) });
+}
+
+/** `name` in the people lists (the "Online" region, or the "Offline" one). */
 export function person(page: Page, name: string) {
   return page
-    .getByRole('region', { name: 'Online' })
+    .locator('.people')
     .getByRole('listitem')
     .filter({ has: page.locator('.person-name', { hasText: name }) });
 }

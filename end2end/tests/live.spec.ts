@@ -1,5 +1,5 @@
 import { expect } from '@playwright/test';
-import { composer, logIn, messageItem, openDirect, person, send, test, uniqueName } from './helpers';
+import { composer, logIn, messageItem, onlinePerson, openDirect, person, send, test, uniqueName } from './helpers';
 
 test('typing is shown, and cleared on send or after a pause', async ({ browser }) => {
   const alice = uniqueName('ta');
@@ -33,7 +33,7 @@ test('presence: status changes are seen by others', async ({ browser }) => {
   const bobPage = await logIn(browser, bob);
 
   const bobForAlice = person(alicePage, bob);
-  await expect(bobForAlice).toContainText('online');
+  await expect(onlinePerson(alicePage, bob)).toContainText('online');
   await expect(bobForAlice.locator('.dot')).toHaveClass(/online/);
 
   await bobPage.getByLabel('Status').selectOption('busy');
@@ -46,9 +46,11 @@ test('presence: status changes are seen by others', async ({ browser }) => {
   // Invisible looks offline to others.
   await bobPage.getByLabel('Status').selectOption('offline');
   await expect(bobForAlice).toContainText('offline');
+  await expect(onlinePerson(alicePage, bob)).toHaveCount(0);
+  await expect(alicePage.getByRole('region', { name: 'Offline' })).toContainText(bob);
 
   await bobPage.getByLabel('Status').selectOption('online');
-  await expect(bobForAlice).toContainText('online');
+  await expect(onlinePerson(alicePage, bob)).toContainText('online');
 
   // Closing the tab makes Bob offline; the direct chat header shows it too.
   await openDirect(alicePage, bob);

@@ -54,6 +54,14 @@ pub fn Composer() -> impl IntoView {
         if message.trim().is_empty() && attachments.is_empty() {
             return;
         }
+        if message.len() > crate::protocol::MAX_MESSAGE_BYTES {
+            store.notice.set(Some(format!(
+                "This message is too long ({} bytes; at most {}).",
+                message.len(),
+                crate::protocol::MAX_MESSAGE_BYTES
+            )));
+            return;
+        }
         if uploading.get_untracked() > 0 {
             store
                 .notice
@@ -160,6 +168,20 @@ pub fn Composer() -> impl IntoView {
         }
     };
 
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        let Some(data) = ev.data_transfer() else {
+            return;
+        };
+        let files = data
+            .files()
+            .map(|list| file_list(&list))
+            .unwrap_or_default();
+        if !files.is_empty() {
+            ev.prevent_default();
+            add_files(files);
+        }
+    };
+
     let placeholder = move || {
         let chat = store.current_chat.get();
         match chat.strip_prefix('#') {
@@ -169,7 +191,12 @@ pub fn Composer() -> impl IntoView {
     };
     let editing = move || store.editing.get().is_some();
     view! {
-        <form class="composer" on:submit=on_submit>
+        <form
+            class="composer"
+            on:submit=on_submit
+            on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default()
+            on:drop=on_drop
+        >
             <Show when=editing>
                 <div class="composer-note">
                     <span>"Editing message"</span>

@@ -91,7 +91,11 @@ pub fn MessageList() -> impl IntoView {
         if keep.is_some() {
             anchor.set_value(None);
         }
-        let stick = store.at_bottom.get_untracked();
+        // At the end before this change (by the flag, or by measure): stay there.
+        let stick = store.at_bottom.get_untracked()
+            || scroller
+                .get_untracked()
+                .is_some_and(|el| el.scroll_height() - el.scroll_top() - el.client_height() < 48);
         request_animation_frame(move || {
             let Some(el) = scroller.get_untracked() else {
                 return;

@@ -42,6 +42,12 @@ pub fn browser_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
+/// Whether the message list is scrolled to its end (None: no list on screen).
+pub fn messages_at_end() -> Option<bool> {
+    let el = document()?.query_selector(".scroller").ok().flatten()?;
+    Some(el.scroll_height() - el.scroll_top() - el.client_height() < 48)
+}
+
 pub fn set_title(title: &str) {
     if let Some(d) = document() {
         d.set_title(title);

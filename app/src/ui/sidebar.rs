@@ -266,7 +266,8 @@ fn DirectChats() -> impl IntoView {
     }
 }
 
-/// Everyone, the available first; picking someone opens the direct chat.
+/// Everyone, in two groups: who is around (online, away, busy) and who is not.
+/// Picking someone opens the direct chat.
 #[component]
 fn People(user: String) -> impl IntoView {
     let store = expect_context::<ChatStore>();
@@ -277,34 +278,77 @@ fn People(user: String) -> impl IntoView {
         list.sort_by_key(|(n, s)| (std::cmp::Reverse(*s), n.to_lowercase()));
         list
     });
-    let online = move || people.with(|p| p.iter().filter(|(_, s)| *s != Status::Offline).count());
+    let around = Memo::new(move |_| {
+        people.with(|p| {
+            p.iter()
+                .filter(|(_, s)| *s != Status::Offline)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let away = Memo::new(move |_| {
+        people.with(|p| {
+            p.iter()
+                .filter(|(_, s)| *s == Status::Offline)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let show_offline = RwSignal::new(true);
+    let me = StoredValue::new(user);
     view! {
         <section class="side-section people" aria-label="Online">
-            <h2 class="section-title">"People " <span class="muted">{move || format!("· {} online", online())}</span></h2>
-            <ul class="people-list">
-                <For
-                    each=move || people.get()
-                    key=|p| p.clone()
-                    children=move |(name, status)| {
-                        let you = name.eq_ignore_ascii_case(&user);
-                        let open = name.clone();
-                        view! {
-                            <li class:offline=status == Status::Offline>
-                                <button
-                                    type="button"
-                                    class="person"
-                                    title=format!("Message {name}")
-                                    on:click=move |_| store.open_direct(open.clone())
-                                >
-                                    <StatusDot status=Signal::derive(move || status) />
-                                    <span class="person-name">{name.clone()}{you.then_some(" (you)")}</span>
-                                    <span class="person-status">{status_label(status)}</span>
-                                </button>
-                            </li>
-                        }
-                    }
-                />
-            </ul>
+            <h2 class="section-title">"Online " <span class="muted">{move || format!("· {}", around.with(Vec::len))}</span></h2>
+            <PeopleList people=around me=me />
         </section>
+        <Show when=move || !away.with(Vec::is_empty)>
+            <section class="side-section people" aria-label="Offline">
+                <div class="section-head">
+                    <h2 class="section-title">"Offline " <span class="muted">{move || format!("· {}", away.with(Vec::len))}</span></h2>
+                    <button
+                        type="button"
+                        class="quiet small"
+                        aria-expanded=move || show_offline.get().to_string()
+                        on:click=move |_| show_offline.update(|s| *s = !*s)
+                    >
+                        {move || if show_offline.get() { "Hide" } else { "Show" }}
+                    </button>
+                </div>
+                <Show when=move || show_offline.get()>
+                    <PeopleList people=away me=me />
+                </Show>
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn PeopleList(people: Memo<Vec<(String, Status)>>, me: StoredValue<String>) -> impl IntoView {
+    let store = expect_context::<ChatStore>();
+    view! {
+        <ul class="people-list">
+            <For
+                each=move || people.get()
+                key=|p| p.clone()
+                children=move |(name, status)| {
+                    let you = me.with_value(|m| name.eq_ignore_ascii_case(m));
+                    let open = name.clone();
+                    view! {
+                        <li class:offline=status == Status::Offline>
+                            <button
+                                type="button"
+                                class="person"
+                                title=format!("Message {name}")
+                                on:click=move |_| store.open_direct(open.clone())
+                            >
+                                <StatusDot status=Signal::derive(move || status) />
+                                <span class="person-name">{name.clone()}{you.then_some(" (you)")}</span>
+                                <span class="person-status">{status_label(status)}</span>
+                            </button>
+                        </li>
+                    }
+                }
+            />
+        </ul>
     }
 }

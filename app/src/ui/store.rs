@@ -601,6 +601,9 @@ impl ChatStore {
         }
         let client = self.client();
         if online {
+            if client.ready.get() {
+                return;
+            }
             client.attempts.set(0);
             self.link.set(Link::Reconnecting);
             self.connect();
@@ -1194,7 +1197,10 @@ impl ChatStore {
     /// in a visible, focused page and was not marked yet.
     pub fn maybe_read(&self) {
         let client = self.client();
-        if !client.ready.get() || !self.at_bottom.get_untracked() || !platform::page_attended() {
+        // The list's own measure wins over the flag, which scroll events keep.
+        let at_bottom =
+            platform::messages_at_end().unwrap_or_else(|| self.at_bottom.get_untracked());
+        if !client.ready.get() || !at_bottom || !platform::page_attended() {
             return;
         }
         let Some(me) = self.user() else { return };
