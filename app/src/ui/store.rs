@@ -717,6 +717,14 @@ impl ChatStore {
             if let Ok(list) =
                 reply.and_then(|r| r.payload_as::<UserList>().map_err(|e| protocol_error(&e)))
             {
+                let me = store.user().unwrap_or_default();
+                if let Some(mine) = list
+                    .users
+                    .iter()
+                    .find(|u| u.user_id.eq_ignore_ascii_case(&me))
+                {
+                    store.adopt_own_status(mine.status);
+                }
                 store.users.set(
                     list.users
                         .into_iter()
@@ -725,6 +733,17 @@ impl ChatStore {
                 );
             }
         });
+    }
+
+    /// The server's merged status for this user, chosen on another device perhaps:
+    /// the status menu follows it. `away` is left alone (it may only mean idle).
+    pub(super) fn adopt_own_status(&self, status: Status) {
+        if status != Status::Away && status != self.my_status.get_untracked() {
+            self.my_status.set(status);
+            if let Some(user) = self.user() {
+                platform::save(&key("status", &user), status.as_str());
+            }
+        }
     }
 
     /// Loads every room, for the "Browse rooms" list.

@@ -100,9 +100,14 @@ impl ChatStore {
             EventBody::Offline(u) => self.users.update(|users| {
                 users.insert(u.user_id, Status::Offline);
             }),
-            EventBody::Presence(p) => self.users.update(|users| {
-                users.insert(p.user_id, p.status);
-            }),
+            EventBody::Presence(p) => {
+                if p.user_id.eq_ignore_ascii_case(&me) {
+                    self.adopt_own_status(p.status);
+                }
+                self.users.update(|users| {
+                    users.insert(p.user_id, p.status);
+                });
+            }
             EventBody::Join(j) => {
                 if j.user_id.eq_ignore_ascii_case(&me) {
                     self.ensure_chat(
