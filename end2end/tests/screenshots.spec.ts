@@ -100,13 +100,19 @@ test('README screenshots', async ({ browser }) => {
     await composer(typer).pressSequentially('On my');
     await expect(desk.locator('.typing')).toHaveText('bob is typing…');
     await shot(desk, `desktop-${scheme}.png`);
-    await typer.context().close();
 
-    // Desktop: the direct chat with read marks.
+    // Desktop: the direct chat with read marks (bob reads it).
     await openDirect(desk, 'bob');
-    if (scheme === 'light') await send(desk, 'Sure, it is by the shed.');
-    await expect(messageItem(desk, 'alice', 'by the shed')).toHaveCount(1);
+    if (scheme === 'light') {
+      await send(desk, 'Sure, it is by the shed.');
+      await send(desk, 'Bring it back by Sunday?');
+      await openDirect(typer, 'alice');
+      await send(typer, 'Thanks, will do!');
+    }
+    await expect(messageItem(desk, 'alice', 'Bring it back').locator('.mark')).toHaveText(/Read/);
+    await composer(desk).fill('');
     await shot(desk, `desktop-dm-${scheme}.png`);
+    await typer.context().close();
     await desk.context().close();
 
     // Phone: the chat, and the drawer.
