@@ -515,7 +515,7 @@ mod tests {
             at(6, "bob", 1000 * min),
         ];
         // Days of 500 minutes, for the test.
-        let l = layout(&lines, |t| (t / (500 * min)) as i64);
+        let l = layout(&lines, |t| t / (500 * min));
         let starts: Vec<bool> = l.iter().map(|x| x.starts_group).collect();
         let days: Vec<bool> = l.iter().map(|x| x.new_day).collect();
         assert_eq!(starts, vec![true, false, true, true, false, true]);
