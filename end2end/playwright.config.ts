@@ -11,6 +11,8 @@ const baseURL = `http://127.0.0.1:${port}`;
 // processes, which load this file again, see the same value instead of making new ones.
 process.env.PARLOR_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'parlor-e2e-'));
 const dataDir = process.env.PARLOR_E2E_DATA;
+// The release binary with the web app embedded; PARLOR_BIN overrides the default.
+const bin = process.env.PARLOR_BIN ?? '../target/release/parlor';
 
 export default defineConfig({
   testDir: './tests',
@@ -41,7 +43,7 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
     // The real release binary, with the web app embedded in it.
-    command: `../target/release/parlor serve --bind 127.0.0.1:${port} --data ${dataDir}`,
+    command: `${bin} serve --bind 127.0.0.1:${port} --data ${dataDir}`,
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
     timeout: 30_000,

@@ -2,12 +2,18 @@
 //!
 //! [`protocol`] holds every native wire type; it has no dependency on Leptos so that the
 //! server, the load generator and test clients can use it. [`timeline`] is the client's
-//! view of a chat's messages (merging pages, live events and unsent messages), also free
-//! of browser code so that it is tested natively. The Leptos web app lives in `ui`,
-//! compiled only with the `ui` feature (enabled by the `frontend` crate alone).
+//! view of a chat's messages (merging pages, live events and unsent messages, grouping
+//! by sender and day); [`text`], [`receipts`], [`backoff`] and [`outbox`] are the web
+//! app's other pure logic. All of it is free of browser code so that it is tested
+//! natively. The Leptos web app lives in `ui`, compiled only with the `ui` feature
+//! (enabled by the `frontend` crate alone).
 
+pub mod backoff;
 pub mod dialect;
+pub mod outbox;
 pub mod protocol;
+pub mod receipts;
+pub mod text;
 pub mod timeline;
 
 #[cfg(test)]

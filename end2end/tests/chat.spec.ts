@@ -1,69 +1,50 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect } from '@playwright/test';
+import { logIn, messageItem, messages, send, test, uniqueName } from './helpers';
 
-const PASSWORD = 'correct horse battery staple';
-
-async function logIn(browser: Browser, username: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto('/');
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('heading', { name: 'General' })).toBeVisible();
-  await expect(page.getByRole('list', { name: 'Messages' })).toBeVisible();
-  return page;
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  const box = page.getByLabel('Message', { exact: true });
-  await box.fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-  await expect(box).toHaveValue('');
-}
-
-function messageItem(page: Page, author: string, text: string) {
-  return page
-    .getByRole('list', { name: 'Messages' })
-    .getByRole('listitem')
-    .filter({ hasText: author })
-    .filter({ hasText: text });
-}
-
-test('two users chat live in General', async ({ browser }) => {
-  const run = Date.now();
-  const alice = `alice${run}`;
-  const bob = `bob${run}`;
-
+test('two users chat live in General, each message once', async ({ browser }) => {
+  const alice = uniqueName('alice');
+  const bob = uniqueName('bob');
   const alicePage = await logIn(browser, alice);
   const bobPage = await logIn(browser, bob);
 
-  const hello = `Hello Bob <b>not bold</b> ${run}`;
+  const hello = `Hello Bob <b>not bold</b> ${alice}`;
   await send(alicePage, hello);
   await expect(messageItem(alicePage, alice, hello)).toHaveCount(1);
   await expect(messageItem(bobPage, alice, hello)).toHaveCount(1);
-  // Text is rendered as text, never as HTML.
-  await expect(bobPage.getByRole('list', { name: 'Messages' }).locator('b')).toHaveCount(0);
+  await expect(messages(bobPage).locator('b')).toHaveCount(0);
 
-  const reply = `Hi Alice ${run}`;
-  await bobPage.getByLabel('Message', { exact: true }).fill(reply);
-  await bobPage.getByLabel('Message', { exact: true }).press('Enter');
-  await expect(messageItem(bobPage, bob, reply)).toHaveCount(1);
-  await expect(messageItem(alicePage, bob, reply)).toHaveCount(1);
+  // Shift+Enter makes a new line instead of sending.
+  const box = bobPage.getByLabel('Message', { exact: true });
+  await box.fill('line one');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('line two');
+  await expect(box).toHaveValue('line one\nline two');
+  await box.press('Enter');
+  await expect(messageItem(alicePage, bob, 'line one\nline two')).toHaveCount(1);
 
-  // Each message appears once, even though the sender also gets it back as an event.
+  // Links are clickable, opened safely; other text stays text.
+  await send(bobPage, `see https://example.com/page?x=1, ${bob}`);
+  const link = messageItem(alicePage, bob, 'see').getByRole('link', { name: 'https://example.com/page?x=1' });
+  await expect(link).toHaveAttribute('rel', 'noopener noreferrer');
+  await expect(link).toHaveAttribute('target', '_blank');
   await expect(messageItem(alicePage, alice, hello)).toHaveCount(1);
 });
 
-test('a wrong password shows the server error', async ({ browser }) => {
-  const name = `carol${Date.now()}`;
-  const first = await logIn(browser, name);
-  await first.context().close();
+test('HTML in a message shows as text and never runs', async ({ browser }) => {
+  const alice = uniqueName('xa');
+  const bob = uniqueName('xb');
+  const alicePage = await logIn(browser, alice);
+  const bobPage = await logIn(browser, bob);
+  let dialogs = 0;
+  for (const p of [alicePage, bobPage]) p.on('dialog', (d) => { dialogs += 1; void d.dismiss(); });
 
-  const page = await (await browser.newContext()).newPage();
-  await page.goto('/');
-  await page.getByLabel('Username', { exact: true }).fill(name);
-  await page.getByLabel('Password', { exact: true }).fill('wrong password');
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('alert')).not.toBeEmpty();
-  await expect(page.getByRole('heading', { name: 'General' })).toHaveCount(0);
+  const evil = '<img src=x onerror=alert(1)>';
+  await send(alicePage, `${evil} ${alice}`);
+  const item = messageItem(bobPage, alice, alice);
+  await expect(item).toContainText(evil);
+  await expect(item.locator('.text img')).toHaveCount(0);
+  await expect(messages(bobPage).locator('.text img')).toHaveCount(0);
+  await send(bobPage, `javascript:alert(2) ${bob}`);
+  await expect(messageItem(alicePage, bob, 'javascript:alert(2)').getByRole('link')).toHaveCount(0);
+  expect(dialogs).toBe(0);
 });

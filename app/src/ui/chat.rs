@@ -1,169 +1,202 @@
-//! The chat screen: the room's messages, live, and the composer.
+//! The chat screen: the sidebar (chats, people, own status), and the open chat with
+//! its header, connection banner, messages, typing line and composer.
 
-use super::store::{ChatStore, Link};
-use crate::timeline::{Line, LineState};
-use leptos::ev::{KeyboardEvent, SubmitEvent};
-use leptos::html;
+use super::composer::Composer;
+use super::messages::MessageList;
+use super::sidebar::{Sidebar, StatusDot};
+use super::store::{ChatStore, Link, GENERAL};
+use crate::protocol::Status;
+use crate::text::{chat_title, is_room, typing_text};
 use leptos::prelude::*;
 
 #[component]
 pub fn ChatView(user: String) -> impl IntoView {
     let store = expect_context::<ChatStore>();
-    // `#General` → `General`.
-    let title = move || {
-        let chat = store.current_chat.get();
-        chat.strip_prefix('#').map(str::to_owned).unwrap_or(chat)
+    let drawer = store.drawer_open;
+    // Escape closes the phone drawer.
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && drawer.get_untracked() {
+            drawer.set(false);
+        }
     };
     view! {
-        <header class="topbar">
-            <span class="brand">"Parlor"</span>
-            <span class="me" title="Logged in as">{user}</span>
-            <button type="button" class="quiet" on:click=move |_| store.logout()>"Log out"</button>
-        </header>
-        <main class="room" aria-labelledby="room-title">
-            <div class="room-head">
-                <h1 id="room-title">{title}</h1>
-                <Show when=move || store.link.get() == Link::Reconnecting>
-                    <span class="status" role="status">"Reconnecting…"</span>
+        <div class="shell" class:drawer-open=move || drawer.get() on:keydown=on_keydown>
+            <a class="skip-link" href="#composer-input">"Skip to the message box"</a>
+            <Sidebar user=user />
+            <main class="room" aria-labelledby="room-title">
+                <RoomHeader />
+                <ConnectionBanner />
+                <MessageList />
+                <TypingLine />
+                <Show when=move || store.notice.get().is_some()>
+                    <p class="notice" role="alert">
+                        <span>{move || store.notice.get()}</span>
+                        <button type="button" class="quiet" aria-label="Dismiss" on:click=move |_| store.notice.set(None)>"×"</button>
+                    </p>
                 </Show>
-            </div>
-            <MessageList />
-            <Show when=move || store.notice.get().is_some()>
-                <p class="notice" role="alert">
-                    {move || store.notice.get()}
-                    <button type="button" class="quiet" aria-label="Dismiss" on:click=move |_| store.notice.set(None)>"×"</button>
-                </p>
-            </Show>
-            <Composer />
-        </main>
-    }
-}
-
-/// The messages of the current chat, oldest first, kept scrolled to the newest while
-/// the reader is at the bottom.
-#[component]
-fn MessageList() -> impl IntoView {
-    let store = expect_context::<ChatStore>();
-    let me = store.user().unwrap_or_default();
-    let lines = Memo::new(move |_| {
-        let chat = store.current_chat.get();
-        store
-            .timelines
-            .with(|t| t.get(&chat).map(|t| t.lines().to_vec()).unwrap_or_default())
-    });
-    let scroller = NodeRef::<html::Div>::new();
-    let at_bottom = StoredValue::new(true);
-
-    Effect::new(move |_| {
-        lines.track();
-        if at_bottom.get_value() {
-            request_animation_frame(move || {
-                if let Some(el) = scroller.get_untracked() {
-                    el.set_scroll_top(el.scroll_height());
-                }
-            });
-        }
-    });
-    let on_scroll = move |_| {
-        if let Some(el) = scroller.get_untracked() {
-            at_bottom.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 48);
-        }
-    };
-
-    view! {
-        <div class="scroller" node_ref=scroller on:scroll=on_scroll>
-            <Show when=move || lines.with(Vec::is_empty)>
-                <p class="empty">"No messages yet. Say hello!"</p>
-            </Show>
-            <ul class="messages" aria-label="Messages">
-                <For
-                    each=move || lines.get()
-                    key=|line| (line.key.clone(), line.state)
-                    children=move |line| {
-                        let own = line.sender == me;
-                        view! { <MessageRow line own /> }
-                    }
-                />
-            </ul>
+                <Composer />
+            </main>
         </div>
     }
 }
 
+/// The open chat's name, its members or the other user's presence, and actions.
 #[component]
-fn MessageRow(line: Line, own: bool) -> impl IntoView {
-    let (time, full) = format_time(line.created_at);
-    let state = match line.state {
-        LineState::Sent => None,
-        LineState::Sending => Some("Sending…"),
-        LineState::Failed => Some("Not sent"),
-    };
-    view! {
-        <li
-            class="message"
-            class:own=own
-            class:sending=line.state == LineState::Sending
-            class:failed=line.state == LineState::Failed
-        >
-            <div class="meta">
-                <span class="author">{line.sender}</span>
-                <time title=full>{time}</time>
-                {state.map(|s| view! { <span class="state">{s}</span> })}
-            </div>
-            // A text node: message text is never interpreted as HTML.
-            <p class="text">{line.text}</p>
-        </li>
-    }
-}
-
-/// The message box: Enter sends, Shift+Enter starts a new line.
-#[component]
-fn Composer() -> impl IntoView {
+fn RoomHeader() -> impl IntoView {
     let store = expect_context::<ChatStore>();
-    let text = RwSignal::new(String::new());
-    let input = NodeRef::<html::Textarea>::new();
-    let send = move || {
-        let message = text.get_untracked();
-        if message.trim().is_empty() {
-            return;
-        }
-        store.send(message);
-        text.set(String::new());
-        if let Some(el) = input.get_untracked() {
-            let _ = el.focus();
-        }
+    let chat = store.current_chat;
+    let title = move || chat_title(&chat.get()).to_owned();
+    let room = move || is_room(&chat.get());
+    let members_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        chat.track();
+        members_open.set(false);
+    });
+    let members = Memo::new(move |_| {
+        let chat = chat.get();
+        store
+            .members
+            .with(|m| m.get(&chat).cloned().unwrap_or_default())
+    });
+    let unread_elsewhere = move || {
+        let current = chat.get();
+        store.chats.with(|c| {
+            c.iter()
+                .filter(|e| e.chat_id != current)
+                .map(|e| e.unread)
+                .sum::<u64>()
+        })
     };
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        send();
+    let other_status = move || {
+        let chat = chat.get();
+        store
+            .users
+            .with(|u| u.get(&chat).copied().unwrap_or(Status::Offline))
     };
-    let on_keydown = move |ev: KeyboardEvent| {
-        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
-            ev.prevent_default();
-            send();
-        }
-    };
-    let placeholder = move || format!("Message {}", store.current_chat.get());
     view! {
-        <form class="composer" on:submit=on_submit>
-            <label for="composer-input" class="visually-hidden">"Message"</label>
-            <textarea
-                id="composer-input"
-                node_ref=input
-                rows="1"
-                placeholder=placeholder
-                prop:value=text
-                on:input=move |ev| text.set(event_target_value(&ev))
-                on:keydown=on_keydown
-            ></textarea>
-            <button type="submit" class="primary">"Send"</button>
-        </form>
+        <header class="room-head">
+            <button
+                type="button"
+                class="menu-button"
+                aria-controls="sidebar"
+                aria-expanded=move || store.drawer_open.get().to_string()
+                aria-label=move || match unread_elsewhere() {
+                    0 => "Chats".to_owned(),
+                    n => format!("Chats, {n} unread"),
+                }
+                on:click=move |_| store.drawer_open.update(|o| *o = !*o)
+            >
+                <span aria-hidden="true">"☰"</span>
+                <Show when=move || unread_elsewhere() != 0>
+                    <span class="badge" aria-hidden="true">{unread_elsewhere}</span>
+                </Show>
+            </button>
+            <h1 id="room-title">
+                {move || if room() {
+                    view! { <span class="hash" aria-hidden="true">"#"</span> }.into_any()
+                } else {
+                    view! { <StatusDot status=Signal::derive(other_status) /> }.into_any()
+                }}
+                <span class="title-text">{title}</span>
+            </h1>
+            <Show when=move || !room()>
+                <span class="head-status">{move || status_label(other_status())}</span>
+            </Show>
+            <div class="head-actions">
+                <Show when=room>
+                    <button
+                        type="button"
+                        class="quiet"
+                        aria-expanded=move || members_open.get().to_string()
+                        aria-controls="members"
+                        on:click=move |_| members_open.update(|o| *o = !*o)
+                    >
+                        {move || match members.with(Vec::len) {
+                            1 => "1 member".to_owned(),
+                            n => format!("{n} members"),
+                        }}
+                    </button>
+                </Show>
+                <Show when=move || room() && !chat.get().eq_ignore_ascii_case(GENERAL)>
+                    <button
+                        type="button"
+                        class="quiet"
+                        on:click=move |_| store.leave_room(chat.get_untracked())
+                    >
+                        "Leave room"
+                    </button>
+                </Show>
+            </div>
+            <Show when=move || members_open.get() && room()>
+                <div class="popover" id="members">
+                    <h2 class="section-title">"Members"</h2>
+                    <ul aria-label="Members" class="people-list">
+                        <For
+                            each=move || members.get()
+                            key=|name| name.clone()
+                            children=move |name| {
+                                let n = name.clone();
+                                let status = Signal::derive(move || {
+                                    store.users.with(|u| u.get(&n).copied().unwrap_or(Status::Offline))
+                                });
+                                let open = name.clone();
+                                view! {
+                                    <li>
+                                        <button type="button" class="person" on:click=move |_| store.open_direct(open.clone())>
+                                            <StatusDot status=status />
+                                            <span class="person-name">{name.clone()}</span>
+                                            <span class="person-status">{move || status_label(status.get())}</span>
+                                        </button>
+                                    </li>
+                                }
+                            }
+                        />
+                    </ul>
+                </div>
+            </Show>
+        </header>
     }
 }
 
-/// `HH:MM` in the reader's time zone, and the full local date and time.
-fn format_time(millis: crate::protocol::Millis) -> (String, String) {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis as f64));
-    let short = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
-    let full = String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED));
-    (short, full)
+pub fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Online => "online",
+        Status::Away => "away",
+        Status::Busy => "busy",
+        Status::Offline => "offline",
+    }
+}
+
+/// Shown while the server is out of reach.
+#[component]
+fn ConnectionBanner() -> impl IntoView {
+    let store = expect_context::<ChatStore>();
+    let text = move || match store.link.get() {
+        Link::Online => None,
+        Link::Connecting => Some("Connecting…"),
+        Link::Reconnecting => Some("Connection lost. Reconnecting…"),
+        Link::Offline => {
+            Some("You are offline. Messages you write are sent when the network is back.")
+        }
+    };
+    view! {
+        <div class="banner-slot" role="status">
+            <Show when=move || text().is_some()>
+                <div class="banner" class:offline=move || store.link.get() == Link::Offline>
+                    <span>{text}</span>
+                    <Show when=move || store.link.get() == Link::Reconnecting>
+                        <button type="button" class="quiet" on:click=move |_| store.retry_now()>"Retry now"</button>
+                    </Show>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// "bob is typing…" for the open chat.
+#[component]
+fn TypingLine() -> impl IntoView {
+    let store = expect_context::<ChatStore>();
+    let text = move || typing_text(&store.typists(&store.current_chat.get()));
+    view! { <p class="typing" aria-live="polite">{text}</p> }
 }

@@ -5,7 +5,8 @@
 //! the app's state: [`super::store`] decides what a response or an event means.
 
 use crate::protocol::{
-    Ack, ClientFrame, ErrorBody, Event, Millis, RequestBody, Response, ServerFrame,
+    Ack, ClientEvent, ClientEventBody, ClientFrame, ErrorBody, Event, Millis, RequestBody,
+    Response, ServerFrame,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -161,6 +162,15 @@ impl Connection {
                 }));
             }
         }
+    }
+
+    /// Sends a client event (typing, idle, …); lost silently if the socket is closed.
+    pub fn send_event(&self, body: ClientEventBody) {
+        let frame = ClientFrame::Event(ClientEvent {
+            timestamp: now(),
+            body,
+        });
+        let _ = self.ws.send_with_str(&frame.to_json());
     }
 
     /// True while the socket is open.

@@ -1,12 +1,17 @@
 //! The Leptos web app (client-side rendered, built by trunk from `frontend/`).
 //!
-//! [`store`] owns the connection and all state; the views ([`login`], [`chat`]) only
-//! read its signals and call its methods.
+//! [`store`] owns the connection and all state; the views ([`login`], [`chat`],
+//! [`sidebar`], [`messages`], [`composer`]) only read its signals and call its methods.
 
 pub mod chat;
+pub mod composer;
 pub mod connection;
 pub mod login;
+pub mod messages;
+pub mod platform;
+pub mod sidebar;
 pub mod store;
+pub mod upload;
 
 use leptos::prelude::*;
 use store::{ChatStore, Session};
@@ -16,6 +21,7 @@ use store::{ChatStore, Session};
 pub fn App() -> impl IntoView {
     let store = ChatStore::new();
     provide_context(store);
+    store.start();
     // Only a change of user swaps the screens (not LoggedOut → LoggingIn).
     let user = Memo::new(move |_| match store.session.get() {
         Session::LoggedIn { user } => Some(user),

@@ -1,0 +1,146 @@
+import { expect, type Browser, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PASSWORD, composer, expectOnline, logIn, messageItem, openDirect, openRoom, png, send, test } from './helpers';
+
+// Screenshots for the README: `PARLOR_SCREENSHOTS=1 npx playwright test screenshots`
+// against a fresh server (the names below must be free). Skipped in normal runs.
+const OUT = join(__dirname, '..', '..', 'docs', 'screenshots');
+test.skip(!process.env.PARLOR_SCREENSHOTS, 'set PARLOR_SCREENSHOTS=1 to make the README screenshots');
+test.setTimeout(120_000);
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+async function viewAs(browser: Browser, name: string, scheme: 'light' | 'dark', phone: boolean): Promise<Page> {
+  const context = await browser.newContext({
+    colorScheme: scheme,
+    viewport: phone ? PHONE : DESKTOP,
+    deviceScaleFactor: phone ? 2 : 1,
+    isMobile: phone,
+    hasTouch: phone,
+  });
+  const page = await context.newPage();
+  await page.goto('/');
+  await page.getByLabel('Username', { exact: true }).fill(name);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expectOnline(page);
+  return page;
+}
+
+async function shot(page: Page, file: string) {
+  // Let images load and the list settle at its end.
+  await page.waitForLoadState('networkidle');
+  await page.evaluate(() => document.fonts.ready);
+  // No hover toolbar left over from the last click.
+  await page.mouse.move(1, 1);
+  await page.screenshot({ path: join(OUT, file) });
+}
+
+test('README screenshots', async ({ browser }) => {
+  mkdirSync(OUT, { recursive: true });
+  const alice = await logIn(browser, 'alice');
+  const bob = await logIn(browser, 'bob');
+  const carol = await logIn(browser, 'carol');
+
+  // Rooms.
+  for (const room of ['Book club', 'Garden']) {
+    await alice.getByRole('button', { name: 'New room' }).click();
+    await alice.getByLabel('Room name').fill(room);
+    await alice.getByLabel('Room name').press('Enter');
+    await expect(alice.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+  }
+  for (const p of [bob, carol]) {
+    await p.getByRole('button', { name: 'Browse rooms' }).click();
+    await p.getByRole('button', { name: 'Join Garden' }).click();
+    await expect(p.getByRole('heading', { name: 'Garden', level: 1 })).toBeVisible();
+  }
+  await openRoom(alice, 'General');
+  for (const p of [bob, carol]) await openRoom(p, 'General');
+
+  await send(alice, 'Morning all! Who is coming to the garden day on Saturday?');
+  await send(bob, 'Count me in. I can bring the big ladder.');
+  await send(bob, 'Also found this for the tomatoes: https://en.wikipedia.org/wiki/Companion_planting');
+  await send(carol, 'Me too! @alice should I bring the seedlings?');
+  await send(alice, 'Yes please, the basil especially.');
+  // A photo.
+  await carol.getByLabel('Attach image').setInputFiles({
+    name: 'seedlings.png',
+    mimeType: 'image/png',
+    buffer: png(480, 300, (x, y) => {
+      const sky = y < 150;
+      const leaf = Math.sin(x / 18) * 30 + 210 < y || (y > 180 && ((x / 40) | 0) % 2 === 0);
+      if (sky) return [120 + (y >> 2), 170 + (y >> 3), 235];
+      if (leaf) return [50, 140 + ((x * 7) % 50), 70];
+      return [140, 100, 60];
+    }),
+  });
+  await expect(carol.getByRole('list', { name: 'Attachments to send' })).toContainText('seedlings.png');
+  await composer(carol).fill('They are ready, three trays of basil and two of tomatoes.');
+  await composer(carol).press('Enter');
+  await expect(messageItem(alice, 'carol', 'They are ready')).toHaveCount(1);
+  await send(bob, 'Lovely!');
+  await send(alice, 'See you there!');
+
+  // A direct chat and an unread room message.
+  await openDirect(bob, 'alice');
+  await send(bob, 'Can you lend me your wheelbarrow?');
+  await openRoom(carol, 'Garden');
+  await send(carol, 'Gate code is 4711');
+  await bob.getByLabel('Status').selectOption('away');
+  await carol.getByLabel('Status').selectOption('busy');
+  for (const p of [alice, bob, carol]) await p.context().close();
+
+  for (const scheme of ['light', 'dark'] as const) {
+    // Desktop: General, with bob typing.
+    const desk = await viewAs(browser, 'alice', scheme, false);
+    const typer = await viewAs(browser, 'bob', scheme, false);
+    await expect(messageItem(desk, 'alice', 'See you there')).toHaveCount(1);
+    await composer(typer).pressSequentially('On my');
+    await expect(desk.locator('.typing')).toHaveText('bob is typing…');
+    await shot(desk, `desktop-${scheme}.png`);
+
+    // Desktop: the direct chat with read marks (bob reads it).
+    await openDirect(desk, 'bob');
+    if (scheme === 'light') {
+      await send(desk, 'Sure, it is by the shed.');
+      await send(desk, 'Bring it back by Sunday?');
+      await openDirect(typer, 'alice');
+      await send(typer, 'Thanks, will do!');
+    }
+    await expect(messageItem(desk, 'alice', 'Bring it back').locator('.mark')).toHaveText(/Read/);
+    await composer(desk).fill('');
+    await shot(desk, `desktop-dm-${scheme}.png`);
+    await typer.context().close();
+    await desk.context().close();
+
+    // Phone: the chat, and the drawer.
+    const phone = await viewAs(browser, 'alice', scheme, true);
+    await openPhoneChat(phone, 'General');
+    await expect(messageItem(phone, 'alice', 'See you there')).toHaveCount(1);
+    await shot(phone, `phone-${scheme}.png`);
+    await phone.getByRole('button', { name: /^Chats/ }).click();
+    await expect(phone.getByRole('list', { name: 'Rooms' })).toBeVisible();
+    await shot(phone, `phone-drawer-${scheme}.png`);
+    await phone.context().close();
+  }
+
+  // The login screen.
+  for (const scheme of ['light', 'dark'] as const) {
+    const context = await browser.newContext({ colorScheme: scheme, viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto('/');
+    await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+    await shot(page, `login-${scheme}.png`);
+    await context.close();
+  }
+});
+
+async function openPhoneChat(page: Page, room: string) {
+  const heading = page.getByRole('heading', { name: room, level: 1 });
+  if (await heading.isVisible()) return;
+  await page.getByRole('button', { name: /^Chats/ }).click();
+  await page.getByRole('list', { name: 'Rooms' }).getByRole('button', { name: new RegExp(room) }).click();
+  await expect(heading).toBeVisible();
+}
