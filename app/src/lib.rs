@@ -1,6 +1,7 @@
 //! Parlor's shared crate.
 //!
-//! [`protocol`] holds every native wire type; it has no dependency on Leptos so that the
+//! [`protocol`] holds every native wire type and [`dialect`] those of the seed
+//! dialects; it has no dependency on Leptos so that the
 //! server, the load generator and test clients can use it. [`timeline`] is the client's
 //! view of a chat's messages (merging pages, live events and unsent messages, grouping
 //! by sender and day); [`text`], [`receipts`], [`backoff`] and [`outbox`] are the web
