@@ -258,6 +258,13 @@ impl Timeline {
     }
 
     /// A delete: the line stays as a tombstone ("message deleted").
+    /// The room's history was cleared: every stored line goes; lines this client has
+    /// not yet had accepted stay (they will be stored after the clearing).
+    pub fn clear_stored(&mut self) {
+        self.lines.retain(|l| l.state != LineState::Sent);
+        self.has_older = Some(false);
+    }
+
     pub fn apply_delete(&mut self, message_id: MessageId, at: Millis) {
         if let Some(line) = self
             .lines
@@ -520,5 +527,22 @@ mod tests {
         let days: Vec<bool> = l.iter().map(|x| x.new_day).collect();
         assert_eq!(starts, vec![true, false, true, true, false, true]);
         assert_eq!(days, vec![true, false, false, false, false, true]);
+    }
+
+    #[test]
+    fn clearing_keeps_only_unsent_lines() {
+        let mut t = Timeline::default();
+        t.merge_page(&[item(1, None, "bob", "old"), item(2, None, "bob", "older")]);
+        t.upsert(Line::sending(
+            "c-9".into(),
+            "alice".into(),
+            "not yet sent".into(),
+            vec![],
+            5000,
+        ));
+        t.clear_stored();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.lines()[0].text, "not yet sent");
+        assert_eq!(t.has_older, Some(false));
     }
 }

@@ -153,6 +153,16 @@ impl ChatStore {
                 }
             }),
             EventBody::Broadcast(b) => self.notice.set(Some(b.message)),
+            EventBody::Clear(c) => {
+                self.timelines.update(|t| {
+                    if let Some(t) = t.get_mut(&c.chat_id) {
+                        t.clear_stored();
+                    }
+                });
+                self.set_unread(&c.chat_id, 0);
+                self.notice
+                    .set(Some(format!("{} cleared {}", c.user_id, c.chat_id)));
+            }
         }
     }
 
