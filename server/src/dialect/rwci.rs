@@ -8,7 +8,7 @@ use crate::domain::{Chat, Refusal};
 use crate::hub::{Hub, Live, Outbound, Session};
 use crate::ws::{close, send, send_close, ConnConfig, Ending};
 use app::dialect::rwci::{ClientPacket, ServerPacket, LOGGED_IN, LOGIN_FAILED, REGISTERED};
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Utf8Bytes, WebSocket};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::time::sleep;
@@ -57,19 +57,7 @@ async fn login(
     let deadline = sleep(cfg.auth_timeout);
     tokio::pin!(deadline);
     loop {
-        let msg = tokio::select! {
-            msg = socket.recv() => msg,
-            () = &mut deadline => return Err(Ending::Close(close::POLICY, "authentication timeout")),
-            () = shutdown.cancelled() => return Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
-        };
-        let text = match msg {
-            Some(Ok(Message::Text(text))) => text,
-            Some(Err(e)) if crate::ws::is_too_big(&e) => {
-                return Err(Ending::Close(close::TOO_BIG, "frame too large"))
-            }
-            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Err(Ending::Gone),
-            Some(Ok(_)) => continue,
-        };
+        let text = crate::ws::next_text_before(socket, deadline.as_mut(), shutdown).await?;
         let (username, password) = match ClientPacket::parse(&text) {
             Ok(ClientPacket::Auth { username, password }) => (username, password),
             // Anything else before a login closes the connection (RFC: unauthorised).

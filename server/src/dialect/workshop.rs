@@ -9,7 +9,7 @@ use crate::domain::{iso8601, EventData, Refusal, RoomId, GENERAL};
 use crate::hub::{ChatName, Hub, Live, Outbound, Session};
 use crate::ws::{close, send, send_close, ConnConfig, Ending};
 use app::dialect::workshop::{Frame, HistoryMessage, RoomInfo, UserStatus};
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Utf8Bytes, WebSocket};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::time::sleep;
@@ -55,22 +55,12 @@ async fn connect(
     let deadline = sleep(cfg.auth_timeout);
     tokio::pin!(deadline);
     let username = loop {
-        let msg = tokio::select! {
-            msg = socket.recv() => msg,
-            () = &mut deadline => return Ending::Close(close::POLICY, "no connection_request in time"),
-            () = shutdown.cancelled() => return Ending::Close(close::GOING_AWAY, "server shutting down"),
+        let text = match crate::ws::next_text_before(socket, deadline.as_mut(), shutdown).await {
+            Ok(text) => text,
+            Err(ending) => return ending,
         };
-        match msg {
-            Some(Ok(Message::Text(text))) => {
-                if let Ok(Frame::ConnectionRequest { username }) = serde_json::from_str(&text) {
-                    break username;
-                }
-            }
-            Some(Err(e)) if crate::ws::is_too_big(&e) => {
-                return Ending::Close(close::TOO_BIG, "frame too large")
-            }
-            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::Gone,
-            Some(Ok(_)) => {}
+        if let Ok(Frame::ConnectionRequest { username }) = serde_json::from_str(&text) {
+            break username;
         }
     };
     let attached = if hub.is_connected(&username) {

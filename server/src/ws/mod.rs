@@ -88,6 +88,30 @@ pub async fn send_close(socket: &mut WebSocket, code: u16, reason: &'static str)
     }
 }
 
+/// The next text frame of a connection that has not logged in yet (other frames are
+/// skipped). Ends at `deadline` (the auth timeout), on shutdown, or when the peer goes.
+pub async fn next_text_before(
+    socket: &mut WebSocket,
+    mut deadline: Pin<&mut tokio::time::Sleep>,
+    shutdown: &CancellationToken,
+) -> Result<Utf8Bytes, Ending> {
+    loop {
+        let msg = tokio::select! {
+            msg = socket.recv() => msg,
+            () = deadline.as_mut() => return Err(Ending::Close(close::POLICY, "authentication timeout")),
+            () = shutdown.cancelled() => return Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
+        };
+        match msg {
+            Some(Ok(Message::Text(text))) => return Ok(text),
+            Some(Err(e)) if is_too_big(&e) => {
+                return Err(Ending::Close(close::TOO_BIG, "frame too large"))
+            }
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Err(Ending::Gone),
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
 /// Whether a receive error means the peer sent a frame over the size limit.
 pub fn is_too_big(err: &axum::Error) -> bool {
     use std::error::Error as _;
@@ -110,7 +134,7 @@ pub async fn serve(
     peer: SocketAddr,
 ) {
     let ending = match login(&mut socket, &hub, &cfg, &shutdown).await {
-        Ok(Some(LoggedIn { session, rx, token })) => {
+        Ok(LoggedIn { session, rx, token }) => {
             let user = session.name.clone();
             tracing::info!(%peer, %user, "logged in on /ws");
             let ending = Connection {
@@ -126,7 +150,6 @@ pub async fn serve(
             tracing::info!(%peer, %user, ?ending, "connection closed");
             ending
         }
-        Ok(None) => Ending::Gone,
         Err(ending) => {
             tracing::info!(%peer, ?ending, "connection closed before login");
             ending
@@ -151,24 +174,11 @@ async fn login(
     hub: &Arc<Hub>,
     cfg: &ConnConfig,
     shutdown: &CancellationToken,
-) -> Result<Option<LoggedIn>, Ending> {
+) -> Result<LoggedIn, Ending> {
     let deadline = sleep(cfg.auth_timeout);
     tokio::pin!(deadline);
     loop {
-        let msg = tokio::select! {
-            msg = socket.recv() => msg,
-            () = &mut deadline => return Err(Ending::Close(close::POLICY, "authentication timeout")),
-            () = shutdown.cancelled() => return Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
-        };
-        let text = match msg {
-            None => return Ok(None),
-            Some(Err(e)) if is_too_big(&e) => {
-                return Err(Ending::Close(close::TOO_BIG, "frame too large"))
-            }
-            Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(None),
-            Some(Ok(Message::Text(text))) => text,
-            Some(Ok(_)) => continue,
-        };
+        let text = next_text_before(socket, deadline.as_mut(), shutdown).await?;
         let request = match ClientFrame::parse(&text) {
             Ok(ClientFrame::Request(r)) => r,
             Ok(_) => continue,
@@ -215,7 +225,7 @@ async fn login(
                 };
                 let frame = ServerFrame::Response(Response::ok(&request.id, now_ms(), &ok));
                 send(socket, frame.to_json().into(), cfg).await?;
-                return Ok(Some(LoggedIn { session, rx, token }));
+                return Ok(LoggedIn { session, rx, token });
             }
             Err(refusal) => {
                 let refusal = match refusal {
