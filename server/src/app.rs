@@ -23,6 +23,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// Bytes each connection reads into at a time. Chat frames are small; a larger frame
+/// gets room for itself when its header arrives. Every idle connection holds this.
+const READ_BUFFER: usize = 1024;
+
 /// Everything `parlor serve` needs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -224,7 +228,7 @@ where
     upgrade
         .max_message_size(state.max_frame_bytes)
         .max_frame_size(state.max_frame_bytes)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             serve(socket, state).await;
