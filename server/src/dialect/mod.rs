@@ -98,6 +98,22 @@ fn new_message(item: &Outbound) -> Option<(&ChatName, &Chat, &crate::domain::Mes
     }
 }
 
+/// Posts a dialect's chat text: the dialects do not replicate empty messages, so those
+/// are dropped (`Ok(())`); anything else is the hub's answer.
+async fn post(
+    hub: &Hub,
+    session: &Session,
+    chat_id: &str,
+    text: String,
+) -> Result<(), crate::domain::Refusal> {
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    hub.send_message(session, chat_id, text, Vec::new(), None)
+        .await
+        .map(|_| ())
+}
+
 fn frame(json: String) -> Utf8Bytes {
     json.into()
 }

@@ -6,7 +6,7 @@
 use super::{frame, is_general, new_message, Dialect};
 use crate::domain::{Chat, Refusal};
 use crate::hub::{Hub, Live, Outbound, Session};
-use crate::ws::{close, send, send_close, ConnConfig, Ending};
+use crate::ws::{close, send, ConnConfig, Ending};
 use app::dialect::rwci::{ClientPacket, ServerPacket, LOGGED_IN, LOGIN_FAILED, REGISTERED};
 use axum::extract::ws::{Utf8Bytes, WebSocket};
 use std::net::SocketAddr;
@@ -38,10 +38,7 @@ pub async fn serve(
         }
         Err(ending) => ending,
     };
-    tracing::info!(%peer, ?ending, "rwci connection closed");
-    if let Ending::Close(code, reason) = ending {
-        send_close(&mut socket, code, reason).await;
-    }
+    crate::ws::finish(&mut socket, peer, "/ws/rwci", ending).await;
 }
 
 fn packet(p: ServerPacket) -> Utf8Bytes {
@@ -180,14 +177,8 @@ impl Dialect for Rwci {
             // A second auth, and packets without a known type, are dropped.
             Ok(ClientPacket::Auth { .. }) | Err(_) => return Ok(Vec::new()),
         };
-        if message.trim().is_empty() {
-            return Ok(Vec::new());
-        }
-        match hub
-            .send_message(session, &chat_id, message, Vec::new(), None)
-            .await
-        {
-            Ok(_) => Ok(Vec::new()),
+        match super::post(hub, session, &chat_id, message).await {
+            Ok(()) => Ok(Vec::new()),
             // RWCI has no error packet: the server tells the user in a direct message.
             Err(
                 refusal @ (Refusal::RateLimited(_) | Refusal::NotFound(_) | Refusal::BadRequest(_)),

@@ -7,7 +7,7 @@
 use super::{frame, new_message, Dialect};
 use crate::domain::{iso8601, EventData, Refusal, RoomId, GENERAL};
 use crate::hub::{ChatName, Hub, Live, Outbound, Session};
-use crate::ws::{close, send, send_close, ConnConfig, Ending};
+use crate::ws::{close, send, ConnConfig, Ending};
 use app::dialect::workshop::{Frame, HistoryMessage, RoomInfo, UserStatus};
 use axum::extract::ws::{Utf8Bytes, WebSocket};
 use std::net::SocketAddr;
@@ -28,10 +28,7 @@ pub async fn serve(
     peer: SocketAddr,
 ) {
     let ending = connect(&mut socket, &hub, &cfg, &shutdown, peer).await;
-    tracing::info!(%peer, ?ending, "workshop connection closed");
-    if let Ending::Close(code, reason) = ending {
-        send_close(&mut socket, code, reason).await;
-    }
+    crate::ws::finish(&mut socket, peer, "/ws/workshop", ending).await;
 }
 
 fn out(f: Frame) -> Utf8Bytes {
@@ -299,14 +296,8 @@ impl Dialect for Workshop {
         };
         Ok(match parsed {
             Frame::Message { message, .. } => {
-                if message.trim().is_empty() {
-                    return Ok(Vec::new());
-                }
-                match hub
-                    .send_message(session, &self.chat_id(), message, Vec::new(), None)
-                    .await
-                {
-                    Ok(_) => Vec::new(),
+                match super::post(hub, session, &self.chat_id(), message).await {
+                    Ok(()) => Vec::new(),
                     Err(refusal) => system("warning", format!("Not sent: {refusal}")),
                 }
             }

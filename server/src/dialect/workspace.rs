@@ -7,7 +7,7 @@ use super::{frame, is_general, new_message, Dialect};
 use crate::domain::{iso8601, now_ms};
 use crate::hub::{Hub, Live, Outbound, Session};
 use crate::ws::requests::code_of;
-use crate::ws::{close, send, send_close, ConnConfig, Ending};
+use crate::ws::{close, send, ConnConfig, Ending};
 use app::dialect::workspace::{ClientFrame, MessageData, PresenceData, ServerFrame, TypingData};
 use app::protocol::{codes, Status};
 use axum::extract::ws::{Utf8Bytes, WebSocket};
@@ -24,10 +24,7 @@ pub async fn serve(
     username: Option<String>,
 ) {
     let ending = connect(&mut socket, &hub, &cfg, &shutdown, peer, username).await;
-    tracing::info!(%peer, ?ending, "workspace connection closed");
-    if let Ending::Close(code, reason) = ending {
-        send_close(&mut socket, code, reason).await;
-    }
+    crate::ws::finish(&mut socket, peer, "/ws/workspace", ending).await;
 }
 
 async fn connect(
@@ -147,14 +144,8 @@ impl Dialect for Workspace {
         };
         Ok(match parsed {
             ClientFrame::MessageSend { text } => {
-                if text.trim().is_empty() {
-                    return Ok(Vec::new());
-                }
-                match hub
-                    .send_message(session, "#General", text, Vec::new(), None)
-                    .await
-                {
-                    Ok(_) => Vec::new(),
+                match super::post(hub, session, "#General", text).await {
+                    Ok(()) => Vec::new(),
                     Err(refusal) => error(code_of(&refusal), refusal.to_string()),
                 }
             }

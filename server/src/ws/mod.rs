@@ -69,6 +69,14 @@ pub enum Ending {
     Gone,
 }
 
+/// Logs how a connection ended and, when it ends with a close code, sends it.
+pub async fn finish(socket: &mut WebSocket, peer: SocketAddr, path: &'static str, ending: Ending) {
+    tracing::info!(%peer, path, ?ending, "connection closed");
+    if let Ending::Close(code, reason) = ending {
+        send_close(socket, code, reason).await;
+    }
+}
+
 /// Sends a close frame and waits (briefly) for the peer's answer, so that it sees a
 /// clean close; gives up quietly if the peer is gone.
 pub async fn send_close(socket: &mut WebSocket, code: u16, reason: &'static str) {
