@@ -828,3 +828,29 @@ async fn a_last_event_id_past_the_head_means_from_now() {
         .await;
     assert_eq!(bob.event("new").await["payload"]["message"], "now");
 }
+
+#[tokio::test]
+async fn subscribe_without_last_event_id_resumes_after_the_last_ack() {
+    let server = Server::start();
+    let mut alice = server.online("alice").await;
+    let mut bob = server.online("bob").await;
+    alice
+        .request("new", json!({"chatId":"bob","message":"one"}))
+        .await;
+    let ev = bob.event("new").await;
+    let id = ev["id"].as_u64().expect("id");
+    bob.send(json!({"type":"ack","id":id})).await;
+    bob.response(&id.to_string()).await;
+    drop(bob);
+    alice
+        .request("new", json!({"chatId":"bob","message":"two"}))
+        .await;
+
+    // The acknowledged position is kept across the reconnect (in memory, and stored
+    // when the last connection closes); only what came after it is replayed.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut bob = server.login("bob").await;
+    let r = bob.request("subscribe", json!({})).await;
+    assert_eq!(r["payload"]["missed"], 1, "{r}");
+    assert_eq!(bob.next_logged().await["payload"]["message"], "two");
+}

@@ -457,13 +457,15 @@ impl Hub {
             .map_err(|e| e.into_refusal())
     }
 
-    /// Remembers the last event the user acknowledged (used when `subscribe` names none).
-    pub async fn ack(&self, session: &Session, event: EventId) -> Result<(), Refusal> {
-        let key = session.user.clone();
-        self.store
-            .write(move |c| store::set_acked(c, &key, event))
-            .await
-            .map_err(|e| e.into_refusal())
+    /// Remembers the last event the user acknowledged (used when `subscribe` names
+    /// none). Kept in memory and stored when the user's last connection closes: a
+    /// client acks every event, and a write per ack would cost a row update per room
+    /// member per message. After a crash the position is older, so a resume without
+    /// `lastEventId` replays more, never less.
+    pub fn ack(&self, session: &Session, event: EventId) {
+        if let Some(user) = self.lock().users.get_mut(&session.user) {
+            user.acked = user.acked.max(event);
+        }
     }
 
     /// A message from the server to every connected client.

@@ -193,6 +193,8 @@ struct UserEntry {
     sessions: Vec<SessionId>,
     /// Since when the user has had a connection (while they have one).
     connected_at: Option<app::protocol::Millis>,
+    /// The highest event id the user acknowledged (stored when they disconnect).
+    acked: app::protocol::EventId,
     chats: HashMap<Chat, Counter>,
     sent: VecDeque<Instant>,
 }
@@ -206,6 +208,7 @@ impl UserEntry {
             shown: Status::Offline,
             sessions: Vec::new(),
             connected_at: None,
+            acked: 0,
             chats: HashMap::new(),
             sent: VecDeque::new(),
         }
@@ -401,11 +404,24 @@ impl Hub {
         let Some(session) = state.sessions.remove(&id) else {
             return;
         };
+        let mut store_ack = None;
         if let Some(user) = state.users.get_mut(&session.user) {
             user.sessions.retain(|s| *s != id);
             if user.sessions.is_empty() {
                 user.connected_at = None;
+                store_ack = (user.acked > 0).then_some(user.acked);
             }
+        }
+        if let (Some(event), Ok(rt)) = (store_ack, tokio::runtime::Handle::try_current()) {
+            let (store, key) = (self.store.clone(), session.user.clone());
+            rt.spawn(async move {
+                if let Err(e) = store
+                    .write(move |c| crate::store::set_acked(c, &key, event))
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot store an acknowledged position");
+                }
+            });
         }
         let user = session.user;
         let gone = state.users.get(&user).is_none_or(|u| u.sessions.is_empty());
@@ -728,17 +744,20 @@ impl EventSink for Hub {
                 name: name_of(&state, &ev.chat),
                 frames: FrameCache::default(),
             });
+            // Disjoint borrows: read users, write sessions, no per-recipient copies.
+            let State {
+                users, sessions, ..
+            } = &mut *state;
             for key in recipients {
-                let Some(user) = state.users.get(&key) else {
+                let Some(user) = users.get(&key) else {
                     continue;
                 };
                 let missed = user.chats.get(&ev.chat).map_or(0, |c| c.unread);
-                let sessions = user.sessions.clone();
-                for id in sessions {
-                    if Some(id) == origin {
+                for id in &user.sessions {
+                    if Some(*id) == origin {
                         continue;
                     }
-                    if let Some(session) = state.sessions.get_mut(&id) {
+                    if let Some(session) = sessions.get_mut(id) {
                         Self::push(
                             session,
                             Outbound::Logged {

@@ -256,10 +256,13 @@ impl Hub {
     /// The last event the user acknowledged.
     pub async fn acked(&self, session: &Session) -> Result<EventId, Refusal> {
         let key = session.user.clone();
-        self.store
+        let stored = self
+            .store
             .read(move |c| Ok(store::load_account(c, &key)?.map_or(0, |a| a.acked_event)))
             .await
-            .map_err(|e| e.into_refusal())
+            .map_err(|e| e.into_refusal())?;
+        let in_memory = self.lock().users.get(&session.user).map_or(0, |u| u.acked);
+        Ok(stored.max(in_memory))
     }
 
     /// How many events after `after` the user may see (up to the log's head now), the

@@ -370,13 +370,9 @@ impl Connection<'_> {
                 Ok(())
             }
             Ok(ClientFrame::Ack(ack)) => {
-                let (hub, session) = (self.hub.clone(), self.session.clone());
-                pending.push_back(Box::pin(async move {
-                    if let Err(e) = hub.ack(&session, ack.id).await {
-                        tracing::warn!(error = %e, "cannot record an ack");
-                    }
-                    ServerFrame::Response(Response::empty(ack.id.to_string(), now_ms())).to_json()
-                }));
+                self.hub.ack(&self.session, ack.id);
+                let frame = ServerFrame::Response(Response::empty(ack.id.to_string(), now_ms()));
+                pending.push_back(Box::pin(std::future::ready(frame.to_json())));
                 Ok(())
             }
             Err(e) => {
