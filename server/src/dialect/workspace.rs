@@ -156,7 +156,7 @@ impl Dialect for Workspace {
                 }
                 None => error(
                     codes::BAD_REQUEST,
-                    format!("invalid status {status:?}: online, away, busy or offline"),
+                    "invalid status: online, away, busy or offline",
                 ),
             },
             ClientFrame::TypingIndicator { is_typing } => {
