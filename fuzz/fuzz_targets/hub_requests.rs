@@ -37,7 +37,7 @@ fn world() -> &'static World {
             hub.authenticate("other", "fuzz-password")
                 .await
                 .expect("register");
-            let (session, rx) = hub.attach("fuzz", false).expect("attach");
+            let (session, rx) = hub.attach("fuzz", false).await.expect("attach");
             // The session's queue is not read; keep it alive, it only drops when full.
             std::mem::forget(rx);
             (hub, Arc::new(session))

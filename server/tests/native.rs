@@ -854,3 +854,52 @@ async fn subscribe_without_last_event_id_resumes_after_the_last_ack() {
     assert_eq!(r["payload"]["missed"], 1, "{r}");
     assert_eq!(bob.next_logged().await["payload"]["message"], "two");
 }
+
+#[tokio::test]
+async fn unread_counts_are_right_after_a_restart_and_a_return() {
+    let mut server = Server::start();
+    let mut alice = server.online("alice").await;
+    let mut bob = server.online("bob").await;
+    let mut ids = Vec::new();
+    for text in ["one", "two", "three"] {
+        let r = alice
+            .request("new", json!({"chatId":"#General","message":text}))
+            .await;
+        ids.push(r["payload"]["messageId"].as_u64().expect("id"));
+        bob.event("new").await;
+    }
+    let r = bob
+        .request("read", json!({"chatId":"#General","messageId":ids[0]}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    drop((alice, bob));
+
+    // Counters are loaded when a user connects, not at start.
+    server.crash_and_restart();
+    let mut alice = server.online("alice").await;
+    alice
+        .request("new", json!({"chatId":"#General","message":"four"}))
+        .await;
+    let mut bob = server.online("bob").await;
+    let chat = bob.request("getChat", json!({"chatId":"#General"})).await;
+    assert_eq!(chat["payload"]["unreadCount"], 3, "{chat}");
+    alice
+        .request("new", json!({"chatId":"#General","message":"five"}))
+        .await;
+    let ev = bob.event("new").await;
+    assert_eq!(
+        ev["payload"]["missed"], 4,
+        "counted live after loading: {ev}"
+    );
+
+    // Counters kept while away stay right; own messages are not unread.
+    drop(bob);
+    bob = server.login("bob").await;
+    bob.request("new", json!({"chatId":"#General","message":"mine"}))
+        .await;
+    alice
+        .request("new", json!({"chatId":"#General","message":"six"}))
+        .await;
+    let chat = bob.request("getChat", json!({"chatId":"#General"})).await;
+    assert_eq!(chat["payload"]["unreadCount"], 5, "{chat}");
+}

@@ -62,7 +62,7 @@ async fn login(
             Err(_) => continue,
         };
         let outcome = match hub.authenticate(&username, &password).await {
-            Ok((name, registered)) => hub.attach(&name, false).map(|s| (s, registered)),
+            Ok((name, registered)) => hub.attach(&name, false).await.map(|s| (s, registered)),
             Err(e) => Err(e),
         };
         return match outcome {

@@ -64,7 +64,7 @@ async fn connect(
         Err("Username already in use.".to_owned())
     } else {
         match hub.guest_login(&username).await {
-            Ok(name) => hub.attach(&name, true).map_err(|r| r.to_string()),
+            Ok(name) => hub.attach(&name, true).await.map_err(|r| r.to_string()),
             Err(Refusal::Forbidden(why)) | Err(Refusal::BadRequest(why)) => Err(capitalise(&why)),
             Err(other) => Err(capitalise(&other.to_string())),
         }

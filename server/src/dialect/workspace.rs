@@ -45,7 +45,7 @@ async fn connect(
             return Ending::Close(close::POLICY, "this name cannot be used here");
         }
     };
-    let (mut session, rx) = match hub.attach(&name, true) {
+    let (mut session, rx) = match hub.attach(&name, true).await {
         Ok(attached) => attached,
         Err(_) => return Ending::Close(close::POLICY, "too many connections for this user"),
     };

@@ -120,14 +120,14 @@ impl Hub {
     /// Every chat the user is in (rooms joined, direct chats with messages).
     pub async fn chats(&self, user: &UserKey) -> Result<Vec<ChatSummary>, Refusal> {
         let key = user.clone();
-        let states = self
+        let chats = self
             .store
-            .read(move |c| store::chat_states(c, &key))
+            .read(move |c| store::chat_last_ids(c, &key))
             .await
             .map_err(|e| e.into_refusal())?;
-        let mut out: Vec<ChatSummary> = states
+        let mut out: Vec<ChatSummary> = chats
             .iter()
-            .map(|s| self.summary(user, &s.chat, s.last_id))
+            .map(|(chat, last_id)| self.summary(user, chat, *last_id))
             .collect();
         out.sort_by(|a, b| {
             a.direct

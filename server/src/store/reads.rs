@@ -118,16 +118,15 @@ pub struct ChatState {
     pub chat: Chat,
     pub read_upto: MessageId,
     pub unread: u64,
-    pub last_id: MessageId,
 }
 
-/// Every chat `key` is in, with unread counts.
+/// Every chat `key` is in, with read marks and unread counts. Counting costs a step per
+/// unread message: the hub asks once per user, when they connect.
 pub fn chat_states(conn: &Connection, key: &UserKey) -> Result<Vec<ChatState>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.chat, m.read_upto,
             (SELECT COUNT(*) FROM messages x WHERE x.chat = m.chat AND x.id > m.read_upto
-                AND x.sender_key != m.user_key AND x.deleted = 0),
-            (SELECT COALESCE(MAX(id), 0) FROM messages x WHERE x.chat = m.chat)
+                AND x.sender_key != m.user_key AND x.deleted = 0)
          FROM chat_members m WHERE m.user_key = ?1",
     )?;
     let rows = stmt.query_map([key.as_str()], |r| {
@@ -135,19 +134,39 @@ pub fn chat_states(conn: &Connection, key: &UserKey) -> Result<Vec<ChatState>, S
             r.get::<_, String>(0)?,
             r.get::<_, i64>(1)?,
             r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (chat, read_upto, unread, last_id) = row?;
+        let (chat, read_upto, unread) = row?;
         if let Some(chat) = Chat::from_key(&chat) {
             out.push(ChatState {
                 chat,
                 read_upto: read_upto as MessageId,
                 unread: unread as u64,
-                last_id: last_id as MessageId,
             });
+        }
+    }
+    Ok(out)
+}
+
+/// Every chat `key` is in, with its newest message id (no counting: cheap).
+pub fn chat_last_ids(
+    conn: &Connection,
+    key: &UserKey,
+) -> Result<Vec<(Chat, MessageId)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.chat, (SELECT COALESCE(MAX(id), 0) FROM messages x WHERE x.chat = m.chat)
+         FROM chat_members m WHERE m.user_key = ?1",
+    )?;
+    let rows = stmt.query_map([key.as_str()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (chat, last_id) = row?;
+        if let Some(chat) = Chat::from_key(&chat) {
+            out.push((chat, last_id as MessageId));
         }
     }
     Ok(out)
@@ -255,42 +274,6 @@ pub fn replay_page(
             data,
             unread_after: None,
         });
-    }
-    Ok(out)
-}
-
-/// Every membership with its read watermark and unread count: the hub's counters.
-pub fn all_chat_states(conn: &Connection) -> Result<Vec<(UserKey, ChatState)>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT m.user_key, m.chat, m.read_upto,
-            (SELECT COUNT(*) FROM messages x WHERE x.chat = m.chat AND x.id > m.read_upto
-                AND x.sender_key != m.user_key AND x.deleted = 0),
-            (SELECT COALESCE(MAX(id), 0) FROM messages x WHERE x.chat = m.chat)
-         FROM chat_members m",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, i64>(4)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (user, chat, read_upto, unread, last_id) = row?;
-        if let Some(chat) = Chat::from_key(&chat) {
-            out.push((
-                UserKey::of(&user),
-                ChatState {
-                    chat,
-                    read_upto: read_upto as MessageId,
-                    unread: unread as u64,
-                    last_id: last_id as MessageId,
-                },
-            ));
-        }
     }
     Ok(out)
 }

@@ -220,10 +220,13 @@ async fn login(
                 Err(e) => Err(e),
             },
         };
-        let outcome = outcome.and_then(|(name, registered, token)| {
-            hub.attach(&name, false)
-                .map(|session| (session, registered, token))
-        });
+        let outcome = match outcome {
+            Ok((name, registered, token)) => hub
+                .attach(&name, false)
+                .await
+                .map(|session| (session, registered, token)),
+            Err(e) => Err(e),
+        };
         match outcome {
             Ok(((session, rx), registered, token)) => {
                 let ok = AuthOk {
