@@ -1,22 +1,28 @@
-//! Start-up and wiring: opens the store, loads the hub, binds the listener, serves the
-//! router until SIGINT/SIGTERM, then closes every connection with 1001, waits for them
-//! (bounded), and lets the store commit what it holds.
+//! Start-up and wiring: opens the store, loads the hub, binds the listener (TLS when
+//! asked), prints where to open the app, announces it over mDNS, serves the router
+//! until SIGINT/SIGTERM, then closes every connection with 1001, waits for them
+//! (bounded), withdraws the announcement, and lets the store commit what it holds.
 
 use crate::admin::Admin;
 use crate::hub::{Hub, Limits};
+use crate::lan::{self, Scheme};
+use crate::mdns::Advertiser;
 use crate::store::Store;
+use crate::tls::{TlsListener, TlsSource};
 use crate::uploads::Uploads;
 use crate::ws::{self, ConnConfig};
 use anyhow::Context;
+use axum::extract::connect_info::Connected;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
+use axum::serve::{IncomingStream, Listener, ListenerExt};
 use axum::Router;
-use std::net::{IpAddr, SocketAddr};
+use std::future::IntoFuture;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +32,9 @@ use tokio_util::task::TaskTracker;
 /// Bytes each connection reads into at a time. Chat frames are small; a larger frame
 /// gets room for itself when its header arrives. Every idle connection holds this.
 const READ_BUFFER: usize = 1024;
+/// From the shutdown signal, how long connections get to close before the store
+/// commits what it holds and the process exits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
 /// Everything `parlor serve` needs.
 #[derive(Debug, Clone)]
@@ -38,6 +47,12 @@ pub struct ServeConfig {
     pub max_frame_bytes: usize,
     /// Largest accepted image upload, in bytes.
     pub max_upload_bytes: usize,
+    /// Serve HTTPS and WSS instead of HTTP and WS.
+    pub tls: Option<TlsSource>,
+    /// Announce the service over mDNS/DNS-SD.
+    pub mdns: bool,
+    /// Print a QR code of the first LAN URL at start.
+    pub qr: bool,
 }
 
 #[derive(Clone)]
@@ -56,11 +71,28 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let hub = Hub::start(store.clone(), config.limits.clone())
         .await
         .context("cannot load the world from the store")?;
+    let signal = shutdown_signal().context("cannot listen for SIGTERM")?;
+    let acceptor = match &config.tls {
+        Some(source) => Some(
+            crate::tls::acceptor(source, &config.data, &lan::interface_ips())
+                .context("cannot set up TLS")?,
+        ),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let local = listener.local_addr()?;
-    print_urls(local);
+    let scheme = if acceptor.is_some() {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    lan::print_banner(local, scheme, config.qr);
+    let mdns = config
+        .mdns
+        .then(|| Advertiser::start(local, scheme))
+        .flatten();
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -97,39 +129,87 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
         });
     }
-    let signal = {
+    {
         let shutdown = shutdown.clone();
-        async move {
-            wait_for_signal().await;
+        tokio::spawn(async move {
+            signal.await;
             tracing::info!("shutting down: closing connections");
             shutdown.cancel();
-        }
-    };
+        });
+    }
+    // Withdraw the mDNS announcement as soon as the shutdown begins.
+    let goodbye = mdns.map(|advertiser| {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            let _ = tokio::task::spawn_blocking(move || advertiser.stop()).await;
+        })
+    });
     // Chat frames are small: send each at once instead of waiting for an ACK (Nagle).
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal)
-    .await
-    .context("server error")?;
-    tracker.close();
-    if tokio::time::timeout(Duration::from_secs(4), tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some connections did not close in time");
-    }
+    let served = match acceptor {
+        None => serve_until(listener, router, &shutdown, &tracker).await,
+        // The outer `tap_io` does nothing to the stream; it gives the TLS listener
+        // axum's `ConnectInfo<SocketAddr>`, which axum implements for tapped listeners.
+        Some(acceptor) => {
+            let listener = TlsListener::new(listener, acceptor).tap_io(|_| {});
+            serve_until(listener, router, &shutdown, &tracker).await
+        }
+    };
+    // Also after a server error: the goodbye and the sweeper wait for it.
+    shutdown.cancel();
+    // Every acknowledged write is committed already; this commits the jobs still
+    // queued (their answers may not reach a client, whose resend is deduplicated).
     tokio::task::spawn_blocking(move || store.close())
         .await
         .ok();
+    if let Some(goodbye) = goodbye {
+        let _ = tokio::time::timeout(Duration::from_secs(1), goodbye).await;
+    }
     tracing::info!("stopped");
-    Ok(())
+    served
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled, then stops accepting
+/// and gives the HTTP connections and the WebSocket sessions (in `tracker`, which
+/// answer what is in flight and close with 1001) [`SHUTDOWN_GRACE`] to finish.
+async fn serve_until<L>(
+    listener: L,
+    router: Router,
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) -> anyhow::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+    for<'a> SocketAddr: Connected<IncomingStream<'a, L>>,
+{
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => return result.context("server error"),
+        () = shutdown.cancelled() => {}
+    }
+    tracker.close();
+    let drained = async {
+        let result = server.await;
+        tracker.wait().await;
+        result
+    };
+    match tokio::time::timeout(SHUTDOWN_GRACE, drained).await {
+        Ok(result) => result.context("server error"),
+        Err(_) => {
+            tracing::warn!("some connections did not close in time");
+            Ok(())
+        }
+    }
 }
 
 fn router(state: AppState, uploads: Uploads, admin: Admin) -> Router {
@@ -236,55 +316,23 @@ where
         })
 }
 
-/// Prints where the app can be opened: every LAN address when bound to all of them.
-fn print_urls(local: SocketAddr) {
-    let port = local.port();
-    println!("parlor listening on http://{local}");
-    let mut urls = Vec::new();
-    if local.ip().is_unspecified() {
-        if let Ok(ifaces) = if_addrs::get_if_addrs() {
-            for iface in ifaces {
-                let ip = iface.ip();
-                if ip.is_loopback() || (local.ip().is_ipv4() && !ip.is_ipv4()) {
-                    continue;
-                }
-                urls.push(url(ip, port));
-            }
-        }
-        urls.push(format!("http://localhost:{port}/"));
-    } else {
-        urls.push(url(local.ip(), port));
-    }
-    println!("Open Parlor on this network at:");
-    for u in urls {
-        println!("  {u}");
-    }
-}
-
-fn url(ip: IpAddr, port: u16) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("http://{v4}:{port}/"),
-        IpAddr::V6(v6) => format!("http://[{v6}]:{port}/"),
-    }
-}
-
-async fn wait_for_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Listens for SIGINT and SIGTERM from now on (so a signal sent as soon as the banner
+/// is out is a graceful stop, not the default kill) and resolves on the first one.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        })
     }
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -7,6 +7,9 @@
 //! - [`dialect`]: the RWCI, Workspace and Workshop edges on the same hub.
 //! - [`assets`]: the embedded web app.
 //! - [`uploads`]: image uploads under `--data/uploads`.
+//! - [`lan`]: this machine's LAN addresses and the start-up banner; [`qr`] draws its QR code.
+//! - [`mdns`]: the mDNS/DNS-SD announcement (`parlor.local`).
+//! - [`tls`]: HTTPS/WSS with rustls, the self-signed certificate.
 //! - [`admin`]: `parlor broadcast` and its loopback endpoint.
 //! - [`app`]: the HTTP router, start-up and graceful shutdown.
 
@@ -16,6 +19,10 @@ pub mod assets;
 pub mod dialect;
 pub mod domain;
 pub mod hub;
+pub mod lan;
+pub mod mdns;
+pub mod qr;
 pub mod store;
+pub mod tls;
 pub mod uploads;
 pub mod ws;

@@ -1,10 +1,12 @@
 //! `parlor`: the command line. Parses flags, sets up logging, and runs the server.
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use server::admin::BroadcastRequest;
 use server::app::{serve, ServeConfig};
 use server::domain::UserKey;
 use server::hub::Limits;
+use server::tls::TlsSource;
 use server::ws::ConnConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -89,10 +91,42 @@ struct ServeArgs {
     /// How long one write to a client may take before the connection is dropped.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     write_timeout: Duration,
+    /// Serve HTTPS and WSS with this PEM certificate chain (needs --tls-key).
+    #[arg(
+        long,
+        env = "PARLOR_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "PARLOR_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS and WSS with a self-signed certificate, made on first start and kept
+    /// in DATA/tls/.
+    #[arg(long, env = "PARLOR_TLS_SELF_SIGNED", value_parser = BoolishValueParser::new(),
+        conflicts_with_all = ["tls_cert", "tls_key"])]
+    tls_self_signed: bool,
+    /// Do not announce Parlor over mDNS/DNS-SD (as `parlor.local`, `_http._tcp`).
+    #[arg(long, env = "PARLOR_NO_MDNS", value_parser = BoolishValueParser::new())]
+    no_mdns: bool,
+    /// Do not print a QR code of the LAN address at start.
+    #[arg(long, env = "PARLOR_NO_QR", value_parser = BoolishValueParser::new())]
+    no_qr: bool,
 }
 
 impl ServeArgs {
     fn into_config(self) -> ServeConfig {
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsSource::Files { cert, key }),
+            _ if self.tls_self_signed => Some(TlsSource::SelfSigned),
+            _ => None,
+        };
         ServeConfig {
             bind: self.bind,
             data: self.data,
@@ -113,6 +147,9 @@ impl ServeArgs {
             },
             max_frame_bytes: self.max_frame_bytes,
             max_upload_bytes: self.max_upload_bytes,
+            tls,
+            mdns: !self.no_mdns,
+            qr: !self.no_qr,
         }
     }
 }

@@ -21,6 +21,11 @@ fn help_names_the_serve_command_and_its_flags() {
         "PARLOR_DATA",
         "--rate-limit",
         "--idle-timeout",
+        "--tls-cert",
+        "--tls-key",
+        "--tls-self-signed",
+        "--no-mdns",
+        "--no-qr",
     ] {
         assert!(text.contains(flag), "{flag} missing from:\n{text}");
     }
@@ -78,4 +83,87 @@ fn the_data_directory_is_created_when_missing() {
     assert!(data.join("parlor.db").is_file());
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Starts `parlor serve` with `args`, reads `lines` lines of its stdout (all of it
+/// when `None`: the process is stopped first), and stops it.
+fn banner(args: &[&str], lines: Option<usize>) -> Vec<String> {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = parlor()
+        .args(["serve", "--no-mdns", "--data"])
+        .arg(dir.path())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = std::io::BufReader::new(stdout).lines();
+    let mut out = Vec::new();
+    match lines {
+        Some(n) => {
+            for _ in 0..n {
+                out.push(reader.next().expect("a line").expect("read"));
+            }
+            let _ = child.kill();
+        }
+        None => {
+            // The banner is out once the first line is; give the rest a moment.
+            out.push(reader.next().expect("a line").expect("read"));
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let _ = child.kill();
+            out.extend(reader.map_while(Result::ok));
+        }
+    }
+    let _ = child.wait();
+    out
+}
+
+#[test]
+fn the_banner_has_a_qr_code_of_the_first_lan_url() {
+    let lan = server::lan::reachable_ips("0.0.0.0".parse().expect("ip"));
+    let Some(first) = lan.first() else {
+        eprintln!("SKIPPED: this machine has no LAN address");
+        return;
+    };
+    // listening, "Open…", the LAN URLs, localhost, "Or scan…", then the code.
+    let lines = banner(&["--bind", "0.0.0.0:0"], Some(lan.len() + 5));
+    let port: u16 = lines[0]
+        .strip_prefix("parlor listening on http://0.0.0.0:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{}", lines[0]));
+    let url = server::lan::url(server::lan::Scheme::Http, *first, port);
+    assert_eq!(lines[2], format!("  {url}"));
+    let scan = &lines[lan.len() + 3];
+    assert_eq!(scan, &format!("Or scan this with a phone to open {url}:"));
+    // The top of the quiet zone, then the code's first row.
+    let top = &lines[lan.len() + 4];
+    assert!(
+        top.chars().count() >= 29 && top.chars().all(|c| c == '█'),
+        "{top}"
+    );
+}
+
+#[test]
+fn no_qr_or_no_lan_address_prints_no_code() {
+    for args in [
+        &["--bind", "0.0.0.0:0", "--no-qr"][..],
+        &["--bind", "127.0.0.1:0"][..],
+    ] {
+        let lines = banner(args, None);
+        assert!(
+            lines[0].starts_with("parlor listening on http://"),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("localhost") || l.contains("127.0.0.1")),
+            "{lines:?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("scan") || l.contains('█')),
+            "{args:?}: {lines:?}"
+        );
+    }
 }

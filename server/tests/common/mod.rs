@@ -1,5 +1,6 @@
 //! Test harness: a real `parlor` process on a free 127.0.0.1 port with its own data
-//! directory, and a WebSocket client that speaks JSON frames.
+//! directory, and a WebSocket client that speaks JSON frames (over TLS when the server
+//! serves HTTPS).
 #![allow(dead_code)]
 
 use futures_util::{SinkExt, StreamExt};
@@ -8,12 +9,14 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
+use tokio_rustls::rustls;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -21,6 +24,11 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub struct Server {
     pub addr: SocketAddr,
     pub data: PathBuf,
+    /// Whether the first line said `https://`.
+    pub https: bool,
+    /// The certificate clients trust under HTTPS: the self-signed one in the data
+    /// directory unless a test sets another.
+    pub trust: PathBuf,
     child: Child,
     args: Vec<String>,
     _dir: Option<tempfile::TempDir>,
@@ -35,10 +43,12 @@ impl Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let (child, addr) = spawn(&data, &args);
+        let (child, addr, https) = spawn(&data, &args);
         Server {
             addr,
+            trust: data.join("tls").join("cert.pem"),
             data,
+            https,
             child,
             args,
             _dir: Some(dir),
@@ -49,9 +59,14 @@ impl Server {
     pub fn crash_and_restart(&mut self) {
         self.child.kill().expect("kill -9");
         self.child.wait().expect("reap");
-        let (child, addr) = spawn(&self.data, &self.args);
+        self.respawn(&self.args.clone());
+    }
+
+    fn respawn(&mut self, args: &[String]) {
+        let (child, addr, https) = spawn(&self.data, args);
         self.child = child;
         self.addr = addr;
+        self.https = https;
     }
 
     /// `kill -9`, then start again on the same data directory and the same port.
@@ -60,9 +75,16 @@ impl Server {
         self.child.wait().expect("reap");
         let mut args = self.args.clone();
         args.extend(["--bind".to_string(), self.addr.to_string()]);
-        let (child, addr) = spawn(&self.data, &args);
-        self.child = child;
-        self.addr = addr;
+        self.respawn(&args);
+    }
+
+    /// Starts again on the same data directory once the process has exited.
+    pub fn restart(&mut self) {
+        assert!(
+            matches!(self.child.try_wait(), Ok(Some(_))),
+            "restart needs the old process gone"
+        );
+        self.respawn(&self.args.clone());
     }
 
     pub fn pid(&self) -> u32 {
@@ -70,20 +92,46 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for the exit status.
-    pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid().to_string())
-            .status();
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.send_term();
         self.child.wait().expect("wait")
     }
 
+    /// Sends SIGTERM and returns at once.
+    pub fn send_term(&self) {
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+    }
+
+    /// The exit status, if the process exits within `wait`.
+    pub fn wait_exit(&mut self, wait: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
-        format!("ws://{}{}", self.addr, path)
+        let scheme = if self.https { "wss" } else { "ws" };
+        format!("{scheme}://{}{}", self.addr, path)
     }
 
     pub async fn client(&self) -> Client {
-        Client::connect(&self.url("/ws")).await
+        if self.https {
+            Client::connect_tls(&self.url("/ws"), tls_client_config(&self.trust)).await
+        } else {
+            Client::connect(&self.url("/ws")).await
+        }
     }
 
     /// A connected client logged in as `name` (registering it on first use).
@@ -128,7 +176,7 @@ impl Drop for Server {
     }
 }
 
-fn spawn(data: &Path, args: &[String]) -> (Child, SocketAddr) {
+fn spawn(data: &Path, args: &[String]) -> (Child, SocketAddr, bool) {
     let bind = if args.iter().any(|a| a == "--bind") {
         Vec::new()
     } else {
@@ -150,18 +198,49 @@ fn spawn(data: &Path, args: &[String]) -> (Child, SocketAddr) {
         .expect("start parlor");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
+    let (addr, https) = loop {
         let line = lines
             .next()
             .expect("parlor exited before listening")
             .expect("read stdout");
-        if let Some(rest) = line.strip_prefix("parlor listening on http://") {
-            break rest.trim().parse().expect("address");
+        if let Some(parsed) = parse_listening(&line) {
+            break parsed;
         }
     };
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    (child, addr, https)
+}
+
+/// `parlor listening on http://ADDR` or `https://ADDR`: the address and whether TLS.
+pub fn parse_listening(line: &str) -> Option<(SocketAddr, bool)> {
+    let rest = line.strip_prefix("parlor listening on ")?;
+    let (https, addr) = if let Some(a) = rest.strip_prefix("https://") {
+        (true, a)
+    } else {
+        (false, rest.strip_prefix("http://")?)
+    };
+    Some((addr.trim().parse().expect("address"), https))
+}
+
+/// A rustls client configuration that trusts the PEM certificate(s) in `cert` only.
+pub fn tls_client_config(cert: &Path) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(cert).expect("read the trusted certificate") {
+        roots
+            .add(c.expect("a PEM certificate"))
+            .expect("a trust anchor");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Arc::new(config)
 }
 
 pub async fn http_get(
@@ -257,6 +336,25 @@ pub enum Closed {
 impl Client {
     pub async fn connect(url: &str) -> Client {
         let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect timeout")
+            .expect("connect");
+        Client {
+            ws,
+            buffered: VecDeque::new(),
+            next_id: 1,
+        }
+    }
+
+    /// Connects over TLS (`wss://`) trusting what `config` trusts.
+    pub async fn connect_tls(url: &str, config: Arc<rustls::ClientConfig>) -> Client {
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            url,
+            None,
+            true,
+            Some(Connector::Rustls(config)),
+        );
+        let (ws, _) = tokio::time::timeout(WAIT, connect)
             .await
             .expect("connect timeout")
             .expect("connect");

@@ -1,0 +1,148 @@
+//! Where Parlor can be reached on the local network: the addresses of this machine
+//! other devices can use, the URLs built from them, and the start-up banner that
+//! prints them (with a QR code of the first one for phones).
+
+use std::net::{IpAddr, SocketAddr};
+
+/// `http` or `https`, as the listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// The addresses other machines can reach a listener bound to `bind` at: this
+/// machine's [`interface_ips`] of the bound family when bound to all of them
+/// (`0.0.0.0` or `[::]`), else the bound address itself unless it is loopback.
+pub fn reachable_ips(bind: IpAddr) -> Vec<IpAddr> {
+    if !bind.is_unspecified() {
+        return if bind.is_loopback() {
+            Vec::new()
+        } else {
+            vec![bind]
+        };
+    }
+    interface_ips()
+        .into_iter()
+        // A socket bound to 0.0.0.0 takes no IPv6 connections.
+        .filter(|ip| ip.is_ipv4() || bind.is_ipv6())
+        .collect()
+}
+
+/// Every address of this machine's interfaces but loopback, IPv4 first. IPv6
+/// link-local addresses are left out: a URL cannot carry their scope.
+pub fn interface_ips() -> Vec<IpAddr> {
+    let Ok(ifaces) = if_addrs::get_if_addrs() else {
+        return Vec::new();
+    };
+    let mut ips: Vec<IpAddr> = ifaces
+        .iter()
+        .map(if_addrs::Interface::ip)
+        .filter(|ip| usable(*ip))
+        .collect();
+    ips.sort_by_key(IpAddr::is_ipv6);
+    ips.dedup();
+    ips
+}
+
+fn usable(ip: IpAddr) -> bool {
+    match ip {
+        _ if ip.is_loopback() || ip.is_unspecified() => false,
+        IpAddr::V4(_) => true,
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
+    }
+}
+
+/// `scheme://ip:port/`, with brackets around an IPv6 address.
+pub fn url(scheme: Scheme, ip: IpAddr, port: u16) -> String {
+    let scheme = scheme.as_str();
+    match ip {
+        IpAddr::V4(v4) => format!("{scheme}://{v4}:{port}/"),
+        IpAddr::V6(v6) => format!("{scheme}://[{v6}]:{port}/"),
+    }
+}
+
+/// Prints where the app can be opened. The first line is
+/// `parlor listening on SCHEME://ADDR` (tests and scripts read it); then every LAN
+/// URL, and a QR code of the first LAN URL when `qr` is set and there is one.
+pub fn print_banner(local: SocketAddr, scheme: Scheme, qr: bool) {
+    println!("parlor listening on {}://{local}", scheme.as_str());
+    let port = local.port();
+    let lan: Vec<String> = reachable_ips(local.ip())
+        .into_iter()
+        .map(|ip| url(scheme, ip, port))
+        .collect();
+    let mut urls = lan.clone();
+    if local.ip().is_unspecified() {
+        urls.push(format!("{}://localhost:{port}/", scheme.as_str()));
+    } else if local.ip().is_loopback() {
+        urls.push(url(scheme, local.ip(), port));
+    }
+    println!("Open Parlor on this network at:");
+    for u in &urls {
+        println!("  {u}");
+    }
+    if let (true, Some(first)) = (qr, lan.first()) {
+        match crate::qr::render(first) {
+            Some(code) => {
+                println!("Or scan this with a phone to open {first}:");
+                print!("{code}");
+            }
+            None => tracing::debug!(url = %first, "cannot make a QR code"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn a_loopback_bind_has_no_lan_address() {
+        assert!(reachable_ips(IpAddr::V4(Ipv4Addr::LOCALHOST)).is_empty());
+        assert!(reachable_ips(IpAddr::V6(Ipv6Addr::LOCALHOST)).is_empty());
+    }
+
+    #[test]
+    fn a_specific_bind_is_its_own_address() {
+        let ip: IpAddr = "192.168.1.23".parse().expect("ip");
+        assert_eq!(reachable_ips(ip), vec![ip]);
+    }
+
+    #[test]
+    fn all_interfaces_of_ipv4_lists_ipv4_only_and_no_loopback() {
+        for ip in reachable_ips(IpAddr::V4(Ipv4Addr::UNSPECIFIED)) {
+            assert!(ip.is_ipv4() && !ip.is_loopback(), "{ip}");
+        }
+    }
+
+    #[test]
+    fn ipv6_link_local_is_left_out() {
+        assert!(!usable("fe80::1".parse().expect("ip")));
+        assert!(!usable("::1".parse().expect("ip")));
+        assert!(usable("fd00::2".parse().expect("ip")));
+        assert!(usable("192.168.1.23".parse().expect("ip")));
+    }
+
+    #[test]
+    fn urls_bracket_ipv6() {
+        assert_eq!(
+            url(Scheme::Https, "fd00::2".parse().expect("ip"), 8443),
+            "https://[fd00::2]:8443/"
+        );
+        assert_eq!(
+            url(Scheme::Http, "10.0.0.5".parse().expect("ip"), 80),
+            "http://10.0.0.5:80/"
+        );
+    }
+}
