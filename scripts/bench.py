@@ -25,6 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARLOR = os.path.join(ROOT, "target/release/parlor")
 LOAD = os.path.join(ROOT, "target/release/parlor-load")
 AXUM = os.path.join(ROOT, "target/release/baseline-axum")
+HISTORY = os.path.join(ROOT, "target/release/parlor-history")
 NODE_WS = os.path.join(ROOT, "bench/baseline-ws.mjs")
 
 
@@ -38,25 +39,26 @@ def pinned(cpu, argv):
     return (["taskset", "-c", str(cpu)] if shutil.which("taskset") else []) + argv
 
 
-def wait_healthy(port, timeout=30.0):
-    start = time.monotonic()
+def wait_healthy(port, timeout=30.0, start=None):
+    start = start or time.monotonic()
     while time.monotonic() - start < timeout:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
                 if r.status == 200:
                     return time.monotonic() - start
         except OSError:
-            time.sleep(0.005)
+            time.sleep(0.001)
     raise RuntimeError(f"server on {port} did not become healthy")
 
 
 class Server:
     """One server under test: parlor, baseline-axum or node-ws."""
 
-    def __init__(self, kind):
+    def __init__(self, kind, data=None):
         self.kind = kind
         self.port = free_port()
-        self.data = tempfile.mkdtemp(prefix="parlor-bench-")
+        self.keep = data is not None
+        self.data = data or tempfile.mkdtemp(prefix="parlor-bench-")
         if kind == "parlor":
             argv = [PARLOR, "serve", "--bind", f"127.0.0.1:{self.port}", "--data", self.data,
                     "--rate-limit", "100000000"]
@@ -66,8 +68,9 @@ class Server:
             argv = ["node", NODE_WS, f"127.0.0.1:{self.port}"]
         self.argv = pinned(0, argv)
         env = dict(os.environ, PARLOR_LOG="warn")
+        launched = time.monotonic()
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        self.start_secs = wait_healthy(self.port)
+        self.start_secs = wait_healthy(self.port, start=launched)
 
     @property
     def dialect(self):
@@ -79,7 +82,8 @@ class Server:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        shutil.rmtree(self.data, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.data, ignore_errors=True)
 
 
 COMMANDS = []
@@ -164,12 +168,38 @@ def durable_acks(quick):
         s.stop()
 
 
-def startup():
-    s = Server("parlor")
-    try:
-        return s.start_secs
-    finally:
+def start_median(data=None, runs=5):
+    """Median time from launching `parlor serve` to its first `200 ok` on /healthz."""
+    times = []
+    for _ in range(runs):
+        s = Server("parlor", data=data)
+        times.append(s.start_secs)
         s.stop()
+    return sorted(times)[len(times) // 2]
+
+
+def history(quick):
+    """The history-heavy room, then the store grown to 1 M messages for the start time."""
+    data = tempfile.mkdtemp(prefix="parlor-bench-history-")
+    total = 200_000 if quick else 1_000_000
+    try:
+        s = Server("parlor", data=data)
+        try:
+            argv = pinned(1, [HISTORY, "--url", f"ws://127.0.0.1:{s.port}", "--json",
+                              "--messages", str(20_000 if quick else 100_000),
+                              "--replay", str(2_000 if quick else 10_000)])
+            COMMANDS.append(" ".join(argv))
+            hist = json.loads(subprocess.run(argv, capture_output=True, text=True, check=True,
+                                             timeout=900).stdout.strip().splitlines()[-1])
+            argv = pinned(1, [HISTORY, "--url", f"ws://127.0.0.1:{s.port}", "--json", "--seed-only",
+                              "--prefix", "grow", "--messages", str(total - hist["stored"])])
+            COMMANDS.append(" ".join(argv))
+            subprocess.run(argv, capture_output=True, text=True, check=True, timeout=900)
+        finally:
+            s.stop()
+        return hist, total, start_median(data)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def ms(x):
@@ -181,16 +211,17 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs/benchmarks.md"))
     a = ap.parse_args()
-    for exe in [PARLOR, LOAD, AXUM]:
+    for exe in [PARLOR, LOAD, AXUM, HISTORY]:
         if not os.path.exists(exe):
             sys.exit(f"missing {exe}: run `scripts/dev build && cargo build --release -p bench` first")
 
     started = time.time()
-    start_secs = startup()
+    start_secs = start_median()
     fan = fanout(a.quick)
     sat = saturation(a.quick)
     idle = idle_memory(a.quick)
     acks = durable_acks(a.quick)
+    hist, stored, start_full = history(a.quick)
 
     floor = sat["axum"][0]["deliveries_per_sec"] if sat["axum"][0] else 0
     node = sat["node"][0]["deliveries_per_sec"] if sat["node"][0] else 0
@@ -226,7 +257,8 @@ def main():
         worst = max(per_conn)
         lines.append(f"| ≤ 8 KB RSS per idle connection | {worst / 1024:.1f} KiB | {'met' if worst <= 8192 else 'missed'} |")
     lines.append(f"| durable acks ≥ 10,000 msg/s | {acks['acks_per_sec']:,.0f} acks/s | {'met' if acks['acks_per_sec'] >= 10000 else 'missed'} |")
-    lines.append(f"| start to `/healthz` < 100 ms (empty store) | {start_secs * 1000:.0f} ms (includes the poller's 5 ms step) | {'met' if start_secs < 0.1 else 'missed'} |")
+    lines.append(f"| start to `/healthz` < 100 ms (empty store) | {start_secs * 1000:.1f} ms (median of 5) | {'met' if start_secs < 0.1 else 'missed'} |")
+    lines.append(f"| start to `/healthz` < 500 ms (1 M messages) | {start_full * 1000:.1f} ms with {stored:,} messages (median of 5) | {'met' if start_full < 0.5 and stored >= 1_000_000 else ('met at this size' if start_full < 0.5 else 'missed')} |")
     lines += ["", "## Fan-out: 200 clients, 10 senders × 20 msg/s", "",
               "| server | deliveries/s | delivery ratio | p50 ms | p90 ms | p99 ms | max ms | server RSS | audit: missing / twice |",
               "|---|---|---|---|---|---|---|---|---|"]
@@ -253,6 +285,15 @@ def main():
               f"{acks['acked']:,} messages acknowledged in {acks['seconds']:g} s: **{acks['acks_per_sec']:,.0f} acks/s**, "
               f"each committed to SQLite with fsync before its answer (group commit); p50 delivery "
               f"{ms(acks['p50_ms'])} ms.", "",
+              "## History-heavy room", "",
+              f"{hist['stored']:,} messages in `#General` (stored at {hist['stored_per_sec']:,.0f} msg/s by 8 pipelined senders). "
+              "Medians of 21 requests on one logged-in connection.", "",
+              "| what | time |", "|---|---|",
+              f"| first page (latest 50, `getMessages`) | {hist['first_page_ms']:.2f} ms |",
+              f"| a page from the middle of the history (`endId`) | {hist['deep_page_ms']:.2f} ms |",
+              f"| replay of {hist['replayed']:,} missed events (`subscribe` with `lastEventId`, until the last arrives) | "
+              f"{hist['replay_ms']:.0f} ms ({hist['replayed_per_sec']:,.0f} events/s) |",
+              f"| start to `/healthz` with {stored:,} messages | {start_full * 1000:.1f} ms (median of 5) |", "",
               "## Commands", "", "```"] + COMMANDS + ["```", ""]
     with open(a.out, "w") as f:
         f.write("\n".join(lines))

@@ -32,6 +32,9 @@ use tokio_util::task::TaskTracker;
 /// Bytes each connection reads into at a time. Chat frames are small; a larger frame
 /// gets room for itself when its header arrives. Every idle connection holds this.
 const READ_BUFFER: usize = 1024;
+/// Frames are gathered up to this size before a write (bursts leave in few writes;
+/// single frames are flushed at once, and an idle connection holds no buffer).
+const WRITE_BUFFER: usize = 16 * 1024;
 /// From the shutdown signal, how long connections get to close before the store
 /// commits what it holds and the process exits.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
@@ -309,7 +312,7 @@ where
         .max_message_size(state.max_frame_bytes)
         .max_frame_size(state.max_frame_bytes)
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
             serve(socket, state).await;
             drop(token);

@@ -58,7 +58,15 @@ pub async fn run<D: Dialect>(
                     Some(Ok(_)) => Ok(Vec::new()),
                 }
             }
-            Some(item) = rx.recv() => Ok(dialect.render(&item, session)),
+            Some(item) = rx.recv() => {
+                // What else is queued goes out in the same write.
+                let mut frames = dialect.render(&item, session);
+                while frames.len() < crate::ws::WRITE_BATCH {
+                    let Ok(item) = rx.try_recv() else { break };
+                    frames.extend(dialect.render(&item, session));
+                }
+                Ok(frames)
+            }
             _ = pings.tick() => {
                 if last_seen.elapsed() >= cfg.idle_timeout {
                     Err(Ending::Close(close::NORMAL, "idle timeout"))
@@ -71,10 +79,8 @@ pub async fn run<D: Dialect>(
         };
         match frames {
             Ok(frames) => {
-                for frame in frames {
-                    if let Err(ending) = send_queued(socket, frame, cfg, &kicked).await {
-                        return ending;
-                    }
+                if let Err(ending) = send_queued(socket, frames, cfg, &kicked).await {
+                    return ending;
                 }
             }
             Err(ending) => return ending,

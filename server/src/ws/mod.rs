@@ -14,7 +14,7 @@ use app::protocol::{
 };
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::FuturesOrdered;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -257,17 +257,43 @@ async fn login(
     }
 }
 
-/// Writes one queued frame unless the hub drops the session first (its queue filled
-/// up while this write waited on a client that does not read).
+/// Most queued frames written with one flush.
+pub const WRITE_BATCH: usize = 64;
+
+/// Writes queued frames with one flush (so a burst leaves in few writes), unless the
+/// hub drops the session first (its queue filled up while this write waited on a
+/// client that does not read). Each step is bounded by the write timeout.
 pub async fn send_queued(
     socket: &mut WebSocket,
-    frame: Utf8Bytes,
+    frames: impl IntoIterator<Item = Utf8Bytes>,
     cfg: &ConnConfig,
     kicked: &tokio::sync::Notify,
 ) -> Result<(), Ending> {
+    let write = async {
+        let mut fed = false;
+        for frame in frames {
+            bounded(cfg, SinkExt::feed(socket, Message::Text(frame))).await?;
+            fed = true;
+        }
+        if fed {
+            bounded(cfg, SinkExt::flush(socket)).await?;
+        }
+        Ok(())
+    };
     tokio::select! {
-        sent = send(socket, frame, cfg) => sent,
+        sent = write => sent,
         () = kicked.notified() => Err(Ending::Close(close::POLICY, TOO_SLOW)),
+    }
+}
+
+async fn bounded(
+    cfg: &ConnConfig,
+    op: impl Future<Output = Result<(), axum::Error>>,
+) -> Result<(), Ending> {
+    match timeout(cfg.write_timeout, op).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Ending::Gone),
+        Err(_) => Err(Ending::Close(close::POLICY, "too slow")),
     }
 }
 
@@ -317,7 +343,7 @@ impl Connection<'_> {
                     self.on_message(msg, &mut pending).await
                 }
                 Some(frame) = pending.next() => send(self.socket, frame.into(), self.cfg).await,
-                Some(item) = rx.recv() => self.deliver(item).await,
+                Some(item) = rx.recv() => self.deliver(item, &mut rx).await,
                 _ = pings.tick() => {
                     if last_seen.elapsed() >= self.cfg.idle_timeout {
                         Err(Ending::Close(close::NORMAL, "idle timeout"))
@@ -475,21 +501,36 @@ impl Connection<'_> {
         Ok(())
     }
 
-    async fn deliver(&mut self, item: Outbound) -> Result<(), Ending> {
-        let frame = match &item {
+    /// Writes `first` and what else is queued behind it (up to [`WRITE_BATCH`]).
+    async fn deliver(
+        &mut self,
+        first: Outbound,
+        rx: &mut tokio::sync::mpsc::Receiver<Outbound>,
+    ) -> Result<(), Ending> {
+        let mut frames = Vec::new();
+        let mut next = Some(first);
+        while let Some(item) = next {
+            frames.extend(self.render(&item));
+            next = if frames.len() < WRITE_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        send_queued(self.socket, frames, self.cfg, &self.session.kicked).await
+    }
+
+    fn render(&mut self, item: &Outbound) -> Option<Utf8Bytes> {
+        match item {
             Outbound::Logged { event, missed } => {
                 if event.event.id <= self.last_sent {
-                    return Ok(());
+                    return None;
                 }
                 self.last_sent = event.event.id;
-                render::logged(event, &self.session.user, *missed)
+                Some(render::logged(event, &self.session.user, *missed))
             }
-            Outbound::Live(live) => match render::live(live, &self.session.user) {
-                Some(frame) => frame,
-                None => return Ok(()),
-            },
-        };
-        send_queued(self.socket, frame, self.cfg, &self.session.kicked).await
+            Outbound::Live(live) => render::live(live, &self.session.user),
+        }
     }
 }
 
