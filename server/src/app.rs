@@ -4,6 +4,7 @@
 //! (bounded), withdraws the announcement, and lets the store commit what it holds.
 
 use crate::admin::Admin;
+use crate::coalesce::CoalescingListener;
 use crate::hub::{Hub, Limits};
 use crate::lan::{self, Scheme};
 use crate::mdns::Advertiser;
@@ -32,9 +33,6 @@ use tokio_util::task::TaskTracker;
 /// Bytes each connection reads into at a time. Chat frames are small; a larger frame
 /// gets room for itself when its header arrives. Every idle connection holds this.
 const READ_BUFFER: usize = 1024;
-/// Frames are gathered up to this size before a write (bursts leave in few writes;
-/// single frames are flushed at once, and an idle connection holds no buffer).
-const WRITE_BUFFER: usize = 16 * 1024;
 /// From the shutdown signal, how long connections get to close before the store
 /// commits what it holds and the process exits.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
@@ -154,12 +152,16 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
+    // The outer `tap_io`s do nothing to the stream; they give the wrapped listeners
+    // axum's `ConnectInfo<SocketAddr>`, which axum implements for tapped listeners.
     let served = match acceptor {
-        None => serve_until(listener, router, &shutdown, &tracker).await,
-        // The outer `tap_io` does nothing to the stream; it gives the TLS listener
-        // axum's `ConnectInfo<SocketAddr>`, which axum implements for tapped listeners.
+        None => {
+            let listener = CoalescingListener::new(listener).tap_io(|_| {});
+            serve_until(listener, router, &shutdown, &tracker).await
+        }
         Some(acceptor) => {
-            let listener = TlsListener::new(listener, acceptor).tap_io(|_| {});
+            let listener =
+                CoalescingListener::new(TlsListener::new(listener, acceptor)).tap_io(|_| {});
             serve_until(listener, router, &shutdown, &tracker).await
         }
     };
@@ -312,7 +314,7 @@ where
         .max_message_size(state.max_frame_bytes)
         .max_frame_size(state.max_frame_bytes)
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             serve(socket, state).await;
             drop(token);

@@ -6,6 +6,7 @@
 //! - [`ws`]: the native protocol edge (`/ws`).
 //! - [`dialect`]: the RWCI, Workspace and Workshop edges on the same hub.
 //! - [`assets`]: the embedded web app.
+//! - [`coalesce`]: connections whose writes leave together at each flush.
 //! - [`uploads`]: image uploads under `--data/uploads`.
 //! - [`lan`]: this machine's LAN addresses and the start-up banner; [`qr`] draws its QR code.
 //! - [`mdns`]: the mDNS/DNS-SD announcement (`parlor.local`).
@@ -16,6 +17,7 @@
 pub mod admin;
 pub mod app;
 pub mod assets;
+pub mod coalesce;
 pub mod dialect;
 pub mod domain;
 pub mod hub;

@@ -99,12 +99,13 @@ async fn welcome(
     if !users.contains(&session.name) {
         users.push(session.name.clone());
     }
+    // Live events from now on queue behind the greeting.
+    hub.subscribe(session);
     send(socket, packet(ServerPacket::UserList { users }), cfg).await?;
     let join = ServerPacket::Join {
         username: session.name.clone(),
     };
     send(socket, packet(join), cfg).await?;
-    hub.subscribe(session);
     Ok(())
 }
 

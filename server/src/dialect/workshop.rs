@@ -92,12 +92,14 @@ async fn connect(
     })];
     hello.push(all_rooms(hub, &session));
     hello.extend(workshop.enter(hub, &session).await);
+    // Live events from now on queue behind the greeting: a client that has the
+    // greeting misses nothing said after it.
+    hub.subscribe(&session);
     for f in hello {
         if let Err(ending) = send(socket, f, cfg).await {
             return ending;
         }
     }
-    hub.subscribe(&session);
     super::run(socket, hub, cfg, &session, rx, shutdown, &mut workshop).await
 }
 

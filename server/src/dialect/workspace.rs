@@ -58,10 +58,11 @@ async fn connect(
         timestamp: iso8601(now_ms(), true),
         connected_users: hub.online().len() as u64,
     };
+    // Live events from now on queue behind the greeting.
+    hub.subscribe(&session);
     if let Err(ending) = send(socket, frame(hello.to_json()), cfg).await {
         return ending;
     }
-    hub.subscribe(&session);
     super::run(socket, hub, cfg, &session, rx, shutdown, &mut Workspace).await
 }
 
