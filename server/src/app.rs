@@ -130,6 +130,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
         });
     }
+    crate::memory::spawn_trimmer(shutdown.clone());
     {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {

@@ -9,6 +9,7 @@
 //! - [`coalesce`]: connections whose writes leave together at each flush.
 //! - [`uploads`]: image uploads under `--data/uploads`.
 //! - [`lan`]: this machine's LAN addresses and the start-up banner; [`qr`] draws its QR code.
+//! - [`memory`]: freed memory handed back to the system after bursts.
 //! - [`mdns`]: the mDNS/DNS-SD announcement (`parlor.local`).
 //! - [`tls`]: HTTPS/WSS with rustls, the self-signed certificate.
 //! - [`admin`]: `parlor broadcast` and its loopback endpoint.
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod hub;
 pub mod lan;
 pub mod mdns;
+pub mod memory;
 pub mod qr;
 pub mod store;
 pub mod tls;

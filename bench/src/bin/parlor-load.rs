@@ -461,7 +461,9 @@ async fn main() -> anyhow::Result<()> {
     let connect_time = connect_start.elapsed();
     clients.sort_by_key(|c| c.index);
     let connected = clients.len();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Idle: let the burst of arrivals (each announced to everyone) settle first.
+    let settle = if args.idle { 6000 } else { 500 };
+    tokio::time::sleep(Duration::from_millis(settle)).await;
     let rss_connected = args.server_pid.and_then(rss_kib);
 
     if args.idle {
