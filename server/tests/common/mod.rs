@@ -1,6 +1,8 @@
 //! Test harness: a real `parlor` process on a free 127.0.0.1 port with its own data
 //! directory, and a WebSocket client that speaks JSON frames (over TLS when the server
-//! serves HTTPS).
+//! serves HTTPS). By default the process is the binary cargo built for this test; a
+//! [`Launch`] names another one (e.g. a cross-built binary) and a command to run it
+//! with (e.g. qemu).
 #![allow(dead_code)]
 
 use futures_util::{SinkExt, StreamExt};
@@ -10,7 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
@@ -19,6 +21,42 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Which binary runs the server, under which command, and how long to wait for it.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    /// The `parlor` binary.
+    pub program: PathBuf,
+    /// A command prefix that runs it, e.g. `["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"]`;
+    /// empty to run the binary directly.
+    pub runner: Vec<String>,
+    /// How long to wait for the server to listen, and for any answer a client awaits.
+    pub wait: Duration,
+}
+
+impl Default for Launch {
+    /// The binary built for this test, run directly.
+    fn default() -> Launch {
+        Launch {
+            program: PathBuf::from(env!("CARGO_BIN_EXE_parlor")),
+            runner: Vec::new(),
+            wait: WAIT,
+        }
+    }
+}
+
+impl Launch {
+    fn command(&self) -> Command {
+        match self.runner.split_first() {
+            None => Command::new(&self.program),
+            Some((runner, runner_args)) => {
+                let mut cmd = Command::new(runner);
+                cmd.args(runner_args).arg(&self.program);
+                cmd
+            }
+        }
+    }
+}
 
 /// A running server process; killed when dropped.
 pub struct Server {
@@ -31,6 +69,7 @@ pub struct Server {
     pub trust: PathBuf,
     child: Child,
     args: Vec<String>,
+    launch: Launch,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -40,10 +79,15 @@ impl Server {
     }
 
     pub fn start_with(args: &[&str]) -> Server {
+        Server::launch(Launch::default(), args)
+    }
+
+    /// A server started as `launch` says.
+    pub fn launch(launch: Launch, args: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let (child, addr, https) = spawn(&data, &args);
+        let (child, addr, https) = spawn(&launch, &data, &args);
         Server {
             addr,
             trust: data.join("tls").join("cert.pem"),
@@ -51,6 +95,7 @@ impl Server {
             https,
             child,
             args,
+            launch,
             _dir: Some(dir),
         }
     }
@@ -63,7 +108,7 @@ impl Server {
     }
 
     fn respawn(&mut self, args: &[String]) {
-        let (child, addr, https) = spawn(&self.data, args);
+        let (child, addr, https) = spawn(&self.launch, &self.data, args);
         self.child = child;
         self.addr = addr;
         self.https = https;
@@ -130,7 +175,7 @@ impl Server {
         if self.https {
             Client::connect_tls(&self.url("/ws"), tls_client_config(&self.trust)).await
         } else {
-            Client::connect(&self.url("/ws")).await
+            Client::connect_waiting(&self.url("/ws"), self.launch.wait).await
         }
     }
 
@@ -165,7 +210,7 @@ impl Server {
         path: &str,
         headers: &[(&str, &str)],
     ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-        http_get(self.addr, path, headers).await
+        http_waiting(self.addr, "GET", path, headers, &[], self.launch.wait).await
     }
 }
 
@@ -176,13 +221,14 @@ impl Drop for Server {
     }
 }
 
-fn spawn(data: &Path, args: &[String]) -> (Child, SocketAddr, bool) {
+fn spawn(launch: &Launch, data: &Path, args: &[String]) -> (Child, SocketAddr, bool) {
     let bind = if args.iter().any(|a| a == "--bind") {
         Vec::new()
     } else {
         vec!["--bind", "127.0.0.1:0"]
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
+    let mut child = launch
+        .command()
         .arg("serve")
         .args(bind)
         .arg("--data")
@@ -195,21 +241,34 @@ fn spawn(data: &Path, args: &[String]) -> (Child, SocketAddr, bool) {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start parlor");
+        .unwrap_or_else(|e| panic!("start parlor as {launch:?}: {e}"));
     let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let (addr, https) = loop {
-        let line = lines
-            .next()
-            .expect("parlor exited before listening")
-            .expect("read stdout");
-        if let Some(parsed) = parse_listening(&line) {
-            break parsed;
+    // A thread reads stdout: it reports the address, then keeps draining the pipe so the
+    // server never blocks on it. Here we wait for the address at most `launch.wait`.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if let Some(parsed) = parse_listening(&line) {
+                let _ = tx.send(parsed);
+                break;
+            }
         }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr, https)
+        drop(tx);
+        for _ in lines {}
+    });
+    match rx.recv_timeout(launch.wait) {
+        Ok((addr, https)) => (child, addr, https),
+        Err(e) => {
+            let _ = child.kill();
+            let status = child.wait();
+            panic!(
+                "parlor did not listen within {:?} ({e}); exit: {status:?}",
+                launch.wait
+            )
+        }
+    }
 }
 
 /// `parlor listening on http://ADDR` or `https://ADDR`: the address and whether TLS.
@@ -251,6 +310,7 @@ pub async fn http_get(
     http(addr, "GET", path, headers, &[]).await
 }
 
+
 /// One HTTP/1.1 request: status, headers (lowercased names) and body.
 pub async fn http(
     addr: SocketAddr,
@@ -258,6 +318,18 @@ pub async fn http(
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    http_waiting(addr, method, path, headers, body, WAIT).await
+}
+
+/// [`http`], waiting up to `wait` for the whole response.
+pub async fn http_waiting(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    wait: Duration,
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.expect("connect");
@@ -272,7 +344,7 @@ pub async fn http(
     stream.write_all(req.as_bytes()).await.expect("write");
     stream.write_all(body).await.expect("write body");
     let mut buf = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut buf))
+    tokio::time::timeout(wait, stream.read_to_end(&mut buf))
         .await
         .expect("http timeout")
         .expect("read");
@@ -324,6 +396,7 @@ pub struct Client {
     pub ws: Ws,
     buffered: VecDeque<Value>,
     next_id: u64,
+    wait: Duration,
 }
 
 /// How a connection ended, as the client saw it.
@@ -335,7 +408,12 @@ pub enum Closed {
 
 impl Client {
     pub async fn connect(url: &str) -> Client {
-        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+        Client::connect_waiting(url, WAIT).await
+    }
+
+    /// A client that waits up to `wait` for the connection and for each frame it expects.
+    pub async fn connect_waiting(url: &str, wait: Duration) -> Client {
+        let (ws, _) = tokio::time::timeout(wait, tokio_tungstenite::connect_async(url))
             .await
             .expect("connect timeout")
             .expect("connect");
@@ -343,6 +421,7 @@ impl Client {
             ws,
             buffered: VecDeque::new(),
             next_id: 1,
+            wait,
         }
     }
 
@@ -362,6 +441,7 @@ impl Client {
             ws,
             buffered: VecDeque::new(),
             next_id: 1,
+            wait: WAIT,
         }
     }
 
@@ -392,7 +472,7 @@ impl Client {
         if let Some(v) = self.buffered.pop_front() {
             return v;
         }
-        self.read(WAIT).await.expect("a frame before timeout")
+        self.read(self.wait).await.expect("a frame before timeout")
     }
 
     /// The first frame matching `pred` (others are kept for later).
@@ -402,7 +482,7 @@ impl Client {
         }
         loop {
             let v = self
-                .read(WAIT)
+                .read(self.wait)
                 .await
                 .expect("a matching frame before timeout");
             if pred(&v) {
