@@ -21,6 +21,8 @@ const WINDOW: usize = 16;
 struct Seen {
     acked: Vec<u64>,
     close: Option<u16>,
+    /// How the connection ended when it did not end with a close frame.
+    error: Option<String>,
 }
 
 /// Sends `new` messages to `reader` without pause (up to [`WINDOW`] in flight) until
@@ -29,6 +31,7 @@ async fn write_until_closed(mut c: common::Client, writer: usize, acks: Arc<Atom
     let mut seen = Seen {
         acked: Vec::new(),
         close: None,
+        error: None,
     };
     let mut sent = 0usize;
     let mut in_flight = 0usize;
@@ -37,7 +40,8 @@ async fn write_until_closed(mut c: common::Client, writer: usize, acks: Arc<Atom
         while sending && in_flight < WINDOW {
             let frame = json!({"type":"request","id":format!("w{sent}"),"timestamp":1,"payloadType":"new",
                 "payload":{"chatId":"reader","message":format!("{writer}-{sent}"),"clientMessageId":format!("{writer}-{sent}")}});
-            if c.ws.send(Message::text(frame.to_string())).await.is_err() {
+            if let Err(e) = c.ws.send(Message::text(frame.to_string())).await {
+                seen.error = Some(format!("send: {e}"));
                 sending = false;
                 break;
             }
@@ -63,7 +67,11 @@ async fn write_until_closed(mut c: common::Client, writer: usize, acks: Arc<Atom
                 return seen;
             }
             Some(Ok(_)) => {}
-            Some(Err(_)) | None => return seen,
+            Some(Err(e)) => {
+                seen.error = Some(format!("{:?}; read: {e}", seen.error));
+                return seen;
+            }
+            None => return seen,
         }
     }
 }
@@ -100,7 +108,13 @@ async fn sigterm_under_load_exits_in_time_and_loses_no_acknowledged_message() {
     let mut acked = BTreeSet::new();
     for w in writers {
         let seen = w.await.expect("writer");
-        assert_eq!(seen.close, Some(1001), "a writer was not closed with 1001");
+        assert_eq!(
+            seen.close,
+            Some(1001),
+            "a writer was not closed with 1001 (acked {}, {:?})",
+            seen.acked.len(),
+            seen.error
+        );
         for id in seen.acked {
             assert!(acked.insert(id), "messageId {id} acknowledged twice");
         }

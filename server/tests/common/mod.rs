@@ -310,7 +310,6 @@ pub async fn http_get(
     http(addr, "GET", path, headers, &[]).await
 }
 
-
 /// One HTTP/1.1 request: status, headers (lowercased names) and body.
 pub async fn http(
     addr: SocketAddr,
