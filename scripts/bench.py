@@ -152,8 +152,12 @@ def idle_memory(quick):
         for n in counts:
             s = Server(kind)
             try:
-                d = "workspace" if kind == "parlor" else "raw"
-                r = load(s, dialect=d, clients=n, idle=True, ramp=2000)
+                # Parlor: native logins (an Argon2 hash per user, ~33 a second on one
+                # core), 3 connections per user, never subscribed; baselines: plain sockets.
+                if kind == "parlor":
+                    r = load(s, dialect="native", clients=n, idle=True, ramp=100)
+                else:
+                    r = load(s, dialect="raw", clients=n, idle=True, ramp=2000)
                 rows.append((kind, n, r))
             finally:
                 s.stop()
@@ -237,7 +241,8 @@ def main():
         "raised by flag. Baselines: `baseline-axum` (axum + `tokio::sync::broadcast`, "
         "no auth, no JSON, no persistence) and Node 20 + `ws` (`bench/baseline-ws.mjs`).",
         "",
-        "Reproduce: `scripts/dev build && cargo build --release -p bench && scripts/bench.py` (add `--quick`).",
+        "Reproduce: `scripts/dev build && cargo build --release -p bench && scripts/bench.py` (add `--quick`). "
+        "What the profiles showed, what changed and what is left: [`performance.md`](performance.md).",
         "",
         "## Targets",
         "",
@@ -275,8 +280,11 @@ def main():
         else:
             lines.append(f"| {kind} | none passed | | | {nxt} |")
     lines += ["", "## Idle connections", "",
-              "Parlor's connections are logged-in Workspace guests (a native login costs an Argon2 hash per "
-              "user, which only lengthens the set-up); the baselines' are plain WebSockets.", "",
+              "Parlor's connections are logged-in native connections that never subscribe, three per user "
+              "(the first logs in with the password, the others with its session token), so the server sends "
+              "them nothing but pings; the baselines' are plain WebSockets. RSS is read once every connection "
+              "is in and the server's CPU has been quiet for 2 s (plus 6 s, so Parlor's 5 s heap trim has run); "
+              "every connection must still be open then.", "",
               "| server | connections | RSS before | RSS connected | bytes per connection |", "|---|---|---|---|---|"]
     for kind, n, r in idle:
         lines.append(f"| {kind} | {r['connected']:,} | {(r['rss_start_kib'] or 0) / 1024:.1f} MiB | "

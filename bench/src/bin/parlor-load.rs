@@ -419,6 +419,138 @@ async fn run_client(
     }
 }
 
+/// Idle connections: authenticated native connections that never subscribe, so the
+/// server sends them nothing but pings (an idle authenticated connection, not the
+/// presence storm of thousands arriving at once). Three connections per user, the
+/// most a user may have: the first logs in with the password (one Argon2 hash), the
+/// other two with the session token it got. Once every connection is in and the
+/// server's CPU has gone quiet, the server's RSS is read, and every connection must
+/// still be open.
+async fn idle(args: Arc<Args>, rss_start: Option<u64>) -> anyhow::Result<()> {
+    if !matches!(args.dialect, Dialect::Native | Dialect::Raw) {
+        bail!("--idle measures native (or raw, for the baselines) connections");
+    }
+    let open = Arc::new(AtomicU64::new(0));
+    let closed = Arc::new(AtomicU64::new(0));
+    let per_user = if matches!(args.dialect, Dialect::Native) {
+        3
+    } else {
+        1
+    };
+    let gap = Duration::from_secs_f64(per_user as f64 / args.ramp.max(1.0));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(args.clients);
+    for first in (0..args.clients).step_by(per_user) {
+        let (a, open, closed) = (args.clone(), open.clone(), closed.clone());
+        let count = per_user.min(args.clients - first);
+        tasks.push(tokio::spawn(async move {
+            let name = format!("{}{first}", a.prefix);
+            let mut conns = Vec::with_capacity(count);
+            let mut token = None;
+            for _ in 0..count {
+                let (mut ws, _) = tokio_tungstenite::connect_async(path(&a, &name))
+                    .await
+                    .context("connect")?;
+                if matches!(a.dialect, Dialect::Native) {
+                    let auth = match &token {
+                        None => json!({"username": name, "password": "load-password"}),
+                        Some(t) => json!({"username": name, "token": t}),
+                    };
+                    let r = request(&mut ws, "a", "auth", auth).await?;
+                    if r.get("error").is_some() {
+                        bail!("auth failed: {r}");
+                    }
+                    if token.is_none() {
+                        token = r["payload"]["token"].as_str().map(str::to_owned);
+                    }
+                }
+                open.fetch_add(1, Ordering::Relaxed);
+                conns.push(ws);
+            }
+            // Read (pings, answered by the library) until the server closes any.
+            let mut reads: futures_util::stream::FuturesUnordered<_> = conns
+                .into_iter()
+                .map(|mut ws| async move {
+                    while let Some(Ok(msg)) = ws.next().await {
+                        if matches!(msg, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                })
+                .collect();
+            while reads.next().await.is_some() {
+                closed.fetch_add(1, Ordering::Relaxed);
+            }
+            anyhow::Ok(())
+        }));
+        tokio::time::sleep(gap).await;
+    }
+    while open.load(Ordering::Relaxed) < args.clients as u64 {
+        if let Some(t) = tasks.iter_mut().find(|t| t.is_finished()) {
+            (&mut *t).await??;
+            bail!("a client ended while connecting");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let connect_time = started.elapsed();
+    // Quiet: the server used under 5 % of a core for two seconds (then its heap trim).
+    if let Some(pid) = args.server_pid {
+        let mut quiet = 0;
+        let mut last = cpu_ticks(pid);
+        while quiet < 4 && started.elapsed() < Duration::from_secs(600) {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let now = cpu_ticks(pid);
+            quiet = if now.saturating_sub(last) <= 2 {
+                quiet + 1
+            } else {
+                0
+            };
+            last = now;
+        }
+        tokio::time::sleep(Duration::from_secs(6)).await;
+    }
+    let rss_connected = args.server_pid.and_then(rss_kib);
+    let still_open = args.clients as u64 - closed.load(Ordering::Relaxed);
+    if still_open < args.clients as u64 {
+        bail!(
+            "only {still_open} of {} connections are still open",
+            args.clients
+        );
+    }
+    let per_conn = match (rss_start, rss_connected) {
+        (Some(a), Some(b)) => Some((b.saturating_sub(a) as f64 * 1024.0) / still_open as f64),
+        _ => None,
+    };
+    if args.json {
+        println!(
+            "{}",
+            json!({"connected": still_open, "connect_secs": connect_time.as_secs_f64(),
+            "settled_secs": started.elapsed().as_secs_f64(),
+            "rss_start_kib": rss_start, "rss_connected_kib": rss_connected, "bytes_per_connection": per_conn})
+        );
+    } else {
+        println!("{still_open} connections open after {:.1?}; server RSS {rss_start:?} KiB → {rss_connected:?} KiB; {per_conn:.0?} bytes per connection", started.elapsed());
+    }
+    Ok(())
+}
+
+/// The server's user + system CPU time in clock ticks (1/100 s).
+fn cpu_ticks(pid: u32) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // Fields after the command name (which may hold spaces) start after ") ".
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let num = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    num(11) + num(12)
+}
+
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -442,10 +574,12 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let args = Arc::new(Args::parse());
     let rss_start = args.server_pid.and_then(rss_kib);
+    if args.idle {
+        return idle(args, rss_start).await;
+    }
     // Connect, ramped.
     let mut clients = Vec::with_capacity(args.clients);
     let gap = Duration::from_secs_f64(1.0 / args.ramp.max(1.0));
-    let connect_start = Instant::now();
     let mut pending = futures_util::stream::FuturesUnordered::new();
     for i in 0..args.clients {
         let a = args.clone();
@@ -458,30 +592,10 @@ async fn main() -> anyhow::Result<()> {
     while let Some(done) = pending.next().await {
         clients.push(done??);
     }
-    let connect_time = connect_start.elapsed();
     clients.sort_by_key(|c| c.index);
     let connected = clients.len();
-    // Idle: let the burst of arrivals (each announced to everyone) settle first.
-    let settle = if args.idle { 6000 } else { 500 };
-    tokio::time::sleep(Duration::from_millis(settle)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_connected = args.server_pid.and_then(rss_kib);
-
-    if args.idle {
-        let per_conn = match (rss_start, rss_connected) {
-            (Some(a), Some(b)) => Some((b.saturating_sub(a) as f64 * 1024.0) / connected as f64),
-            _ => None,
-        };
-        if args.json {
-            println!(
-                "{}",
-                json!({"connected": connected, "connect_secs": connect_time.as_secs_f64(),
-                "rss_start_kib": rss_start, "rss_connected_kib": rss_connected, "bytes_per_connection": per_conn})
-            );
-        } else {
-            println!("connected {connected} in {connect_time:.1?}; server RSS {rss_start:?} KiB → {rss_connected:?} KiB; {per_conn:.0?} bytes per connection");
-        }
-        return Ok(());
-    }
 
     let stats = Arc::new(Stats {
         sent: AtomicU64::new(0),

@@ -54,7 +54,7 @@ pub async fn run<D: Dialect>(
                     None | Some(Ok(Message::Close(_))) => Err(Ending::Gone),
                     Some(Err(e)) if crate::ws::is_too_big(&e) => Err(Ending::Close(close::TOO_BIG, "frame too large")),
                     Some(Err(_)) => Err(Ending::Gone),
-                    Some(Ok(Message::Text(text))) => dialect.on_text(&text, hub, session).await,
+                    Some(Ok(Message::Text(text))) => Box::pin(dialect.on_text(&text, hub, session)).await,
                     Some(Ok(_)) => Ok(Vec::new()),
                 }
             }

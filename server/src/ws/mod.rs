@@ -141,7 +141,9 @@ pub async fn serve(
     shutdown: CancellationToken,
     peer: SocketAddr,
 ) {
-    let ending = match login(&mut socket, &hub, &cfg, &shutdown).await {
+    // Boxed: the login's state is big and needed once; inline it would stay in every
+    // connection's task for as long as the connection lives.
+    let ending = match Box::pin(login(&mut socket, &hub, &cfg, &shutdown)).await {
         Ok(LoggedIn { session, rx, token }) => {
             let user = session.name.clone();
             tracing::info!(%peer, %user, "logged in on /ws");
@@ -340,7 +342,8 @@ impl Connection<'_> {
             let step = tokio::select! {
                 msg = self.socket.recv(), if pending.len() < MAX_IN_FLIGHT => {
                     last_seen = Instant::now();
-                    self.on_message(msg, &mut pending).await
+                    // Boxed for the same reason: request handling is the largest state.
+                    Box::pin(self.on_message(msg, &mut pending)).await
                 }
                 Some(frame) = pending.next() => send(self.socket, frame.into(), self.cfg).await,
                 Some(item) = rx.recv() => self.deliver(item, &mut rx).await,
