@@ -283,7 +283,7 @@ def main():
               "Parlor's connections are logged-in native connections that never subscribe, three per user "
               "(the first logs in with the password, the others with its session token), so the server sends "
               "them nothing but pings; the baselines' are plain WebSockets. RSS is read once every connection "
-              "is in and the server's CPU has been quiet for 2 s (plus 6 s, so Parlor's 5 s heap trim has run); "
+              "is in and the server's CPU has been quiet for 2 s (plus 11 s, so Parlor's heap trim after a quiet 5 s check has run); "
               "every connection must still be open then.", "",
               "| server | connections | RSS before | RSS connected | bytes per connection |", "|---|---|---|---|---|"]
     for kind, n, r in idle:

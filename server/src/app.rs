@@ -130,7 +130,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
         });
     }
-    crate::memory::spawn_trimmer(shutdown.clone());
+    {
+        let hub = state_hub.clone();
+        crate::memory::spawn_trimmer(move || hub.activity(), shutdown.clone());
+    }
     {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {

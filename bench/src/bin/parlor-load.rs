@@ -507,7 +507,8 @@ async fn idle(args: Arc<Args>, rss_start: Option<u64>) -> anyhow::Result<()> {
             };
             last = now;
         }
-        tokio::time::sleep(Duration::from_secs(6)).await;
+        // Parlor trims its heaps once it has been quiet for a 5 s check interval.
+        tokio::time::sleep(Duration::from_secs(11)).await;
     }
     let rss_connected = args.server_pid.and_then(rss_kib);
     let still_open = args.clients as u64 - closed.load(Ordering::Relaxed);

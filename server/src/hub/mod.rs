@@ -252,6 +252,8 @@ pub struct Hub {
     limits: Limits,
     state: Mutex<State>,
     next_session: AtomicU64,
+    /// Grows with every published batch and every session that comes or goes.
+    activity: AtomicU64,
 }
 
 /// A logged-in connection's hold on the hub; dropping it detaches the session.
@@ -308,6 +310,7 @@ impl Hub {
             limits,
             state: Mutex::new(state),
             next_session: AtomicU64::new(1),
+            activity: AtomicU64::new(0),
         });
         store.set_sink(hub.clone());
         let expired = store
@@ -317,6 +320,12 @@ impl Hub {
             tracing::info!(expired, "forgot session tokens unused for 30 days");
         }
         Ok(hub)
+    }
+
+    /// A number that changes whenever anything happens (events, arrivals, departures):
+    /// equal readings some time apart mean the hub was quiet in between.
+    pub fn activity(&self) -> u64 {
+        self.activity.load(Ordering::Relaxed)
     }
 
     pub fn store(&self) -> &Store {
@@ -392,6 +401,7 @@ impl Hub {
     ) -> Result<(Session, mpsc::Receiver<Outbound>), crate::domain::Refusal> {
         let key = UserKey::of(name);
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        self.activity.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.limits.outbound_queue.max(1));
         let kick = Arc::new(Notify::new());
         let mut state = self.lock();
@@ -438,6 +448,7 @@ impl Hub {
     }
 
     fn detach(&self, id: SessionId) {
+        self.activity.fetch_add(1, Ordering::Relaxed);
         let mut state = self.lock();
         let Some(session) = state.sessions.remove(&id) else {
             return;
@@ -763,6 +774,7 @@ fn members_of(state: &State, chat: &Chat) -> Vec<UserKey> {
 
 impl EventSink for Hub {
     fn publish(&self, events: &[LogEvent], origin: Option<SessionId>) {
+        self.activity.fetch_add(1, Ordering::Relaxed);
         let mut state = self.lock();
         for ev in events {
             if let EventData::New { message } = &ev.data {
