@@ -288,6 +288,7 @@ pub async fn send_queued(
     }
 }
 
+/// `op` (a write), bounded by the write timeout: a failed write means the peer is gone.
 async fn bounded(
     cfg: &ConnConfig,
     op: impl Future<Output = Result<(), axum::Error>>,
@@ -308,11 +309,7 @@ pub async fn send(
     frame: Utf8Bytes,
     cfg: &ConnConfig,
 ) -> Result<(), Ending> {
-    match timeout(cfg.write_timeout, socket.send(Message::Text(frame))).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(Ending::Gone),
-        Err(_) => Err(Ending::Close(close::POLICY, "too slow")),
-    }
+    bounded(cfg, socket.send(Message::Text(frame))).await
 }
 
 struct Connection<'a> {
