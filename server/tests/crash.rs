@@ -30,15 +30,7 @@ async fn kill_dash_9_under_load_loses_no_acknowledged_message() {
     server.crash_and_restart();
 
     let mut reader = server.login("reader").await;
-    let r = reader.request("subscribe", json!({"lastEventId": 0})).await;
-    let missed = r["payload"]["missed"].as_u64().expect("missed");
-    let mut replayed = Vec::new();
-    for _ in 0..missed {
-        let ev = reader.next_logged().await;
-        if ev["eventType"] == "new" {
-            replayed.push(ev["payload"]["messageId"].as_u64().expect("id"));
-        }
-    }
+    let replayed = reader.replayed_message_ids(0).await;
     let unique: BTreeSet<u64> = replayed.iter().copied().collect();
     assert_eq!(unique.len(), replayed.len(), "a message replayed twice");
     let lost: Vec<&u64> = acked.difference(&unique).collect();

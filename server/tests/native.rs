@@ -446,15 +446,7 @@ async fn acked_messages_survive_kill_dash_9() {
     }
     server.crash_and_restart();
     let mut bob = server.login("bob").await;
-    let r = bob.request("subscribe", json!({"lastEventId": 0})).await;
-    let missed = r["payload"]["missed"].as_u64().expect("missed");
-    let mut got = Vec::new();
-    for _ in 0..missed {
-        let ev = bob.next_logged().await;
-        if ev["eventType"] == "new" {
-            got.push(ev["payload"]["messageId"].as_u64().expect("id"));
-        }
-    }
+    let got = bob.replayed_message_ids(0).await;
     assert_eq!(got, ids, "every acked message replayed exactly once");
 }
 

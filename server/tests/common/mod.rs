@@ -416,6 +416,10 @@ impl Client {
             .await
             .expect("connect timeout")
             .expect("connect");
+        Client::over(ws, wait)
+    }
+
+    fn over(ws: Ws, wait: Duration) -> Client {
         Client {
             ws,
             buffered: VecDeque::new(),
@@ -436,12 +440,24 @@ impl Client {
             .await
             .expect("connect timeout")
             .expect("connect");
-        Client {
-            ws,
-            buffered: VecDeque::new(),
-            next_id: 1,
-            wait: WAIT,
+        Client::over(ws, WAIT)
+    }
+
+    /// Subscribes from `after` and reads the whole replay: the message ids of its `new`
+    /// events, in the order they came.
+    pub async fn replayed_message_ids(&mut self, after: u64) -> Vec<u64> {
+        let r = self
+            .request("subscribe", json!({ "lastEventId": after }))
+            .await;
+        let missed = r["payload"]["missed"].as_u64().expect("missed");
+        let mut ids = Vec::new();
+        for _ in 0..missed {
+            let ev = self.next_logged().await;
+            if ev["eventType"] == "new" {
+                ids.push(ev["payload"]["messageId"].as_u64().expect("id"));
+            }
         }
+        ids
     }
 
     pub async fn send_text(&mut self, text: &str) {
