@@ -8,15 +8,10 @@
 //! store for the start-up measurement).
 
 use anyhow::{bail, Context};
+use bench::{next_json, request_ok, send_request, Ws};
 use clap::Parser;
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 #[derive(Parser, Clone)]
 #[command(about = "History-heavy scenario: store N messages, time history pages and replay")]
@@ -50,47 +45,11 @@ struct Args {
     json: bool,
 }
 
-async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
-            .await
-            .context("no frame for 20 s")?
-            .context("connection closed")??;
-        if let Message::Text(text) = msg {
-            return Ok(serde_json::from_str(&text)?);
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, id: &str, payload_type: &str, payload: Value) -> anyhow::Result<()> {
-    let frame = json!({"type":"request","id":id,"timestamp":0,"payloadType":payload_type,"payload":payload});
-    ws.send(Message::text(frame.to_string())).await?;
-    Ok(())
-}
-
-async fn request(
-    ws: &mut Ws,
-    id: &str,
-    payload_type: &str,
-    payload: Value,
-) -> anyhow::Result<Value> {
-    send(ws, id, payload_type, payload).await?;
-    loop {
-        let v = next_json(ws).await?;
-        if v["type"] == "response" && v["id"] == id {
-            if v.get("error").is_some() {
-                bail!("{payload_type} failed: {v}");
-            }
-            return Ok(v);
-        }
-    }
-}
-
 async fn login(args: &Args, name: &str) -> anyhow::Result<Ws> {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}/ws", args.url))
         .await
         .context("connect")?;
-    request(
+    request_ok(
         &mut ws,
         "auth",
         "auth",
@@ -117,7 +76,7 @@ async fn store(args: &Args, count: usize, tag: &str) -> anyhow::Result<f64> {
             while acked < n {
                 while sent < n && sent - acked < args.window {
                     let id = format!("{tag}{sent}");
-                    send(
+                    send_request(
                         &mut ws,
                         &id,
                         "new",
@@ -168,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
     // remembering the last event it handled.
     let reader = format!("{}reader", args.prefix);
     let mut ws = login(&args, &reader).await?;
-    request(&mut ws, "sub", "subscribe", json!({"lastEventId": 0})).await?;
+    request_ok(&mut ws, "sub", "subscribe", json!({"lastEventId": 0})).await?;
     let follow = tokio::spawn(async move {
         let (mut seen, mut news) = (0u64, 0usize);
         while news < before {
@@ -195,7 +154,7 @@ async fn main() -> anyhow::Result<()> {
     let mut oldest = 0;
     for i in 0..21 {
         let t = Instant::now();
-        let r = request(
+        let r = request_ok(
             &mut ws,
             &format!("p{i}"),
             "getMessages",
@@ -208,7 +167,7 @@ async fn main() -> anyhow::Result<()> {
     for i in 0..21 {
         let end = (oldest / 2).max(1) + i;
         let t = Instant::now();
-        request(
+        request_ok(
             &mut ws,
             &format!("d{i}"),
             "getMessages",
@@ -222,7 +181,7 @@ async fn main() -> anyhow::Result<()> {
     // The reader returns: time until the last missed event has arrived.
     let mut ws = login(&args, &reader).await?;
     let t = Instant::now();
-    let r = request(&mut ws, "sub", "subscribe", json!({"lastEventId": seen})).await?;
+    let r = request_ok(&mut ws, "sub", "subscribe", json!({"lastEventId": seen})).await?;
     let missed = r["payload"]["missed"].as_u64().context("missed")? as usize;
     let mut got = 0;
     while got < missed {

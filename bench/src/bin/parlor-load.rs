@@ -112,8 +112,7 @@ fn parse_mark(text: &str) -> Option<(usize, u64, u128)> {
     ))
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use bench::{next_json, request, Ws};
 
 struct Client {
     index: usize,
@@ -129,34 +128,6 @@ fn path(args: &Args, name: &str) -> String {
         Dialect::Workspace => format!("{}/ws/workspace?username={name}", args.url),
         Dialect::Workshop => format!("{}/ws/workshop", args.url),
         Dialect::Raw => format!("{}/", args.url),
-    }
-}
-
-async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => return Ok(serde_json::from_str(&t)?),
-            Ok(Some(Ok(_))) => continue,
-            Ok(Some(Err(e))) => bail!("socket error: {e}"),
-            Ok(None) => bail!("closed during login"),
-            Err(_) => bail!("login timed out"),
-        }
-    }
-}
-
-async fn request(
-    ws: &mut Ws,
-    id: &str,
-    payload_type: &str,
-    payload: Value,
-) -> anyhow::Result<Value> {
-    let frame = json!({"type":"request","id":id,"timestamp":0,"payloadType":payload_type,"payload":payload});
-    ws.send(Message::text(frame.to_string())).await?;
-    loop {
-        let v = next_json(ws).await?;
-        if v["type"] == "response" && v["id"] == id {
-            return Ok(v);
-        }
     }
 }
 
