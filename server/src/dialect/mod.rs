@@ -58,15 +58,8 @@ pub async fn run<D: Dialect>(
                     Some(Ok(_)) => Ok(Vec::new()),
                 }
             }
-            Some(item) = rx.recv() => {
-                // What else is queued goes out in the same write.
-                let mut frames = dialect.render(&item, session);
-                while frames.len() < crate::ws::WRITE_BATCH {
-                    let Ok(item) = rx.try_recv() else { break };
-                    frames.extend(dialect.render(&item, session));
-                }
-                Ok(frames)
-            }
+            // What else is queued goes out in the same write.
+            Some(item) = rx.recv() => Ok(crate::ws::take_batch(item, &mut rx, |item| dialect.render(item, session))),
             _ = pings.tick() => {
                 if last_seen.elapsed() >= cfg.idle_timeout {
                     Err(Ending::Close(close::NORMAL, "idle timeout"))

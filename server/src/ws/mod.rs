@@ -260,7 +260,25 @@ async fn login(
 }
 
 /// Most queued frames written with one flush.
-pub const WRITE_BATCH: usize = 64;
+const WRITE_BATCH: usize = 64;
+
+/// `first` and what is queued behind it, rendered: the frames of one write (at most
+/// [`WRITE_BATCH`], give or take the last item's frames).
+pub fn take_batch<I>(
+    first: Outbound,
+    rx: &mut tokio::sync::mpsc::Receiver<Outbound>,
+    mut render: impl FnMut(&Outbound) -> I,
+) -> Vec<Utf8Bytes>
+where
+    I: IntoIterator<Item = Utf8Bytes>,
+{
+    let mut frames: Vec<Utf8Bytes> = render(&first).into_iter().collect();
+    while frames.len() < WRITE_BATCH {
+        let Ok(item) = rx.try_recv() else { break };
+        frames.extend(render(&item));
+    }
+    frames
+}
 
 /// Writes queued frames with one flush (so a burst leaves in few writes), unless the
 /// hub drops the session first (its queue filled up while this write waited on a
@@ -507,16 +525,7 @@ impl Connection<'_> {
         first: Outbound,
         rx: &mut tokio::sync::mpsc::Receiver<Outbound>,
     ) -> Result<(), Ending> {
-        let mut frames = Vec::new();
-        let mut next = Some(first);
-        while let Some(item) = next {
-            frames.extend(self.render(&item));
-            next = if frames.len() < WRITE_BATCH {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
-        }
+        let frames = take_batch(first, rx, |item| self.render(item));
         send_queued(self.socket, frames, self.cfg, &self.session.kicked).await
     }
 
