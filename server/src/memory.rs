@@ -25,24 +25,22 @@ async fn trim_when_quiet<F>(activity: F, trim: fn(), shutdown: CancellationToken
 where
     F: Fn() -> u64 + Send + 'static,
 {
-    {
-        let first = tokio::time::Instant::now() + CHECK_EVERY;
-        let mut tick = tokio::time::interval_at(first, CHECK_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut seen = activity();
-        let mut trimmed_at = None;
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {
-                    let now = activity();
-                    if now == seen && trimmed_at != Some(now) {
-                        let _ = tokio::task::spawn_blocking(trim).await;
-                        trimmed_at = Some(now);
-                    }
-                    seen = now;
+    let first = tokio::time::Instant::now() + CHECK_EVERY;
+    let mut tick = tokio::time::interval_at(first, CHECK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seen = activity();
+    let mut trimmed_at = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now = activity();
+                if now == seen && trimmed_at != Some(now) {
+                    let _ = tokio::task::spawn_blocking(trim).await;
+                    trimmed_at = Some(now);
                 }
-                () = shutdown.cancelled() => break,
+                seen = now;
             }
+            () = shutdown.cancelled() => break,
         }
     }
 }

@@ -359,19 +359,18 @@ impl Hub {
     /// the store's writer: every event before the job's view is published
     /// already, and the events after it (`counted_at`) are counted by `apply` as they
     /// are published, so none is missed or counted twice. (Should the batch fail to
-    /// commit, counts may include its rolled-back messages until the user reconnects.)
+    /// commit, counts may include its rolled-back messages until the next start.)
     async fn load_counters(self: &Arc<Self>, user: &UserKey) -> Result<(), crate::domain::Refusal> {
-        let loaded = self
-            .lock()
-            .users
-            .get(user)
-            .is_some_and(|u| u.counted_at.is_some());
-        if loaded {
+        if self.counted(user) {
             return Ok(());
         }
         let (hub, key) = (Arc::clone(self), user.clone());
         self.store
             .write(move |c| {
+                // Another connection of the user may have counted since the check above.
+                if hub.counted(&key) {
+                    return Ok(crate::store::Applied::quiet(()));
+                }
                 let at = crate::store::head(c)?;
                 let states = crate::store::chat_states(c, &key)?;
                 let mut state = hub.lock();
@@ -392,6 +391,13 @@ impl Hub {
             })
             .await
             .map_err(|e| e.into_refusal())
+    }
+
+    fn counted(&self, user: &UserKey) -> bool {
+        self.lock()
+            .users
+            .get(user)
+            .is_some_and(|u| u.counted_at.is_some())
     }
 
     fn attach_now(
