@@ -4,8 +4,8 @@
 
 use app::protocol::ClientFrame;
 use libfuzzer_sys::fuzz_target;
-use server::hub::{Hub, Limits, Session};
-use server::store::Store;
+use server::hub::{Hub, Limits, Login, Session};
+use server::store::SqliteStore;
 use std::sync::{Arc, OnceLock};
 
 struct World {
@@ -25,7 +25,7 @@ fn world() -> &'static World {
             .expect("runtime");
         let dir = tempfile::tempdir().expect("tempdir");
         let (hub, session) = rt.block_on(async {
-            let store = Store::open(dir.path()).expect("store");
+            let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
             let limits = Limits {
                 rate_limit: usize::MAX,
                 ..Limits::default()
@@ -37,7 +37,7 @@ fn world() -> &'static World {
             hub.authenticate("other", "fuzz-password")
                 .await
                 .expect("register");
-            let (session, rx) = hub.attach("fuzz", false).await.expect("attach");
+            let (session, rx) = hub.attach(Login::account("fuzz")).await.expect("attach");
             // The session's queue is not read; keep it alive, it only drops when full.
             std::mem::forget(rx);
             (hub, Arc::new(session))

@@ -7,8 +7,8 @@
 use app::protocol::{ClientFrame, Event, EventBody, MessageEvent, ServerFrame};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use server::domain::{now_ms, Chat, EventData, LogEvent, Message, UserKey};
-use server::hub::{ChatName, FrameCache, Shared};
-use server::store::{self, NewMessage, Store};
+use server::hub::{ChatName, RenderCache, Shared};
+use server::store::{NewMessage, SqliteStore, Store};
 use std::hint::black_box;
 
 const NEW: &str = r##"{"type":"request","id":"r42","timestamp":1700300000000,"payloadType":"new","payload":{"chatId":"#General","clientMessageId":"9CD99794-6D8E-4E82-9C97-D474831A43E3","message":"Check out this photo! It is a nice one, taken at the lake this morning.","attachments":[{"type":"image","id":"img123","filename":"photo.jpg","url":"/uploads/3f0c2a9e8d7b6c5a4f3e2d1c0b9a8f7e.jpg","meta":{"mimetype":"image/jpeg","width":1024,"height":768,"size":204800}}]}}"##;
@@ -42,7 +42,7 @@ fn shared_event() -> Shared {
             unread_after: None,
         },
         name: ChatName::Room("General".into()),
-        frames: FrameCache::default(),
+        frames: RenderCache::default(),
     }
 }
 
@@ -96,9 +96,15 @@ fn store_append(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("store");
-    let general = rt.block_on(store.read(store::general_id)).expect("general");
-    rt.block_on(store.write(|c| store::register(c, "alice", None, now_ms())))
+    let store = SqliteStore::open(dir.path()).expect("store");
+    let general = rt
+        .block_on(store.load_world())
+        .expect("world")
+        .rooms
+        .first()
+        .map(|r| r.id)
+        .expect("General");
+    rt.block_on(store.register("alice".into(), None, now_ms()))
         .expect("user");
     let mut g = c.benchmark_group("store append");
     g.sample_size(20);
@@ -112,21 +118,15 @@ fn store_append(c: &mut Criterion) {
                         let jobs: Vec<_> = (0..batch)
                             .map(|i| {
                                 let store = store.clone();
-                                tokio::spawn(async move {
-                                    store
-                                        .write(move |c| {
-                                            let msg = NewMessage {
-                                                chat: Chat::Room(general),
-                                                sender: "alice".into(),
-                                                client_message_id: None,
-                                                text: format!("message {i}"),
-                                                attachments: Vec::new(),
-                                                at: now_ms(),
-                                            };
-                                            store::new_message(c, msg, None)
-                                        })
-                                        .await
-                                })
+                                let msg = NewMessage {
+                                    chat: Chat::Room(general),
+                                    sender: "alice".into(),
+                                    client_message_id: None,
+                                    text: format!("message {i}"),
+                                    attachments: Vec::new(),
+                                    at: now_ms(),
+                                };
+                                tokio::spawn(store.post(msg, None))
                             })
                             .collect();
                         for j in jobs {

@@ -35,7 +35,7 @@ pub struct Admin {
 pub fn write_token(data: &Path) -> std::io::Result<String> {
     let mut raw = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
-    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let token = data_encoding::HEXLOWER.encode(&raw);
     let path = data.join(TOKEN_FILE);
     #[cfg(unix)]
     {

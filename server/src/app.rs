@@ -8,7 +8,7 @@ use crate::coalesce::CoalescingListener;
 use crate::hub::{Hub, Limits};
 use crate::lan::{self, Scheme};
 use crate::mdns::Advertiser;
-use crate::store::Store;
+use crate::store::{SqliteStore, Store};
 use crate::tls::{TlsListener, TlsSource};
 use crate::uploads::Uploads;
 use crate::ws::{self, ConnConfig};
@@ -67,8 +67,10 @@ struct AppState {
 
 /// Serves until a shutdown signal.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let store = Store::open(&config.data)
-        .with_context(|| format!("cannot open the store in {}", config.data.display()))?;
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&config.data)
+            .with_context(|| format!("cannot open the store in {}", config.data.display()))?,
+    );
     let hub = Hub::start(store.clone(), config.limits.clone())
         .await
         .context("cannot load the world from the store")?;

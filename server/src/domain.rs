@@ -2,6 +2,7 @@
 //! and the events of the log. Nothing here knows about JSON dialects or sockets (the
 //! store keeps event data as JSON, which is its own concern).
 
+pub use app::protocol::ChatRef;
 use app::protocol::{Attachment, EventId, MessageId, Millis};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -71,15 +72,6 @@ impl Chat {
         }
         let (a, b) = key.strip_prefix("d:")?.split_once(':')?;
         Some(Chat::Direct(UserKey(a.to_owned()), UserKey(b.to_owned())))
-    }
-
-    /// For a direct chat seen by `viewer`, the other participant.
-    pub fn peer_of(&self, viewer: &UserKey) -> Option<&UserKey> {
-        match self {
-            Chat::Direct(a, b) if a == viewer => Some(b),
-            Chat::Direct(a, _) => Some(a),
-            Chat::Room(_) => None,
-        }
     }
 }
 
@@ -202,26 +194,21 @@ pub enum Refusal {
 
 /// `2026-01-16T10:00:00.000Z` (with `millis`) or `2026-01-16T10:00:00Z`, in UTC.
 pub fn iso8601(ms: Millis, millis: bool) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    if millis {
-        format!(
-            "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{:03}Z",
-            ms.rem_euclid(1000)
-        )
-    } else {
-        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+    use time::macros::format_description;
+    use time::OffsetDateTime;
+    let with_ms =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    let without = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let formatted = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(time::error::Format::from)
+        .and_then(|at| at.format(if millis { with_ms } else { without }));
+    match formatted {
+        Ok(text) => text,
+        Err(error) => {
+            // Only a time outside years 1 to 9999 gets here; Parlor makes none.
+            tracing::warn!(ms, %error, "a time that cannot be written as ISO 8601");
+            ms.to_string()
+        }
     }
 }
 

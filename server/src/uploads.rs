@@ -24,7 +24,7 @@ pub struct Uploads {
     pub max_bytes: usize,
 }
 
-/// The image types accepted: (mimetype, extension, magic bytes at offset, offset).
+/// The image types accepted: (mimetype, extension).
 const KINDS: &[(&str, &str)] = &[
     ("image/png", "png"),
     ("image/jpeg", "jpg"),
@@ -32,17 +32,15 @@ const KINDS: &[(&str, &str)] = &[
     ("image/webp", "webp"),
 ];
 
+/// The type of an image by its first bytes (`imagesize` knows the signatures).
 fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    let kind = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        0
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        1
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        2
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        3
-    } else {
-        return None;
+    use imagesize::ImageType;
+    let kind = match imagesize::image_type(bytes).ok()? {
+        ImageType::Png => 0,
+        ImageType::Jpeg => 1,
+        ImageType::Gif => 2,
+        ImageType::Webp => 3,
+        _ => return None,
     };
     KINDS.get(kind).copied()
 }
@@ -59,10 +57,20 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Bytes) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let Some(owner) = (match token {
-        Some(t) => up.hub.token_owner(t).await,
+    let owner = match token {
+        Some(t) => match up.hub.token_owner(t).await {
+            Ok(owner) => owner,
+            Err(refusal) => {
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    codes::INTERNAL,
+                    refusal.to_string(),
+                )
+            }
+        },
         None => None,
-    }) else {
+    };
+    let Some(owner) = owner else {
         return error(
             StatusCode::UNAUTHORIZED,
             codes::UNAUTHORIZED,
@@ -92,7 +100,7 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Bytes) 
     };
     let mut raw = [0u8; 16];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
-    let id: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let id = data_encoding::HEXLOWER.encode(&raw);
     let name = format!("{id}.{ext}");
     let filename = headers
         .get("x-filename")

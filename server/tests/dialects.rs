@@ -628,3 +628,109 @@ async fn parlor_broadcast_reaches_every_dialect_in_its_form() {
         .expect_none(QUIET, |v| v["eventType"] == "broadcast")
         .await;
 }
+
+// ───────────────────────────── seed rules ─────────────────────────────
+
+#[tokio::test]
+async fn rwci_refuses_a_second_login_of_a_connected_user_and_keeps_the_first() {
+    let server = Server::start();
+    let mut first = rwci(&server, "alice").await;
+    let mut second = Client::connect(&server.url("/ws/rwci")).await;
+    second
+        .send(json!({"type":"auth","username":"alice","password":"pw-alice"}))
+        .await;
+    assert_eq!(
+        second.next().await,
+        json!({"type":"auth","status":"Login failed","success":false})
+    );
+    assert!(matches!(
+        second.closed(Duration::from_secs(5)).await,
+        Closed::Frame(1008, _)
+    ));
+    // Another name logs in as usual; the first session still sends and receives.
+    let mut bob = rwci(&server, "bob").await;
+    first
+        .send(json!({"type":"message","message":"still here"}))
+        .await;
+    assert_eq!(
+        bob.next_where(typ("message")).await,
+        json!({"type":"message","author":"alice","message":"still here"})
+    );
+    bob.send(json!({"type":"message","message":"hi alice"}))
+        .await;
+    assert_eq!(
+        first
+            .next_where(|v| v["type"] == "message" && v["author"] == "bob")
+            .await,
+        json!({"type":"message","author":"bob","message":"hi alice"})
+    );
+    first.expect_none(QUIET, typ("quit")).await;
+}
+
+#[tokio::test]
+async fn workshop_user_join_and_leave_go_to_the_room_concerned_only() {
+    let server = Server::start();
+    let mut stay = workshop(&server, "stay").await;
+    let mut mover = workshop(&server, "mover").await;
+    assert_eq!(
+        stay.next_where(ev("user_join")).await,
+        json!({"event_type":"user_join","username":"mover"})
+    );
+    stay.send(json!({"event_type":"room_create","room":{"room_name":"Den","room_creator":"stay","connected_users":[]}}))
+        .await;
+    mover.next_where(ev("room_create")).await;
+    let mut den = workshop(&server, "den").await;
+    stay.next_where(|v| v["event_type"] == "user_join" && v["username"] == "den")
+        .await;
+    den.send(json!({"event_type":"room_switch_request","room_name":"Den"}))
+        .await;
+    den.next_where(ev("users_online")).await;
+    assert_eq!(
+        stay.next_where(ev("user_leave")).await,
+        json!({"event_type":"user_leave","username":"den"})
+    );
+
+    // The mover leaves General for the Den: General hears one user_leave, the Den one
+    // user_join; nobody hears a second user_join.
+    mover
+        .send(json!({"event_type":"room_switch_request","room_name":"Den"}))
+        .await;
+    assert_eq!(
+        mover.next_where(ev("room_switch_response")).await["room_name"],
+        "Den"
+    );
+    assert_eq!(
+        stay.next_where(|v| v["event_type"] == "user_join" || v["event_type"] == "user_leave")
+            .await,
+        json!({"event_type":"user_leave","username":"mover"})
+    );
+    assert_eq!(
+        den.next_where(|v| v["event_type"] == "user_join" || v["event_type"] == "user_leave")
+            .await,
+        json!({"event_type":"user_join","username":"mover"})
+    );
+    stay.expect_none(QUIET, |v| v["event_type"] == "user_join")
+        .await;
+
+    // Back to General (a room it is a member of already): the Den hears it leave.
+    mover
+        .send(json!({"event_type":"room_switch_request","room_name":"General"}))
+        .await;
+    assert_eq!(
+        den.next_where(|v| v["event_type"] == "user_leave").await,
+        json!({"event_type":"user_leave","username":"mover"})
+    );
+    assert_eq!(
+        stay.next_where(|v| v["event_type"] == "user_join").await,
+        json!({"event_type":"user_join","username":"mover"})
+    );
+
+    // Disconnecting is leaving the room one sits in, heard there only.
+    drop(den);
+    stay.expect_none(QUIET, |v| v["username"] == "den").await;
+    drop(mover);
+    assert_eq!(
+        stay.next_where(|v| v["event_type"] == "user_leave").await,
+        json!({"event_type":"user_leave","username":"mover"})
+    );
+}

@@ -8,7 +8,7 @@ pub mod rwci;
 pub mod workshop;
 pub mod workspace;
 
-use crate::domain::{Chat, EventData, GENERAL};
+use crate::domain::{Chat, ChatRef, EventData, GENERAL};
 use crate::hub::{ChatName, Hub, Outbound, Session};
 use crate::ws::{close, send_queued, ConnConfig, Ending};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
@@ -83,7 +83,12 @@ pub async fn run<D: Dialect>(
 
 /// Whether a chat is the room `General` (where RWCI and Workspace live).
 fn is_general(name: &ChatName) -> bool {
-    matches!(name, ChatName::Room(room) if room == GENERAL)
+    name.room() == Some(GENERAL)
+}
+
+/// The room `General`, as a chat reference.
+fn general() -> ChatRef {
+    ChatRef::Room(GENERAL.into())
 }
 
 /// A new message in the log item, with its chat's name.
@@ -102,13 +107,13 @@ fn new_message(item: &Outbound) -> Option<(&ChatName, &Chat, &crate::domain::Mes
 async fn post(
     hub: &Hub,
     session: &Session,
-    chat_id: &str,
+    chat: &ChatRef,
     text: String,
 ) -> Result<(), crate::domain::Refusal> {
     if text.trim().is_empty() {
         return Ok(());
     }
-    hub.send_message(session, chat_id, text, Vec::new(), None)
+    hub.send_message(session, chat, text, Vec::new(), None)
         .await
         .map(|_| ())
 }

@@ -3,9 +3,9 @@
 //! and `quit` follow users going online and offline; server broadcasts and server DMs
 //! come as `broadcast` and `direct_message` from `server`.
 
-use super::{frame, is_general, new_message, Dialect};
-use crate::domain::{Chat, Refusal};
-use crate::hub::{Hub, Live, Outbound, Session};
+use super::{frame, general, is_general, new_message, Dialect};
+use crate::domain::{Chat, ChatRef, Refusal};
+use crate::hub::{Hub, Live, Login, Outbound, Place, Session};
 use crate::ws::{close, send, ConnConfig, Ending};
 use app::dialect::rwci::{ClientPacket, ServerPacket, LOGGED_IN, LOGIN_FAILED, REGISTERED};
 use axum::extract::ws::{Utf8Bytes, WebSocket};
@@ -25,8 +25,7 @@ pub async fn serve(
     peer: SocketAddr,
 ) {
     let ending = match login(&mut socket, &hub, &cfg, &shutdown).await {
-        Ok((mut session, rx)) => {
-            session.echo = true;
+        Ok((session, rx)) => {
             let session = Arc::new(session);
             tracing::info!(%peer, user = %session.name, "logged in on /ws/rwci");
             match welcome(&mut socket, &hub, &cfg, &session).await {
@@ -61,8 +60,18 @@ async fn login(
             Ok(_) => return Err(Ending::Close(close::POLICY, "log in first")),
             Err(_) => continue,
         };
+        // Seed 004: a login succeeds only if the username is not already connected.
         let outcome = match hub.authenticate(&username, &password).await {
-            Ok((name, registered)) => hub.attach(&name, false).await.map(|s| (s, registered)),
+            Ok((name, registered)) => {
+                let login = Login {
+                    name,
+                    guest: false,
+                    exclusive: true,
+                    echo: true,
+                    place: Place::Everywhere,
+                };
+                hub.attach(login).await.map(|s| (s, registered))
+            }
             Err(e) => Err(e),
         };
         return match outcome {
@@ -160,7 +169,7 @@ impl Dialect for Rwci {
         hub: &Arc<Hub>,
         session: &Arc<Session>,
     ) -> Result<Vec<Utf8Bytes>, Ending> {
-        let (chat_id, message) = match ClientPacket::parse(text) {
+        let (chat, message) = match ClientPacket::parse(text) {
             Ok(ClientPacket::Message { message, author }) => {
                 if author.is_some_and(|a| !a.eq_ignore_ascii_case(&session.name)) {
                     return Err(Ending::Close(
@@ -168,17 +177,27 @@ impl Dialect for Rwci {
                         "a message's author is the logged-in user",
                     ));
                 }
-                ("#General".to_owned(), message)
+                (general(), message)
             }
-            Ok(ClientPacket::DirectMessage { recipient, message }) => (recipient, message),
+            Ok(ClientPacket::DirectMessage { recipient, message }) => {
+                match ChatRef::parse(&recipient) {
+                    Ok(chat @ ChatRef::Direct(_)) => (chat, message),
+                    _ => {
+                        return Ok(vec![packet(ServerPacket::DirectMessage {
+                            author: SERVER.into(),
+                            message: format!("Not sent: no user named {recipient:?}"),
+                        })])
+                    }
+                }
+            }
             Ok(ClientPacket::Typing { .. }) => {
-                let _ = hub.typing(session, "#General");
+                let _ = hub.typing(session, &general());
                 return Ok(Vec::new());
             }
             // A second auth, and packets without a known type, are dropped.
             Ok(ClientPacket::Auth { .. }) | Err(_) => return Ok(Vec::new()),
         };
-        match super::post(hub, session, &chat_id, message).await {
+        match super::post(hub, session, &chat, message).await {
             Ok(()) => Ok(Vec::new()),
             // RWCI has no error packet: the server tells the user in a direct message.
             Err(

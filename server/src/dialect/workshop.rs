@@ -1,12 +1,14 @@
 //! Workshop (`/ws/workshop`, seed 000). A guest asks to connect with a name (refused
 //! while that name is connected), then sits in one room at a time: it gets the room
-//! list, the room's history and who is online in it; it can post, type, create rooms,
-//! switch rooms, and clear a room it created (or any, as an admin). Server broadcasts
-//! arrive as `system` messages.
+//! list, the room's history and who is in it; it can post, type, create rooms, switch
+//! rooms, and clear a room it created (or any, as an admin). `user_join`/`user_leave`
+//! tell the clients sitting in a room who comes into it and who leaves it (switching
+//! rooms is leaving one and coming into the other). Server broadcasts arrive as
+//! `system` messages.
 
 use super::{frame, new_message, Dialect};
-use crate::domain::{iso8601, EventData, Refusal, RoomId, GENERAL};
-use crate::hub::{ChatName, Hub, Live, Outbound, Session};
+use crate::domain::{iso8601, ChatRef, EventData, Refusal, RoomId, GENERAL};
+use crate::hub::{ChatName, Hub, Live, Login, Outbound, Place, Session};
 use crate::ws::{close, send, ConnConfig, Ending};
 use app::dialect::workshop::{Frame, HistoryMessage, RoomInfo, UserStatus};
 use axum::extract::ws::{Utf8Bytes, WebSocket};
@@ -60,28 +62,35 @@ async fn connect(
             break username;
         }
     };
-    let attached = if hub.is_connected(&username) {
-        Err("Username already in use.".to_owned())
-    } else {
-        match hub.guest_login(&username).await {
-            Ok(name) => hub.attach(&name, true).await.map_err(|r| r.to_string()),
-            Err(Refusal::Forbidden(why)) | Err(Refusal::BadRequest(why)) => Err(capitalise(&why)),
-            Err(other) => Err(capitalise(&other.to_string())),
-        }
+    let Some(general) = hub.room_id(GENERAL) else {
+        return Ending::Close(close::POLICY, "no General room");
     };
-    let (mut session, rx) = match attached {
+    let attached = match hub.guest_login(&username).await {
+        Ok(name) => {
+            let login = Login {
+                name,
+                guest: true,
+                exclusive: true,
+                echo: true,
+                place: Place::Room(general),
+            };
+            hub.attach(login).await.map_err(|refusal| match refusal {
+                Refusal::Conflict(_) => "Username already in use.".to_owned(),
+                other => capitalise(&other.to_string()),
+            })
+        }
+        Err(Refusal::Forbidden(why)) | Err(Refusal::BadRequest(why)) => Err(capitalise(&why)),
+        Err(other) => Err(capitalise(&other.to_string())),
+    };
+    let (session, rx) = match attached {
         Ok(attached) => attached,
         Err(why) => {
             let _ = send(socket, reject(why), cfg).await;
             return Ending::Close(close::POLICY, "connection rejected");
         }
     };
-    session.echo = true;
     let session = Arc::new(session);
     tracing::info!(%peer, user = %session.name, "connected on /ws/workshop");
-    let Some(general) = hub.room_id(GENERAL) else {
-        return Ending::Close(close::POLICY, "no General room");
-    };
     let mut workshop = Workshop {
         room: general,
         room_name: GENERAL.into(),
@@ -121,7 +130,7 @@ fn uuid() -> String {
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = data_encoding::HEXLOWER.encode(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[..8],
@@ -136,7 +145,7 @@ fn room_info(hub: &Hub, id: RoomId, name: &str, creator: Option<String>) -> Room
     RoomInfo {
         room_name: name.to_owned(),
         room_creator: creator.unwrap_or_else(|| NO_CREATOR.into()),
-        connected_users: hub.room_online(id).into_iter().map(|(n, _)| n).collect(),
+        connected_users: hub.room_present(id).into_iter().map(|(n, _)| n).collect(),
     }
 }
 
@@ -156,18 +165,18 @@ struct Workshop {
 }
 
 impl Workshop {
-    fn chat_id(&self) -> String {
-        format!("#{}", self.room_name)
+    fn chat(&self) -> ChatRef {
+        ChatRef::Room(self.room_name.clone())
     }
 
     fn here(&self, chat: &ChatName) -> bool {
-        matches!(chat, ChatName::Room(name) if *name == self.room_name)
+        chat.room() == Some(self.room_name.as_str())
     }
 
     /// What a client gets on entering its room: the history and who is online there.
     async fn enter(&self, hub: &Hub, session: &Session) -> Vec<Utf8Bytes> {
         let messages = hub
-            .history(&session.user, &self.chat_id(), None, HISTORY)
+            .history(&session.user, &self.chat(), None, HISTORY)
             .await
             .unwrap_or_default()
             .into_iter()
@@ -179,7 +188,7 @@ impl Workshop {
             })
             .collect();
         let users = hub
-            .room_online(self.room)
+            .room_present(self.room)
             .into_iter()
             .map(|(username, at)| UserStatus {
                 username,
@@ -198,7 +207,13 @@ impl Workshop {
                 response: "Room not found".into(),
             })];
         };
-        if let Err(refusal) = hub.join_room(session, &format!("#{room_name}")).await {
+        let room = ChatRef::Room(room_name.to_owned());
+        // Joining keeps the room in the user's list; sitting moves this connection.
+        let moved = match hub.join_room(session, &room).await {
+            Ok(_) => hub.sit(session, &room),
+            Err(refusal) => Err(refusal),
+        };
+        if let Err(refusal) = moved {
             return vec![out(Frame::RoomSwitchReject {
                 response: capitalise(&refusal.to_string()),
             })];
@@ -238,12 +253,6 @@ impl Dialect for Workshop {
                     return Vec::new();
                 }
                 match &event.event.data {
-                    EventData::Join { user, .. } if *user != session.name => Frame::UserJoin {
-                        username: user.clone(),
-                    },
-                    EventData::Leave { user, .. } if *user != session.name => Frame::UserLeave {
-                        username: user.clone(),
-                    },
                     EventData::Clear { user, room } => Frame::RoomChatClear {
                         username: user.clone(),
                         room_name: room.clone(),
@@ -264,12 +273,18 @@ impl Dialect for Workshop {
                         is_typing: false,
                     }
                 }
-                Live::Online { user } if *user != session.name => Frame::UserJoin {
-                    username: user.clone(),
-                },
-                Live::Offline { user } if *user != session.name => Frame::UserLeave {
-                    username: user.clone(),
-                },
+                Live::RoomPresence {
+                    room,
+                    user,
+                    present,
+                } if *room == self.room_name && *user != session.name => {
+                    let username = user.clone();
+                    if *present {
+                        Frame::UserJoin { username }
+                    } else {
+                        Frame::UserLeave { username }
+                    }
+                }
                 Live::RoomCreated { room, creator } => Frame::RoomCreate {
                     room: RoomInfo {
                         room_name: room.clone(),
@@ -298,13 +313,13 @@ impl Dialect for Workshop {
         };
         Ok(match parsed {
             Frame::Message { message, .. } => {
-                match super::post(hub, session, &self.chat_id(), message).await {
+                match super::post(hub, session, &self.chat(), message).await {
                     Ok(()) => Vec::new(),
                     Err(refusal) => system("warning", format!("Not sent: {refusal}")),
                 }
             }
             Frame::Typing { is_typing, .. } => {
-                let chat = self.chat_id();
+                let chat = self.chat();
                 let _ = if is_typing {
                     hub.typing(session, &chat)
                 } else {
@@ -323,7 +338,7 @@ impl Dialect for Workshop {
             },
             Frame::RoomSwitchRequest { room_name } => self.switch(hub, session, &room_name).await,
             Frame::RoomChatClear { room_name, .. } => {
-                match hub.clear_room(session, &format!("#{room_name}")).await {
+                match hub.clear_room(session, &ChatRef::Room(room_name)).await {
                     Ok(()) => Vec::new(),
                     Err(refusal) => system("error", capitalise(&refusal.to_string())),
                 }

@@ -3,9 +3,9 @@
 //! status; typing is `General`'s. Server broadcasts arrive as `message:new` from
 //! `server`. Refusals the seed has no frame for are sent as `{"type":"error",…}`.
 
-use super::{frame, is_general, new_message, Dialect};
+use super::{frame, general, is_general, new_message, Dialect};
 use crate::domain::{iso8601, now_ms};
-use crate::hub::{Hub, Live, Outbound, Session};
+use crate::hub::{Hub, Live, Login, Outbound, Place, Session};
 use crate::ws::requests::code_of;
 use crate::ws::{close, send, ConnConfig, Ending};
 use app::dialect::workspace::{ClientFrame, MessageData, PresenceData, ServerFrame, TypingData};
@@ -45,11 +45,17 @@ async fn connect(
             return Ending::Close(close::POLICY, "this name cannot be used here");
         }
     };
-    let (mut session, rx) = match hub.attach(&name, true).await {
+    let login = Login {
+        name,
+        guest: true,
+        exclusive: false,
+        echo: true,
+        place: Place::Everywhere,
+    };
+    let (session, rx) = match hub.attach(login).await {
         Ok(attached) => attached,
         Err(_) => return Ending::Close(close::POLICY, "too many connections for this user"),
     };
-    session.echo = true;
     let session = Arc::new(session);
     tracing::info!(%peer, user = %session.name, "connected on /ws/workspace");
     let hello = ServerFrame::Connected {
@@ -145,7 +151,7 @@ impl Dialect for Workspace {
         };
         Ok(match parsed {
             ClientFrame::MessageSend { text } => {
-                match super::post(hub, session, "#General", text).await {
+                match super::post(hub, session, &general(), text).await {
                     Ok(()) => Vec::new(),
                     Err(refusal) => error(code_of(&refusal), refusal.to_string()),
                 }
@@ -162,9 +168,9 @@ impl Dialect for Workspace {
             },
             ClientFrame::TypingIndicator { is_typing } => {
                 let _ = if is_typing {
-                    hub.typing(session, "#General")
+                    hub.typing(session, &general())
                 } else {
-                    hub.stop_typing(session, "#General")
+                    hub.stop_typing(session, &general())
                 };
                 Vec::new()
             }

@@ -2,12 +2,12 @@
 //! limits), then either writes through the store (and the commit publishes the event)
 //! or, for what is not kept (typing, presence), fans out at once.
 
-use super::{members_of, Hub, Live, Session, State};
-use crate::domain::{now_ms, Chat, ReceiptKind, Refusal, RoomId, UserKey, GENERAL};
-use crate::store::{self, Edit, NewMessage, ReceiptOutcome};
+use super::{Hub, Live, LiveShared, Outbound, Session};
+use crate::domain::{now_ms, Chat, ChatRef, ReceiptKind, Refusal, RoomId, UserKey, GENERAL};
+use crate::store::{Delete, Edit, Mark, Member, NewMessage, NewRoom, ReceiptOutcome};
 use app::protocol::{
-    validate_room_name, validate_username, Attachment, ChatRef, EventId, MessageId, Status,
-    MAX_ATTACHMENTS, MAX_MESSAGE_BYTES,
+    validate_room_name, validate_username, Attachment, EventId, MessageId, MAX_ATTACHMENTS,
+    MAX_MESSAGE_BYTES,
 };
 use std::time::Instant;
 
@@ -26,20 +26,18 @@ impl Hub {
         if password.is_empty() || password.len() > 1024 {
             return Err(Refusal::BadRequest("a password has 1 to 1024 bytes".into()));
         }
-        let key = UserKey::of(username);
         let existing = self
             .store
-            .read(move |c| store::load_account(c, &key))
+            .account(UserKey::of(username))
             .await
             .map_err(|e| e.into_refusal())?;
         let account = match existing {
             Some(account) => account,
             None => {
                 let hash = super::passwords::hash(password.to_owned()).await?;
-                let name = username.to_owned();
                 let (account, created) = self
                     .store
-                    .write(move |c| store::register(c, &name, Some(hash), now_ms()))
+                    .register(username.to_owned(), Some(hash), now_ms())
                     .await
                     .map_err(|e| e.into_refusal())?;
                 if created {
@@ -51,10 +49,9 @@ impl Hub {
         let Some(hash) = account.password_hash else {
             // A guest used this name: the first password login makes it an account.
             let hash = super::passwords::hash(password.to_owned()).await?;
-            let key = UserKey::of(&account.name);
             let claimed = self
                 .store
-                .write(move |c| store::claim_guest(c, &key, &hash))
+                .claim_guest(UserKey::of(&account.name), hash)
                 .await
                 .map_err(|e| e.into_refusal())?;
             return if claimed {
@@ -79,10 +76,9 @@ impl Hub {
             ));
         }
         validate_username(name).map_err(|e| Refusal::BadRequest(e.to_string()))?;
-        let guest = name.to_owned();
         let (account, _) = self
             .store
-            .write(move |c| store::register(c, &guest, None, now_ms()))
+            .register(name.to_owned(), None, now_ms())
             .await
             .map_err(|e| e.into_refusal())?;
         if account.password_hash.is_some() {
@@ -91,53 +87,6 @@ impl Hub {
             ));
         }
         Ok(account.name)
-    }
-
-    /// Whether `name` has a connection right now.
-    pub fn is_connected(&self, name: &str) -> bool {
-        self.lock()
-            .users
-            .get(&UserKey::of(name))
-            .is_some_and(|u| !u.sessions.is_empty())
-    }
-
-    /// The chat `chat_id` names, for `user`; rooms must exist, and with `member` the user
-    /// must be in them; direct chats need the other user to exist.
-    pub(super) fn resolve(
-        state: &State,
-        user: &UserKey,
-        chat_id: &str,
-        member: bool,
-    ) -> Result<Chat, Refusal> {
-        match ChatRef::parse(chat_id).map_err(|e| Refusal::BadRequest(format!("chatId: {e}")))? {
-            ChatRef::Room(name) => {
-                let id = *state
-                    .room_ids
-                    .get(&name.to_lowercase())
-                    .ok_or_else(|| Refusal::NotFound(format!("no room named {name:?}")))?;
-                let chat = Chat::Room(id);
-                if member && !members_of(state, &chat).contains(user) {
-                    return Err(Refusal::Forbidden(format!("join #{name} first")));
-                }
-                Ok(chat)
-            }
-            ChatRef::Direct(name) => {
-                let other = UserKey::of(&name);
-                if !state.users.contains_key(&other) {
-                    return Err(Refusal::NotFound(format!("no user named {name:?}")));
-                }
-                Ok(Chat::direct(user, &other))
-            }
-        }
-    }
-
-    pub(super) fn chat_for(
-        &self,
-        user: &UserKey,
-        chat_id: &str,
-        member: bool,
-    ) -> Result<Chat, Refusal> {
-        Self::resolve(&self.lock(), user, chat_id, member)
     }
 
     /// Counts one message against the sender's rate limit.
@@ -170,7 +119,7 @@ impl Hub {
     pub async fn send_message(
         &self,
         session: &Session,
-        chat_id: &str,
+        chat: &ChatRef,
         text: String,
         attachments: Vec<Attachment>,
         client_message_id: Option<String>,
@@ -184,7 +133,7 @@ impl Hub {
                 "a clientMessageId has 1 to {MAX_CLIENT_ID} bytes"
             )));
         }
-        let chat = self.chat_for(&session.user, chat_id, true)?;
+        let chat = self.chat_for(&session.user, chat, true)?;
         self.take_rate(&session.user)?;
         let msg = NewMessage {
             chat,
@@ -194,9 +143,8 @@ impl Hub {
             attachments,
             at: now_ms(),
         };
-        let origin = session.origin();
         self.store
-            .write(move |c| store::new_message(c, msg, origin))
+            .post(msg, session.origin())
             .await
             .map_err(|e| e.into_refusal())
     }
@@ -204,23 +152,22 @@ impl Hub {
     pub async fn edit_message(
         &self,
         session: &Session,
-        chat_id: &str,
+        chat: &ChatRef,
         message_id: MessageId,
         text: String,
         attachments: Option<Vec<Attachment>>,
     ) -> Result<(), Refusal> {
         check_content(&text, attachments.as_deref().unwrap_or(&[]))?;
         let edit = Edit {
-            chat: self.chat_for(&session.user, chat_id, true)?,
+            chat: self.chat_for(&session.user, chat, true)?,
             editor: session.user.clone(),
             message_id,
             text,
             attachments,
             at: now_ms(),
         };
-        let origin = session.origin();
         self.store
-            .write(move |c| store::edit_message(c, edit, origin))
+            .edit(edit, session.origin())
             .await
             .map_err(|e| e.into_refusal())
     }
@@ -228,13 +175,17 @@ impl Hub {
     pub async fn delete_message(
         &self,
         session: &Session,
-        chat_id: &str,
+        chat: &ChatRef,
         message_id: MessageId,
     ) -> Result<(), Refusal> {
-        let chat = self.chat_for(&session.user, chat_id, true)?;
-        let (user, origin) = (session.user.clone(), session.origin());
+        let delete = Delete {
+            chat: self.chat_for(&session.user, chat, true)?,
+            actor: session.user.clone(),
+            message_id,
+            at: now_ms(),
+        };
         self.store
-            .write(move |c| store::delete_message(c, chat, &user, message_id, now_ms(), origin))
+            .delete(delete, session.origin())
             .await
             .map_err(|e| e.into_refusal())
     }
@@ -243,14 +194,19 @@ impl Hub {
     pub async fn mark(
         &self,
         session: &Session,
-        chat_id: &str,
+        chat: &ChatRef,
         kind: ReceiptKind,
         upto: Option<MessageId>,
     ) -> Result<ReceiptOutcome, Refusal> {
-        let chat = self.chat_for(&session.user, chat_id, true)?;
-        let (reader, origin) = (session.name.clone(), session.origin());
+        let mark = Mark {
+            chat: self.chat_for(&session.user, chat, true)?,
+            reader: session.name.clone(),
+            kind,
+            upto,
+            at: now_ms(),
+        };
         self.store
-            .write(move |c| store::mark(c, chat, &reader, kind, upto, now_ms(), origin))
+            .mark(mark, session.origin())
             .await
             .map_err(|e| e.into_refusal())
     }
@@ -263,33 +219,31 @@ impl Hub {
                 "a room with this name already exists".into(),
             ));
         }
-        let (name, key, creator, origin) = (
-            name.to_owned(),
-            session.user.clone(),
-            session.name.clone(),
-            session.origin(),
-        );
+        let room = NewRoom {
+            name: name.to_owned(),
+            creator: member(session),
+            at: now_ms(),
+        };
         self.store
-            .write(move |c| store::create_room(c, &name, &key, &creator, now_ms(), origin))
+            .create_room(room, session.origin())
             .await
             .map_err(|e| e.into_refusal())
     }
 
     /// Joins a room; answers whether the user was not in it already.
-    pub async fn join_room(&self, session: &Session, chat_id: &str) -> Result<RoomId, Refusal> {
-        let Chat::Room(room) = self.chat_for(&session.user, chat_id, false)? else {
+    pub async fn join_room(&self, session: &Session, chat: &ChatRef) -> Result<RoomId, Refusal> {
+        let Chat::Room(room) = self.chat_for(&session.user, chat, false)? else {
             return Err(Refusal::BadRequest("only rooms can be joined".into()));
         };
-        let (key, name, origin) = (session.user.clone(), session.name.clone(), session.origin());
         self.store
-            .write(move |c| store::join_room(c, room, &key, &name, now_ms(), origin))
+            .join_room(room, member(session), now_ms(), session.origin())
             .await
             .map_err(|e| e.into_refusal())?;
         Ok(room)
     }
 
-    pub async fn leave_room(&self, session: &Session, chat_id: &str) -> Result<(), Refusal> {
-        let Chat::Room(room) = self.chat_for(&session.user, chat_id, true)? else {
+    pub async fn leave_room(&self, session: &Session, chat: &ChatRef) -> Result<(), Refusal> {
+        let Chat::Room(room) = self.chat_for(&session.user, chat, true)? else {
             return Err(Refusal::BadRequest("only rooms can be left".into()));
         };
         if self
@@ -300,56 +254,17 @@ impl Hub {
         {
             return Err(Refusal::Forbidden("everyone stays in General".into()));
         }
-        let (key, name, origin) = (session.user.clone(), session.name.clone(), session.origin());
         self.store
-            .write(move |c| store::leave_room(c, room, &key, &name, now_ms(), origin))
+            .leave_room(room, member(session), now_ms(), session.origin())
             .await
             .map_err(|e| e.into_refusal())
     }
 
-    /// The user is typing in a chat: tell the other members, at most once per second
-    /// per chat; the indicator lapses after the typing TTL.
-    pub fn typing(&self, session: &Session, chat_id: &str) -> Result<(), Refusal> {
-        let mut state = self.lock();
-        let chat = Self::resolve(&state, &session.user, chat_id, true)?;
-        let now = Instant::now();
-        let key = (session.user.clone(), chat.clone());
-        let relay = match state.typing.get(&key) {
-            Some((last, _)) => now.duration_since(*last).as_millis() >= 1000,
-            None => true,
-        };
-        let last = if relay {
-            now
-        } else {
-            state.typing.get(&key).map_or(now, |(l, _)| *l)
-        };
-        state
-            .typing
-            .insert(key, (last, now + self.limits.typing_ttl));
-        if relay {
-            let name = super::name_of(&state, &chat);
-            let live = Live::Typing {
-                chat: name,
-                user: session.name.clone(),
-            };
-            self.chat_live(&mut state, &chat, live, &session.user);
-        }
-        Ok(())
-    }
-
-    /// The user stopped typing in a chat.
-    pub fn stop_typing(&self, session: &Session, chat_id: &str) -> Result<(), Refusal> {
-        let mut state = self.lock();
-        let chat = Self::resolve(&state, &session.user, chat_id, true)?;
-        self.stop_typing_in(&mut state, &session.user, &chat);
-        Ok(())
-    }
-
     /// Clears a room's history; allowed to its creator and to admins.
-    pub async fn clear_room(&self, session: &Session, chat_id: &str) -> Result<(), Refusal> {
+    pub async fn clear_room(&self, session: &Session, chat: &ChatRef) -> Result<(), Refusal> {
         let room = {
             let state = self.lock();
-            let Chat::Room(id) = Self::resolve(&state, &session.user, chat_id, false)? else {
+            let Chat::Room(id) = Self::resolve(&state, &session.user, chat, false)? else {
                 return Err(Refusal::BadRequest("only rooms can be cleared".into()));
             };
             let creator = state.rooms.get(&id).and_then(|r| r.creator.clone());
@@ -362,84 +277,41 @@ impl Hub {
             }
             id
         };
-        let (name, origin) = (session.name.clone(), session.origin());
         self.store
-            .write(move |c| store::clear_room(c, room, &name, now_ms(), origin))
+            .clear_room(room, session.name.clone(), now_ms(), session.origin())
             .await
             .map_err(|e| e.into_refusal())
-    }
-
-    /// Who is typing in `chat` right now (indicators not yet lapsed).
-    pub fn typing_in(&self, chat: &Chat) -> Vec<String> {
-        let state = self.lock();
-        let now = Instant::now();
-        state
-            .typing
-            .iter()
-            .filter(|((_, c), (_, until))| c == chat && *until > now)
-            .filter_map(|((u, _), _)| state.users.get(u).map(|e| e.name.clone()))
-            .collect()
-    }
-
-    /// Sets the status the user chose, for all of their connections and later ones.
-    /// A connection that is idle shows `online` as `away`; a hidden one shows nothing.
-    pub fn set_status(&self, session: &Session, status: Status) {
-        let mut state = self.lock();
-        if let Some(user) = state.users.get_mut(&session.user) {
-            user.chosen = status;
-        }
-        self.refresh_presence(&mut state, &session.user);
-    }
-
-    /// This connection goes invisible (`false`) or visible again (`true`).
-    pub fn set_visible(&self, session: &Session, visible: bool) {
-        self.set_session_flags(session, |s| s.hidden = !visible);
-    }
-
-    /// Nobody uses this connection (`true`), or someone does again.
-    pub fn set_idle(&self, session: &Session, idle: bool) {
-        self.set_session_flags(session, |s| s.idle = idle);
-    }
-
-    fn set_session_flags(&self, session: &Session, change: impl FnOnce(&mut super::SessionEntry)) {
-        let mut state = self.lock();
-        if let Some(s) = state.sessions.get_mut(&session.id) {
-            change(s);
-        }
-        self.refresh_presence(&mut state, &session.user);
     }
 
     /// A new session token for `name` (kept hashed).
     pub async fn issue_token(&self, name: &str) -> Result<String, Refusal> {
         let mut bytes = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let (key, hash) = (UserKey::of(name), token_hash(&token));
+        let token = data_encoding::HEXLOWER.encode(&bytes);
         self.store
-            .write(move |c| store::issue_token(c, &key, &hash, now_ms()))
+            .issue_token(UserKey::of(name), token_hash(&token), now_ms())
             .await
             .map_err(|e| e.into_refusal())?;
         Ok(token)
     }
 
     /// The account a session token belongs to, if it is still valid.
-    pub async fn token_owner(&self, token: &str) -> Option<String> {
-        let hash = token_hash(token);
+    /// A store failure is an error, not "no such token".
+    pub async fn token_owner(&self, token: &str) -> Result<Option<String>, Refusal> {
         let key = self
             .store
-            .read(move |c| store::token_user(c, &hash))
+            .token_user(token_hash(token))
             .await
-            .ok()??;
-        self.lock().users.get(&key).map(|u| u.name.clone())
+            .map_err(|e| e.into_refusal())?;
+        Ok(key.and_then(|k| self.lock().users.get(&k).map(|u| u.name.clone())))
     }
 
     /// Logs in `username` with a session token.
     pub async fn authenticate_token(&self, username: &str, token: &str) -> Result<String, Refusal> {
-        match self.token_owner(token).await {
+        match self.token_owner(token).await? {
             Some(name) if UserKey::of(&name) == UserKey::of(username) => {
-                let hash = token_hash(token);
                 self.store
-                    .write(move |c| store::touch_token(c, &hash, now_ms()))
+                    .touch_token(token_hash(token), now_ms())
                     .await
                     .map_err(|e| e.into_refusal())?;
                 Ok(name)
@@ -450,9 +322,8 @@ impl Hub {
 
     /// Forgets a session token (logout).
     pub async fn revoke_token(&self, token: &str) -> Result<(), Refusal> {
-        let hash = token_hash(token);
         self.store
-            .write(move |c| store::revoke_token(c, &hash))
+            .revoke_token(token_hash(token))
             .await
             .map_err(|e| e.into_refusal())
     }
@@ -486,13 +357,9 @@ impl Hub {
             return false;
         };
         let sessions = entry.sessions.clone();
-        let item = super::Outbound::Live(std::sync::Arc::new(super::LiveShared {
-            live: Live::Broadcast {
-                text: text.to_owned(),
-                to: Some(entry.name.clone()),
-            },
-            at: now_ms(),
-            frames: super::FrameCache::default(),
+        let item = Outbound::Live(LiveShared::new(Live::Broadcast {
+            text: text.to_owned(),
+            to: Some(entry.name.clone()),
         }));
         for id in &sessions {
             if let Some(s) = state.sessions.get_mut(id) {
@@ -524,8 +391,13 @@ fn check_content(text: &str, attachments: &[Attachment]) -> Result<(), Refusal> 
 
 fn token_hash(token: &str) -> String {
     use blake2::Digest;
-    blake2::Blake2s256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    data_encoding::HEXLOWER.encode(&blake2::Blake2s256::digest(token.as_bytes()))
+}
+
+/// The session's user as a room member.
+fn member(session: &Session) -> Member {
+    Member {
+        key: session.user.clone(),
+        name: session.name.clone(),
+    }
 }

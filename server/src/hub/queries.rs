@@ -1,15 +1,16 @@
 //! Reads of the world for one user: history pages, chats with unread counts, rooms,
 //! members and who is online. Answers are domain values; edges shape them.
 
-use super::{members_of, name_of, ChatName, Hub, Session};
-use crate::domain::{Chat, LogEvent, Refusal, RoomId, UserKey};
-use crate::store::{self, StoredMessage};
-use app::protocol::{EventId, MessageId, Status, MAX_PAGE};
+use super::{name_of, ChatName, Hub, Session};
+use crate::domain::{Chat, ChatRef, LogEvent, Refusal, RoomId, UserKey};
+use crate::store::{ReplayPlan, StoredMessage};
+use app::protocol::{EventId, MessageId, Millis, Status, MAX_PAGE};
 
 /// A chat as listed for one user.
 #[derive(Debug, Clone)]
 pub struct ChatSummary {
-    pub chat_id: String,
+    /// The chat as the user refers to it.
+    pub chat: ChatRef,
     pub direct: bool,
     pub name: String,
     pub last_id: MessageId,
@@ -25,15 +26,6 @@ pub struct RoomSummary {
     pub joined: bool,
 }
 
-/// What a resume will send: `missed` events, the last being `last`; `head` is the
-/// log's latest id when the plan was made.
-#[derive(Debug, Clone, Copy)]
-pub struct ReplayPlan {
-    pub missed: u64,
-    pub last: EventId,
-    pub head: EventId,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserSummary {
     pub name: String,
@@ -45,16 +37,16 @@ impl Hub {
     pub async fn history(
         &self,
         user: &UserKey,
-        chat_id: &str,
+        chat: &ChatRef,
         end_id: Option<MessageId>,
         count: u32,
     ) -> Result<Vec<StoredMessage>, Refusal> {
         if count == 0 || count > MAX_PAGE {
             return Err(Refusal::BadRequest(format!("count is 1 to {MAX_PAGE}")));
         }
-        let chat = self.chat_for(user, chat_id, true)?;
+        let chat = self.chat_for(user, chat, true)?;
         self.store
-            .read(move |c| store::messages_page(c, &chat, end_id, count))
+            .messages(chat, end_id, count)
             .await
             .map_err(|e| e.into_refusal())
     }
@@ -62,13 +54,13 @@ impl Hub {
     pub async fn message(
         &self,
         user: &UserKey,
-        chat_id: &str,
+        chat: &ChatRef,
         id: MessageId,
     ) -> Result<StoredMessage, Refusal> {
-        let chat = self.chat_for(user, chat_id, true)?;
+        let chat = self.chat_for(user, chat, true)?;
         let page = self
             .store
-            .read(move |c| store::messages_page(c, &chat, Some(id), 1))
+            .messages(chat, Some(id), 1)
             .await
             .map_err(|e| e.into_refusal())?;
         page.into_iter()
@@ -82,15 +74,15 @@ impl Hub {
         let unread = state
             .users
             .get(user)
-            .and_then(|u| u.chats.get(chat))
-            .map_or(0, |c| c.unread);
+            .map_or(0, |u| u.counters.get(chat).unread);
+        let seen = name.seen_by(user);
         ChatSummary {
-            chat_id: name.chat_id_for(user),
             direct: matches!(chat, Chat::Direct(..)),
-            name: match &name {
-                ChatName::Room(n) => n.clone(),
-                ChatName::Direct { .. } => name.chat_id_for(user),
+            // A room's name, or the other person's.
+            name: match &seen {
+                ChatRef::Room(n) | ChatRef::Direct(n) => n.clone(),
             },
+            chat: seen,
             last_id,
             unread,
         }
@@ -99,19 +91,12 @@ impl Hub {
     pub async fn chat_summary(
         &self,
         user: &UserKey,
-        chat_id: &str,
+        chat: &ChatRef,
     ) -> Result<ChatSummary, Refusal> {
-        let chat = self.chat_for(user, chat_id, true)?;
-        let key = chat.key();
+        let chat = self.chat_for(user, chat, true)?;
         let last_id = self
             .store
-            .read(move |c| {
-                Ok(c.query_row(
-                    "SELECT COALESCE(MAX(id), 0) FROM messages WHERE chat = ?1",
-                    [key],
-                    |r| r.get::<_, i64>(0),
-                )? as MessageId)
-            })
+            .last_message_id(chat.clone())
             .await
             .map_err(|e| e.into_refusal())?;
         Ok(self.summary(user, &chat, last_id))
@@ -119,10 +104,9 @@ impl Hub {
 
     /// Every chat the user is in (rooms joined, direct chats with messages).
     pub async fn chats(&self, user: &UserKey) -> Result<Vec<ChatSummary>, Refusal> {
-        let key = user.clone();
         let chats = self
             .store
-            .read(move |c| store::chat_last_ids(c, &key))
+            .chat_last_ids(user.clone())
             .await
             .map_err(|e| e.into_refusal())?;
         let mut out: Vec<ChatSummary> = chats
@@ -160,11 +144,20 @@ impl Hub {
     }
 
     /// The members of a chat with their status.
-    pub fn members(&self, user: &UserKey, chat_id: &str) -> Result<Vec<UserSummary>, Refusal> {
+    pub fn members(&self, user: &UserKey, chat: &ChatRef) -> Result<Vec<UserSummary>, Refusal> {
         let state = self.lock();
-        let chat = Self::resolve(&state, user, chat_id, false)?;
-        let mut out: Vec<UserSummary> = members_of(&state, &chat)
-            .iter()
+        let chat = Self::resolve(&state, user, chat, false)?;
+        let keys: Vec<&UserKey> = match &chat {
+            Chat::Room(id) => state
+                .rooms
+                .get(id)
+                .map(|r| r.members.iter().collect())
+                .unwrap_or_default(),
+            Chat::Direct(a, b) if a == b => vec![a],
+            Chat::Direct(a, b) => vec![a, b],
+        };
+        let mut out: Vec<UserSummary> = keys
+            .into_iter()
             .filter_map(|k| state.users.get(k))
             .map(|u| UserSummary {
                 name: u.name.clone(),
@@ -175,22 +168,10 @@ impl Hub {
         Ok(out)
     }
 
-    /// The members of a room who are connected, with since when (oldest first).
-    pub fn room_online(&self, room: RoomId) -> Vec<(String, app::protocol::Millis)> {
-        let state = self.lock();
-        let mut out: Vec<(String, app::protocol::Millis)> = members_of(&state, &Chat::Room(room))
-            .iter()
-            .filter_map(|k| state.users.get(k))
-            .filter_map(|u| u.connected_at.map(|at| (u.name.clone(), at)))
-            .collect();
-        out.sort_by_key(|(n, at)| (*at, n.to_lowercase()));
-        out
-    }
-
     /// Everyone connected right now (any status but invisible), with since when.
-    pub fn online(&self) -> Vec<(String, app::protocol::Millis)> {
+    pub fn online(&self) -> Vec<(String, Millis)> {
         let state = self.lock();
-        let mut out: Vec<(String, app::protocol::Millis)> = state
+        let mut out: Vec<(String, Millis)> = state
             .users
             .values()
             .filter(|u| u.shown != Status::Offline)
@@ -225,12 +206,12 @@ impl Hub {
     pub async fn receipts(
         &self,
         user: &UserKey,
-        chat_id: &str,
+        chat: &ChatRef,
     ) -> Result<Vec<(String, MessageId, MessageId)>, Refusal> {
-        let chat = self.chat_for(user, chat_id, true)?;
+        let chat = self.chat_for(user, chat, true)?;
         let marks = self
             .store
-            .read(move |c| store::receipt_marks(c, &chat))
+            .receipt_marks(chat)
             .await
             .map_err(|e| e.into_refusal())?;
         let state = self.lock();
@@ -255,12 +236,12 @@ impl Hub {
 
     /// The last event the user acknowledged.
     pub async fn acked(&self, session: &Session) -> Result<EventId, Refusal> {
-        let key = session.user.clone();
         let stored = self
             .store
-            .read(move |c| Ok(store::load_account(c, &key)?.map_or(0, |a| a.acked_event)))
+            .account(session.user.clone())
             .await
-            .map_err(|e| e.into_refusal())?;
+            .map_err(|e| e.into_refusal())?
+            .map_or(0, |a| a.acked_event);
         let in_memory = self.lock().users.get(&session.user).map_or(0, |u| u.acked);
         Ok(stored.max(in_memory))
     }
@@ -268,13 +249,8 @@ impl Hub {
     /// How many events after `after` the user may see (up to the log's head now), the
     /// id of the last of them, and the head.
     pub async fn replay_plan(&self, user: &UserKey, after: EventId) -> Result<ReplayPlan, Refusal> {
-        let key = user.clone();
         self.store
-            .read(move |c| {
-                let head = store::head(c)?;
-                let (missed, last) = store::replay_count(c, &key, after, head)?;
-                Ok(ReplayPlan { missed, last, head })
-            })
+            .replay_plan(user.clone(), after)
             .await
             .map_err(|e| e.into_refusal())
     }
@@ -287,9 +263,8 @@ impl Hub {
         upto: EventId,
         limit: u32,
     ) -> Result<Vec<LogEvent>, Refusal> {
-        let key = user.clone();
         self.store
-            .read(move |c| store::replay_page(c, &key, after, upto, limit))
+            .replay_page(user.clone(), after, upto, limit)
             .await
             .map_err(|e| e.into_refusal())
     }
@@ -306,12 +281,10 @@ impl Hub {
             .lock()
             .users
             .get(user)
-            .and_then(|u| u.chats.get(chat))
-            .map_or(0, |c| c.read_upto);
-        let (key, chat_key) = (user.clone(), chat.key());
+            .map_or(0, |u| u.counters.get(chat).read_upto);
         let n = self
             .store
-            .read(move |c| store::unread_between(c, &chat_key, &key, read_upto, before))
+            .unread_between(chat.clone(), user.clone(), read_upto, before)
             .await
             .map_err(|e| e.into_refusal())?;
         Ok((n, read_upto))

@@ -1,32 +1,24 @@
-//! Persistence: one SQLite database in WAL mode under `--data`, holding accounts, rooms,
-//! messages, receipts and the append-only event log.
+//! Persistence as the hub sees it: one trait of typed operations ([`Store`]) and the
+//! values that cross it, so that the hub never touches a database and a second store
+//! (PostgreSQL, for several nodes) can stand where SQLite stands.
 //!
-//! Writes go through one writer thread that commits in groups: it takes every job that
-//! is waiting, runs each inside its own savepoint, commits once (fsync), then hands the
-//! committed log events to the [`EventSink`] in id order and only then answers the jobs.
-//! So an acknowledged write is durable, fan-out order is log order, and one fsync
-//! carries as many messages as arrived while the previous one was running.
+//! A write that changes what users can see appends events to the one log; once it is
+//! durable, the store hands those events to the [`EventSink`] (the hub), in log order,
+//! and only then answers the write. That stream is the only way the store reaches the
+//! hub. Reads answer from what is committed.
 //!
-//! Reads run on a small pool of read-only connections on the blocking thread pool.
+//! The embedded implementation is [`sqlite::SqliteStore`]: WAL, one writer thread that
+//! commits in groups, a small pool of readers.
 
-mod ops;
-mod reads;
-mod schema;
+pub mod sqlite;
 
-pub use ops::*;
-pub use reads::*;
+use crate::domain::{Chat, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey};
+use app::protocol::{Attachment, EventId, MessageId, Millis};
+use futures_util::future::BoxFuture;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::domain::{LogEvent, Refusal, SessionId};
-use rusqlite::{Connection, OpenFlags};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use tokio::sync::{mpsc, oneshot};
-
-/// The database file's name inside `--data`.
-pub const DB_FILE: &str = "parlor.db";
-/// Most jobs committed together.
-const MAX_BATCH: usize = 1024;
+pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -43,6 +35,8 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
     #[error("the store is shut down")]
     Closed,
     #[error("commit failed: {0}")]
@@ -56,284 +50,244 @@ impl StoreError {
             StoreError::Refused(r) => r,
             other => {
                 tracing::error!(error = %other, "store failure");
-                Refusal::Internal("the server could not store this; try again".into())
+                Refusal::Internal("the server could not store or read this; try again".into())
             }
         }
     }
 }
 
-/// Receives committed events, in log order, right after their commit.
+/// Receives committed events, in log order, right after their commit: the one way the
+/// store reaches the hub.
 pub trait EventSink: Send + Sync {
+    /// `origin`: the session whose request wrote the events (it is answered instead).
     fn publish(&self, events: &[LogEvent], origin: Option<SessionId>);
 }
 
-/// What a write job produced: its answer, the events it appended, and who asked.
-pub struct Applied<T> {
-    pub value: T,
-    pub events: Vec<LogEvent>,
-    pub origin: Option<SessionId>,
+/// An answer of the store, later.
+pub type StoreFuture<T> = BoxFuture<'static, Result<T, StoreError>>;
+
+/// Every operation the hub needs from persistence. Writes that append to the log name
+/// the session that asked (`origin`), which the published events carry.
+pub trait Store: Send + Sync {
+    /// Sets where committed events go. Called once, before the first write.
+    fn set_sink(&self, sink: Arc<dyn EventSink>);
+    /// Stops taking writes, commits what is queued, and waits for that.
+    fn close(&self);
+
+    /// Rooms, their members, and all accounts: what the hub loads at start.
+    fn load_world(&self) -> StoreFuture<World>;
+    /// Forgets session tokens unused since `before`; answers how many.
+    fn expire_tokens(&self, before: Millis) -> StoreFuture<usize>;
+
+    fn account(&self, user: UserKey) -> StoreFuture<Option<Account>>;
+    /// Creates an account (a guest without a password hash) in General; an existing
+    /// name answers that account and `false`.
+    fn register(
+        &self,
+        name: String,
+        password_hash: Option<String>,
+        at: Millis,
+    ) -> StoreFuture<(Account, bool)>;
+    /// Gives a guest-held name a password; `false` if it has one already.
+    fn claim_guest(&self, user: UserKey, password_hash: String) -> StoreFuture<bool>;
+    /// Remembers the last event a user acknowledged (never moves back).
+    fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()>;
+    fn issue_token(&self, user: UserKey, hash: String, at: Millis) -> StoreFuture<()>;
+    fn touch_token(&self, hash: String, at: Millis) -> StoreFuture<()>;
+    fn revoke_token(&self, hash: String) -> StoreFuture<()>;
+    fn token_user(&self, hash: String) -> StoreFuture<Option<UserKey>>;
+
+    /// Stores a message; a repeated `client_message_id` of the same sender answers the
+    /// first message's id and `true`, and appends nothing.
+    fn post(&self, msg: NewMessage, origin: Option<SessionId>) -> StoreFuture<(MessageId, bool)>;
+    fn edit(&self, edit: Edit, origin: Option<SessionId>) -> StoreFuture<()>;
+    /// Erases a message's text and attachments, leaving a tombstone.
+    fn delete(&self, delete: Delete, origin: Option<SessionId>) -> StoreFuture<()>;
+    /// A `dlvrd`/`read` watermark.
+    fn mark(&self, mark: Mark, origin: Option<SessionId>) -> StoreFuture<ReceiptOutcome>;
+    fn create_room(&self, room: NewRoom, origin: Option<SessionId>) -> StoreFuture<RoomId>;
+    /// Answers whether the user was not in the room already.
+    fn join_room(
+        &self,
+        room: RoomId,
+        member: Member,
+        at: Millis,
+        origin: Option<SessionId>,
+    ) -> StoreFuture<bool>;
+    fn leave_room(
+        &self,
+        room: RoomId,
+        member: Member,
+        at: Millis,
+        origin: Option<SessionId>,
+    ) -> StoreFuture<()>;
+    /// Erases a room's messages, receipts and earlier events, and logs the clearing.
+    fn clear_room(
+        &self,
+        room: RoomId,
+        actor: String,
+        at: Millis,
+        origin: Option<SessionId>,
+    ) -> StoreFuture<()>;
+
+    /// The `count` messages of `chat` ending at `end` (or the latest), oldest first.
+    fn messages(
+        &self,
+        chat: Chat,
+        end: Option<MessageId>,
+        count: u32,
+    ) -> StoreFuture<Vec<StoredMessage>>;
+    /// The newest message id of a chat (0 when it has none).
+    fn last_message_id(&self, chat: Chat) -> StoreFuture<MessageId>;
+    /// Every chat the user is in, with its newest message id.
+    fn chat_last_ids(&self, user: UserKey) -> StoreFuture<Vec<(Chat, MessageId)>>;
+    /// The user's read marks and unread counts per chat, and the log position they
+    /// include (one consistent view).
+    fn unread_snapshot(&self, user: UserKey) -> StoreFuture<UnreadSnapshot>;
+    /// Unread messages of `chat` for `user` with `after < id < before`.
+    fn unread_between(
+        &self,
+        chat: Chat,
+        user: UserKey,
+        after: MessageId,
+        before: MessageId,
+    ) -> StoreFuture<u64>;
+    /// Every member's delivered/read watermarks in a chat.
+    fn receipt_marks(&self, chat: Chat) -> StoreFuture<Vec<(UserKey, MessageId, MessageId)>>;
+    /// How many events after `after` the user may see, up to the log's head now.
+    fn replay_plan(&self, user: UserKey, after: EventId) -> StoreFuture<ReplayPlan>;
+    /// Up to `limit` events the user may see with `after < id <= upto`, in id order.
+    fn replay_page(
+        &self,
+        user: UserKey,
+        after: EventId,
+        upto: EventId,
+        limit: u32,
+    ) -> StoreFuture<Vec<LogEvent>>;
 }
 
-impl<T> Applied<T> {
-    pub fn quiet(value: T) -> Applied<T> {
-        Applied {
-            value,
-            events: Vec::new(),
-            origin: None,
-        }
-    }
+/// An account as stored.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub acked_event: EventId,
 }
 
-type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type JobFn = Box<dyn FnOnce(&Connection) -> JobOutcome + Send>;
-
-/// A job after it ran in the writer: `finish` answers its caller once the batch's
-/// fate is known (a failed job is rolled back to its savepoint and answered at once).
-struct JobOutcome {
-    ok: bool,
-    events: Vec<LogEvent>,
-    origin: Option<SessionId>,
-    finish: Finish,
+/// A user acting on a room: their key and display name.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub key: UserKey,
+    pub name: String,
 }
 
-/// Handle to the store; cheap to clone.
-#[derive(Clone)]
-pub struct Store {
-    inner: Arc<Inner>,
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub chat: Chat,
+    pub sender: String,
+    pub client_message_id: Option<String>,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    pub at: Millis,
 }
 
-struct Inner {
-    path: PathBuf,
-    jobs: Mutex<Option<mpsc::UnboundedSender<JobFn>>>,
-    readers: Mutex<Vec<Connection>>,
-    sink: OnceLock<Arc<dyn EventSink>>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
-    stats: Stats,
+/// A change to a message's text (and optionally its attachments), by its author.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub chat: Chat,
+    pub editor: UserKey,
+    pub message_id: MessageId,
+    pub text: String,
+    /// `None` keeps the attachments.
+    pub attachments: Option<Vec<Attachment>>,
+    pub at: Millis,
 }
 
-/// Counters of the writer, for tests and benchmarks.
-#[derive(Default)]
-pub struct Stats {
-    /// Transactions committed.
-    pub commits: AtomicU64,
-    /// Jobs that ran (committed or refused).
-    pub jobs: AtomicU64,
+/// A message's deletion, by its author.
+#[derive(Debug, Clone)]
+pub struct Delete {
+    pub chat: Chat,
+    pub actor: UserKey,
+    pub message_id: MessageId,
+    pub at: Millis,
 }
 
-impl Store {
-    /// Opens (creating if needed) the database under `data_dir` and migrates it.
-    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.to_owned(),
-            source,
-        })?;
-        let path = data_dir.join(DB_FILE);
-        let probe = data_dir.join(".parlor-write-test");
-        std::fs::write(&probe, b"ok")
-            .and_then(|()| std::fs::remove_file(&probe))
-            .map_err(|source| StoreError::DataDir {
-                path: data_dir.to_owned(),
-                source,
-            })?;
-        let mut conn = open_conn(&path, false)?;
-        schema::migrate(&mut conn)?;
-        ops::ensure_general(&conn)?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let store = Store {
-            inner: Arc::new(Inner {
-                path,
-                jobs: Mutex::new(Some(tx)),
-                readers: Mutex::new(Vec::new()),
-                sink: OnceLock::new(),
-                writer: Mutex::new(None),
-                stats: Stats::default(),
-            }),
-        };
-        let inner = Arc::clone(&store.inner);
-        let handle = std::thread::Builder::new()
-            .name("parlor-store-writer".into())
-            .spawn(move || writer_loop(conn, rx, &inner))
-            .map_err(|source| StoreError::DataDir {
-                path: data_dir.to_owned(),
-                source,
-            })?;
-        if let Ok(mut w) = store.inner.writer.lock() {
-            *w = Some(handle);
-        }
-        Ok(store)
-    }
-
-    /// Sets where committed events go. Call once, before the first write.
-    pub fn set_sink(&self, sink: Arc<dyn EventSink>) {
-        let _ = self.inner.sink.set(sink);
-    }
-
-    /// Runs `job` in the writer thread inside the next group commit; resolves after the
-    /// commit (and the publication of its events).
-    pub async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<Applied<T>, StoreError> + Send + 'static,
-    {
-        let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
-        let boxed: JobFn = Box::new(move |conn| match job(conn) {
-            Ok(applied) => {
-                let value = applied.value;
-                JobOutcome {
-                    ok: true,
-                    events: applied.events,
-                    origin: applied.origin,
-                    finish: Box::new(move |result| {
-                        let _ = tx.send(result.map(|()| value));
-                    }),
-                }
-            }
-            Err(e) => JobOutcome {
-                ok: false,
-                events: Vec::new(),
-                origin: None,
-                finish: Box::new(move |_| {
-                    let _ = tx.send(Err(e));
-                }),
-            },
-        });
-        let sent = {
-            let guard = self.inner.jobs.lock().map_err(|_| StoreError::Closed)?;
-            match guard.as_ref() {
-                Some(jobs) => jobs.send(boxed).is_ok(),
-                None => false,
-            }
-        };
-        if !sent {
-            return Err(StoreError::Closed);
-        }
-        rx.await.unwrap_or(Err(StoreError::Closed))
-    }
-
-    /// Runs `f` on a read connection on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            let pooled = inner.readers.lock().ok().and_then(|mut r| r.pop());
-            let conn = match pooled {
-                Some(c) => c,
-                None => open_conn(&inner.path, true)?,
-            };
-            let result = f(&conn);
-            if let Ok(mut r) = inner.readers.lock() {
-                if r.len() < 4 {
-                    r.push(conn);
-                }
-            }
-            result
-        })
-        .await
-        .map_err(|_| StoreError::Closed)?
-    }
-
-    /// The writer's counters.
-    pub fn stats(&self) -> &Stats {
-        &self.inner.stats
-    }
-
-    /// Stops taking jobs, lets the writer commit what it has, and waits for it.
-    pub fn close(&self) {
-        if let Ok(mut jobs) = self.inner.jobs.lock() {
-            jobs.take();
-        }
-        let handle = self.inner.writer.lock().ok().and_then(|mut w| w.take());
-        if let Some(handle) = handle {
-            let _ = handle.join();
-        }
-    }
+/// A `dlvrd`/`read` mark up to `upto` (default: the latest message).
+#[derive(Debug, Clone)]
+pub struct Mark {
+    pub chat: Chat,
+    pub reader: String,
+    pub kind: ReceiptKind,
+    pub upto: Option<MessageId>,
+    pub at: Millis,
 }
 
-fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
-    let flags = if read_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
-    } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-    };
-    let conn = Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    if !read_only {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: every commit syncs the WAL, so an acknowledged write survives a crash.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-    }
-    Ok(conn)
+/// A room to create, with its creator as first member.
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    pub name: String,
+    pub creator: Member,
+    pub at: Millis,
 }
 
-fn writer_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<JobFn>, inner: &Inner) {
-    let mut batch: Vec<JobFn> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        run_batch(&conn, &mut batch, inner);
-    }
-    tracing::debug!("store writer stopped");
+/// The result of a `dlvrd` / `read` mark.
+#[derive(Debug, Clone)]
+pub struct ReceiptOutcome {
+    /// The watermark asked for (0 when the chat has no message).
+    pub upto: MessageId,
+    pub client_message_id: Option<String>,
+    /// When `upto` was first marked.
+    pub at: Millis,
+    /// The reader's unread count in this chat afterwards.
+    pub unread: u64,
 }
 
-fn run_batch(conn: &Connection, batch: &mut Vec<JobFn>, inner: &Inner) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        // Dropping the jobs drops their answer channels: callers see `Closed`.
-        tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
-        batch.clear();
-        return;
-    }
-    let mut done: Vec<JobOutcome> = Vec::with_capacity(batch.len());
-    for job in batch.drain(..) {
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-            tracing::error!(error = %e, "savepoint failed");
-            continue;
-        }
-        let outcome = job(conn);
-        if outcome.ok {
-            let _ = conn.execute_batch("RELEASE job");
-            done.push(outcome);
-        } else {
-            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-            (outcome.finish)(Ok(()));
-        }
-    }
-    inner
-        .stats
-        .jobs
-        .fetch_add(done.len() as u64, Ordering::Relaxed);
-    match conn.execute_batch("COMMIT") {
-        Ok(()) => {
-            inner.stats.commits.fetch_add(1, Ordering::Relaxed);
-            if let Some(sink) = inner.sink.get() {
-                for job in &done {
-                    if !job.events.is_empty() {
-                        sink.publish(&job.events, job.origin);
-                    }
-                }
-            }
-            for job in done {
-                (job.finish)(Ok(()));
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "commit failed; the batch is rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
-            for job in done {
-                (job.finish)(Err(StoreError::CommitFailed(e.to_string())));
-            }
-        }
-    }
+/// A message with its receipt times (first delivery / read by someone else).
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub message: Message,
+    pub delivered: Option<Millis>,
+    pub read: Option<Millis>,
 }
 
-#[cfg(test)]
-mod tests;
+/// A user's place in one chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatState {
+    pub chat: Chat,
+    pub read_upto: MessageId,
+    pub unread: u64,
+}
+
+/// A user's chats with their unread counts as of log position `at`: every event up to
+/// `at` is counted, none after it.
+#[derive(Debug, Clone)]
+pub struct UnreadSnapshot {
+    pub at: EventId,
+    pub chats: Vec<ChatState>,
+}
+
+/// What a resume will send: `missed` events, the last being `last`; `head` is the
+/// log's latest id when the plan was made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReplayPlan {
+    pub missed: u64,
+    pub last: EventId,
+    pub head: EventId,
+}
+
+/// Rooms, their creators and members, and all accounts: what the hub loads at start.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub rooms: Vec<RoomRow>,
+    /// Every account's display name, and whether it is a guest.
+    pub users: Vec<(String, bool)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoomRow {
+    pub id: RoomId,
+    pub name: String,
+    pub creator: Option<String>,
+    pub members: Vec<UserKey>,
+}

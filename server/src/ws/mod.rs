@@ -7,7 +7,7 @@ pub mod render;
 pub mod requests;
 
 use crate::domain::{now_ms, Chat, EventData, Refusal, UserKey};
-use crate::hub::{Hub, Outbound, Session};
+use crate::hub::{Hub, Login, Outbound, Session};
 use app::protocol::{
     AuthOk, ClientEventBody, ClientFrame, EventId, Request, RequestBody, Response, ServerFrame,
     SubscribeOk,
@@ -51,6 +51,9 @@ pub mod close {
     pub const GOING_AWAY: u16 = 1001;
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
+    /// The server failed (a store error in the middle of a replay): reconnect and
+    /// resume from the last event id received.
+    pub const INTERNAL: u16 = 1011;
 }
 
 /// Requests answered concurrently per connection before reading pauses.
@@ -224,7 +227,7 @@ async fn login(
         };
         let outcome = match outcome {
             Ok((name, registered, token)) => hub
-                .attach(&name, false)
+                .attach(Login::account(&name))
                 .await
                 .map(|session| (session, registered, token)),
             Err(e) => Err(e),
@@ -407,7 +410,10 @@ impl Connection<'_> {
             Ok(ClientFrame::Event(event)) => {
                 match event.body {
                     ClientEventBody::Typing(chat) => {
-                        let _ = self.hub.typing(&self.session, &chat.chat_id);
+                        // Typing in a chat one may not write to is dropped, like any bad event.
+                        if let Ok(chat) = crate::domain::ChatRef::parse(&chat.chat_id) {
+                            let _ = self.hub.typing(&self.session, &chat);
+                        }
                     }
                     ClientEventBody::Offline => self.hub.set_visible(&self.session, false),
                     ClientEventBody::Online => self.hub.set_visible(&self.session, true),
@@ -446,7 +452,14 @@ impl Connection<'_> {
             }
             let after = match sub.last_event_id {
                 Some(id) => id,
-                None => self.hub.acked(&self.session).await.unwrap_or(0),
+                // Not "from the beginning": a store error must not replay everything.
+                None => match self.hub.acked(&self.session).await {
+                    Ok(id) => id,
+                    Err(refusal) => {
+                        let frame = requests::error_frame(&request.id, &refusal);
+                        return send(self.socket, frame.into(), self.cfg).await;
+                    }
+                },
             };
             return self.subscribe(&request.id, after).await;
         }
@@ -504,12 +517,18 @@ impl Connection<'_> {
         let mut cursor = after;
         while cursor < last {
             let page = match self.hub.replay_page(&user, cursor, last, REPLAY_PAGE).await {
-                Ok(page) if !page.is_empty() => page,
-                _ => break,
+                Ok(page) => page,
+                Err(refusal) => return Err(replay_failed(&refusal)),
             };
+            if page.is_empty() {
+                // Cleared since the plan was made: what was promised is gone.
+                break;
+            }
             for event in page {
                 cursor = event.id;
-                let missed = replay_missed(self.hub, &user, &event, &mut counters).await;
+                let missed = replay_missed(self.hub, &user, &event, &mut counters)
+                    .await
+                    .map_err(|refusal| replay_failed(&refusal))?;
                 let name = self.hub.chat_name(&event.chat);
                 let frame = render::replayed(&event, &name, &user, missed);
                 send(self.socket, frame, self.cfg).await?;
@@ -543,24 +562,28 @@ impl Connection<'_> {
     }
 }
 
+/// A replay that cannot go on: logged, and the connection closed with 1011 so that the
+/// client resumes from the last event it received (never a silent stop).
+fn replay_failed(refusal: &Refusal) -> Ending {
+    tracing::error!(%refusal, "a replay failed");
+    Ending::Close(close::INTERNAL, "replay failed: reconnect and resume")
+}
+
 /// A replayed `new` event's unread count: the chat's unread messages up to it.
 async fn replay_missed(
     hub: &Hub,
     user: &UserKey,
     event: &crate::domain::LogEvent,
     counters: &mut HashMap<Chat, (u64, u64)>,
-) -> u64 {
+) -> Result<u64, Refusal> {
     let EventData::New { message } = &event.data else {
-        return 0;
+        return Ok(0);
     };
     let from_other = UserKey::of(&message.sender) != *user;
     let entry = match counters.get_mut(&event.chat) {
         Some(entry) => entry,
         None => {
-            let base = hub
-                .unread_before(user, &event.chat, message.id)
-                .await
-                .unwrap_or((0, 0));
+            let base = hub.unread_before(user, &event.chat, message.id).await?;
             counters.entry(event.chat.clone()).or_insert(base)
         }
     };
@@ -568,5 +591,5 @@ async fn replay_missed(
     if from_other && message.id > *read_upto {
         *count += 1;
     }
-    *count
+    Ok(*count)
 }

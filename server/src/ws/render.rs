@@ -10,14 +10,14 @@ use app::protocol::{
 };
 use axum::extract::ws::Utf8Bytes;
 
-/// Cache slots 0 and 1 of an event's frame cache hold its two native views.
+/// Render slots 0 and 1 of an item's cache hold its two native views.
 const NATIVE_SLOT: usize = 0;
 const MISSED_TAIL: &str = "0}}";
 
 /// The native frame of a log event for `viewer`.
 pub fn logged(shared: &Shared, viewer: &UserKey, missed: u64) -> Utf8Bytes {
     let slot = NATIVE_SLOT + shared.name.view_of(viewer);
-    let frame = shared.frames.get_or_render(slot, || {
+    let frame: Utf8Bytes = shared.frames.get_or_render(slot, || {
         log_frame(&shared.event, &shared.name, viewer)
             .to_json()
             .into()
@@ -42,7 +42,7 @@ fn splice_missed(frame: Utf8Bytes, event: &LogEvent, missed: u64) -> Utf8Bytes {
 }
 
 fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame {
-    let chat_id = name.chat_id_for(viewer);
+    let chat_id = name.seen_by(viewer).to_chat_id();
     let body = match &event.data {
         EventData::New { message } => EventBody::New(MessageEvent {
             chat_id,
@@ -134,10 +134,10 @@ pub fn live(shared: &LiveShared, viewer: &UserKey) -> Option<Utf8Bytes> {
 fn live_body(live: &Live, viewer: &UserKey) -> Option<EventBody> {
     Some(match live {
         Live::Typing { chat, user } => EventBody::Typing(TypingEvent {
-            chat_id: chat.chat_id_for(viewer),
+            chat_id: chat.seen_by(viewer).to_chat_id(),
             user_id: Some(user.clone()),
         }),
-        Live::TypingStopped { .. } => return None,
+        Live::TypingStopped { .. } | Live::RoomPresence { .. } => return None,
         Live::Online { user } => EventBody::Online(UserRef {
             user_id: user.clone(),
         }),

@@ -1,7 +1,7 @@
 //! Native requests of a logged-in connection: each becomes a hub command or query, and
 //! its outcome a `response` frame (an `error` one for a refusal).
 
-use crate::domain::{now_ms, ReceiptKind, Refusal};
+use crate::domain::{now_ms, ChatRef, ReceiptKind, Refusal};
 use crate::hub::{ChatSummary, Hub, RoomSummary, Session, UserSummary};
 use crate::store::StoredMessage;
 use app::protocol::{
@@ -24,6 +24,11 @@ pub fn code_of(refusal: &Refusal) -> &'static str {
         Refusal::AuthFailed => codes::AUTH_FAILED,
         Refusal::Internal(_) => codes::INTERNAL,
     }
+}
+
+/// A request's `chatId`, read as a chat reference.
+fn chat(chat_id: &str) -> Result<ChatRef, Refusal> {
+    ChatRef::parse(chat_id).map_err(|e| Refusal::BadRequest(format!("chatId: {e}")))
 }
 
 pub fn error_frame(id: &str, refusal: &Refusal) -> String {
@@ -56,7 +61,7 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             return Err(Refusal::Internal("handled by the connection".into()))
         }
         RequestBody::GetReceipts(get) => {
-            let marks = hub.receipts(user, &get.chat_id).await?;
+            let marks = hub.receipts(user, &chat(&get.chat_id)?).await?;
             Response::ok(
                 id,
                 now,
@@ -76,7 +81,7 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             let (message_id, _repeat) = hub
                 .send_message(
                     session,
-                    &new.chat_id,
+                    &chat(&new.chat_id)?,
                     new.message,
                     new.attachments,
                     new.client_message_id.clone(),
@@ -94,7 +99,7 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         RequestBody::Edit(edit) => {
             hub.edit_message(
                 session,
-                &edit.chat_id,
+                &chat(&edit.chat_id)?,
                 edit.message_id,
                 edit.message,
                 edit.attachments,
@@ -103,13 +108,18 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             Response::empty(id, now_ms())
         }
         RequestBody::Delete(delete) => {
-            hub.delete_message(session, &delete.chat_id, delete.message_id)
+            hub.delete_message(session, &chat(&delete.chat_id)?, delete.message_id)
                 .await?;
             Response::empty(id, now_ms())
         }
         RequestBody::Dlvrd(mark) => {
             let outcome = hub
-                .mark(session, &mark.chat_id, ReceiptKind::Dlvrd, mark.message_id)
+                .mark(
+                    session,
+                    &chat(&mark.chat_id)?,
+                    ReceiptKind::Dlvrd,
+                    mark.message_id,
+                )
                 .await?;
             // As in seed 003: no payload when a message was named, `{}` when not; the
             // response's timestamp is the time of the (first) mark.
@@ -121,7 +131,12 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         }
         RequestBody::Read(mark) => {
             let outcome = hub
-                .mark(session, &mark.chat_id, ReceiptKind::Read, mark.message_id)
+                .mark(
+                    session,
+                    &chat(&mark.chat_id)?,
+                    ReceiptKind::Read,
+                    mark.message_id,
+                )
                 .await?;
             let mut response = Response::ok(
                 id,
@@ -138,17 +153,19 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         }
         RequestBody::GetMessages(get) => {
             let page = hub
-                .history(user, &get.chat_id, get.end_id, get.count)
+                .history(user, &chat(&get.chat_id)?, get.end_id, get.count)
                 .await?;
             let items: Vec<MessageItem> = page.into_iter().map(item).collect();
             Response::ok(id, now, &items)
         }
         RequestBody::GetMessage(get) => {
-            let stored = hub.message(user, &get.chat_id, get.message_id).await?;
+            let stored = hub
+                .message(user, &chat(&get.chat_id)?, get.message_id)
+                .await?;
             Response::ok(id, now, &item(stored))
         }
         RequestBody::GetChat(get) => {
-            let summary = hub.chat_summary(user, &get.chat_id).await?;
+            let summary = hub.chat_summary(user, &chat(&get.chat_id)?).await?;
             Response::ok(id, now, &chat_info(summary))
         }
         RequestBody::GetChats(_) => {
@@ -169,14 +186,14 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             Response::ok(id, now_ms(), &room_info(info))
         }
         RequestBody::JoinRoom(join) => {
-            let room = hub.join_room(session, &join.chat_id).await?;
+            let room = hub.join_room(session, &chat(&join.chat_id)?).await?;
             let info = hub
                 .room(user, room)
                 .ok_or_else(|| Refusal::NotFound("no such room".into()))?;
             Response::ok(id, now_ms(), &room_info(info))
         }
         RequestBody::LeaveRoom(leave) => {
-            hub.leave_room(session, &leave.chat_id).await?;
+            hub.leave_room(session, &chat(&leave.chat_id)?).await?;
             Response::empty(id, now_ms())
         }
         RequestBody::ListRooms(_) => Response::ok(
@@ -191,7 +208,7 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             now,
             &MemberList {
                 members: hub
-                    .members(user, &get.chat_id)?
+                    .members(user, &chat(&get.chat_id)?)?
                     .into_iter()
                     .map(presence)
                     .collect(),
@@ -205,7 +222,7 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             },
         ),
         RequestBody::ClearRoom(clear) => {
-            hub.clear_room(session, &clear.chat_id).await?;
+            hub.clear_room(session, &chat(&clear.chat_id)?).await?;
             Response::empty(id, now_ms())
         }
         RequestBody::SetStatus(set) => {
@@ -233,7 +250,7 @@ fn item(stored: StoredMessage) -> MessageItem {
 
 fn chat_info(s: ChatSummary) -> ChatInfo {
     ChatInfo {
-        chat_id: s.chat_id,
+        chat_id: s.chat.to_chat_id(),
         kind: if s.direct { "dialog" } else { "group" }.into(),
         name: s.name,
         last_id: s.last_id,

@@ -1,20 +1,15 @@
 //! Write operations. Each runs inside the writer's transaction (under its own
 //! savepoint), checks what must hold, changes the rows, and appends its log events.
 
-use super::{Applied, StoreError};
+use super::Applied;
 use crate::domain::{
     Chat, EventData, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey, GENERAL,
 };
-use app::protocol::{Attachment, EventId, MessageId, Millis};
+use crate::store::{
+    Account, Delete, Edit, Mark, Member, NewMessage, NewRoom, ReceiptOutcome, StoreError,
+};
+use app::protocol::{EventId, MessageId, Millis};
 use rusqlite::{params, Connection, OptionalExtension};
-
-/// An account as stored.
-#[derive(Debug, Clone)]
-pub struct Account {
-    pub name: String,
-    pub password_hash: Option<String>,
-    pub acked_event: EventId,
-}
 
 /// Creates the `General` room if it is not there.
 pub fn ensure_general(conn: &Connection) -> Result<(), StoreError> {
@@ -155,12 +150,11 @@ fn join(
 pub fn join_room(
     conn: &Connection,
     room: RoomId,
-    key: &UserKey,
-    name: &str,
+    member: &Member,
     at: Millis,
     origin: Option<SessionId>,
 ) -> Result<Applied<bool>, StoreError> {
-    let event = join(conn, room, key, name, at)?;
+    let event = join(conn, room, &member.key, &member.name, at)?;
     Ok(Applied {
         value: event.is_some(),
         events: event.into_iter().collect(),
@@ -171,11 +165,11 @@ pub fn join_room(
 pub fn leave_room(
     conn: &Connection,
     room: RoomId,
-    key: &UserKey,
-    name: &str,
+    member: &Member,
     at: Millis,
     origin: Option<SessionId>,
 ) -> Result<Applied<()>, StoreError> {
+    let (key, name) = (&member.key, member.name.as_str());
     let chat = Chat::Room(room);
     if !is_member(conn, key, &chat)? {
         return Err(Refusal::NotFound("you are not in this room".into()).into());
@@ -203,12 +197,11 @@ pub fn leave_room(
 
 pub fn create_room(
     conn: &Connection,
-    name: &str,
-    creator_key: &UserKey,
-    creator: &str,
-    at: Millis,
+    room: NewRoom,
     origin: Option<SessionId>,
 ) -> Result<Applied<RoomId>, StoreError> {
+    let (name, at) = (room.name.as_str(), room.at);
+    let (creator_key, creator) = (&room.creator.key, room.creator.name.as_str());
     let taken = conn
         .query_row(
             "SELECT 1 FROM rooms WHERE name_key = ?1",
@@ -245,16 +238,6 @@ pub fn create_room(
         events: vec![event],
         origin,
     })
-}
-
-/// A message to store.
-pub struct NewMessage {
-    pub chat: Chat,
-    pub sender: String,
-    pub client_message_id: Option<String>,
-    pub text: String,
-    pub attachments: Vec<Attachment>,
-    pub at: Millis,
 }
 
 /// Stores a message; a repeated `client_message_id` of the same sender answers the
@@ -330,17 +313,6 @@ fn own_message(
     Ok(message)
 }
 
-/// A change to a message's text (and optionally its attachments).
-pub struct Edit {
-    pub chat: Chat,
-    pub editor: UserKey,
-    pub message_id: MessageId,
-    pub text: String,
-    /// `None` keeps the attachments.
-    pub attachments: Option<Vec<Attachment>>,
-    pub at: Millis,
-}
-
 pub fn edit_message(
     conn: &Connection,
     edit: Edit,
@@ -369,13 +341,16 @@ pub fn edit_message(
 /// Deletes a message: its text and attachments are erased, a tombstone remains.
 pub fn delete_message(
     conn: &Connection,
-    chat: Chat,
-    actor: &UserKey,
-    id: MessageId,
-    at: Millis,
+    delete: Delete,
     origin: Option<SessionId>,
 ) -> Result<Applied<()>, StoreError> {
-    let message = own_message(conn, &chat, id, actor)?;
+    let Delete {
+        chat,
+        actor,
+        message_id: id,
+        at,
+    } = delete;
+    let message = own_message(conn, &chat, id, &actor)?;
     conn.execute(
         "UPDATE messages SET body = '', attachments = '[]', deleted = 1, updated_at = ?1 WHERE id = ?2",
         params![at, id as i64],
@@ -397,30 +372,22 @@ pub fn delete_message(
     })
 }
 
-/// The result of a `dlvrd` / `read` mark.
-#[derive(Debug, Clone)]
-pub struct ReceiptOutcome {
-    /// The watermark asked for (0 when the chat has no message).
-    pub upto: MessageId,
-    pub client_message_id: Option<String>,
-    /// When `upto` was first marked.
-    pub at: Millis,
-    /// The reader's unread count in this chat afterwards.
-    pub unread: u64,
-}
-
 /// Marks every message of `chat` up to `upto` (default: the latest) as delivered to /
 /// read by `reader`. A mark at or below the current watermark changes nothing and
 /// answers the time of the first mark. `read` implies `dlvrd`.
 pub fn mark(
     conn: &Connection,
-    chat: Chat,
-    reader: &str,
-    kind: ReceiptKind,
-    upto: Option<MessageId>,
-    at: Millis,
+    mark: Mark,
     origin: Option<SessionId>,
 ) -> Result<Applied<ReceiptOutcome>, StoreError> {
+    let Mark {
+        chat,
+        reader,
+        kind,
+        upto,
+        at,
+    } = mark;
+    let reader = reader.as_str();
     let key = UserKey::of(reader);
     let chat_key = chat.key();
     let upto = match upto {

@@ -1,26 +1,34 @@
 //! Read queries: history pages, a user's chats and unread counts, and the replay of the
 //! event log as one user may see it.
 
-use super::StoreError;
-use crate::domain::{Chat, EventData, LogEvent, Message, Refusal, RoomId, UserKey};
+use crate::domain::{Chat, EventData, LogEvent, Message, UserKey};
+use crate::store::{ChatState, RoomRow, StoreError, StoredMessage, UnreadSnapshot, World};
 use app::protocol::{EventId, MessageId, Millis};
+use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const MESSAGE_COLUMNS: &str =
     "id, sender, client_message_id, body, attachments, created_at, updated_at, deleted";
 
+/// A message row; attachments that cannot be read are an error (never "none").
 fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let attachments: String = r.get(4)?;
+    let attachments = serde_json::from_str(&attachments)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(4, Type::Text, Box::new(e)))?;
     Ok(Message {
         id: r.get::<_, i64>(0)? as MessageId,
         sender: r.get(1)?,
         client_message_id: r.get(2)?,
         text: r.get(3)?,
-        attachments: serde_json::from_str(&attachments).unwrap_or_default(),
+        attachments,
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
         deleted: r.get(7)?,
     })
+}
+
+fn chat_from_key(key: &str) -> Result<Chat, StoreError> {
+    Chat::from_key(key).ok_or_else(|| StoreError::Corrupt(format!("bad chat key {key:?}")))
 }
 
 /// One message of `chat`, deleted ones included.
@@ -64,13 +72,6 @@ pub fn unread_between(
     )? as u64)
 }
 
-/// A message with its receipt times (first delivery / read by someone else).
-pub struct StoredMessage {
-    pub message: Message,
-    pub delivered: Option<Millis>,
-    pub read: Option<Millis>,
-}
-
 /// The `count` messages of `chat` ending at `end_id` (or the latest), oldest first.
 pub fn messages_page(
     conn: &Connection,
@@ -112,14 +113,6 @@ fn first_mark(
         )?)
 }
 
-/// A user's place in one chat.
-#[derive(Debug, Clone)]
-pub struct ChatState {
-    pub chat: Chat,
-    pub read_upto: MessageId,
-    pub unread: u64,
-}
-
 /// Every chat `key` is in, with read marks and unread counts. Counting costs a step per
 /// unread message: the hub asks once per user, when they connect.
 pub fn chat_states(conn: &Connection, key: &UserKey) -> Result<Vec<ChatState>, StoreError> {
@@ -139,15 +132,32 @@ pub fn chat_states(conn: &Connection, key: &UserKey) -> Result<Vec<ChatState>, S
     let mut out = Vec::new();
     for row in rows {
         let (chat, read_upto, unread) = row?;
-        if let Some(chat) = Chat::from_key(&chat) {
-            out.push(ChatState {
-                chat,
-                read_upto: read_upto as MessageId,
-                unread: unread as u64,
-            });
-        }
+        out.push(ChatState {
+            chat: chat_from_key(&chat)?,
+            read_upto: read_upto as MessageId,
+            unread: unread as u64,
+        });
     }
     Ok(out)
+}
+
+/// A user's unread counts and the log position they include, read in one transaction
+/// (so one snapshot of the database answers both).
+pub fn unread_snapshot(conn: &Connection, key: &UserKey) -> Result<UnreadSnapshot, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let at = head(&tx)?;
+    let chats = chat_states(&tx, key)?;
+    tx.finish()?;
+    Ok(UnreadSnapshot { at, chats })
+}
+
+/// The newest message id of a chat (0 when it has none).
+pub fn last_message_id(conn: &Connection, chat: &Chat) -> Result<MessageId, StoreError> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(id), 0) FROM messages WHERE chat = ?1",
+        [chat.key()],
+        |r| r.get::<_, i64>(0),
+    )? as MessageId)
 }
 
 /// Every chat `key` is in, with its newest message id (no counting: cheap).
@@ -165,24 +175,9 @@ pub fn chat_last_ids(
     let mut out = Vec::new();
     for row in rows {
         let (chat, last_id) = row?;
-        if let Some(chat) = Chat::from_key(&chat) {
-            out.push((chat, last_id as MessageId));
-        }
+        out.push((chat_from_key(&chat)?, last_id as MessageId));
     }
     Ok(out)
-}
-
-/// Rooms, their creators and members, and all accounts: what the hub loads at start.
-pub struct World {
-    pub rooms: Vec<RoomRow>,
-    pub users: Vec<(String, bool)>,
-}
-
-pub struct RoomRow {
-    pub id: RoomId,
-    pub name: String,
-    pub creator: Option<String>,
-    pub members: Vec<UserKey>,
 }
 
 pub fn load_world(conn: &Connection) -> Result<World, StoreError> {
@@ -264,9 +259,9 @@ pub fn replay_page(
     for row in rows {
         let (id, at, chat, data) = row?;
         let chat = Chat::from_key(&chat)
-            .ok_or_else(|| Refusal::Internal(format!("event {id} has a bad chat key")))?;
+            .ok_or_else(|| StoreError::Corrupt(format!("event {id} has a bad chat key")))?;
         let data: EventData = serde_json::from_str(&data)
-            .map_err(|e| Refusal::Internal(format!("event {id} cannot be read: {e}")))?;
+            .map_err(|e| StoreError::Corrupt(format!("event {id}: {e}")))?;
         out.push(LogEvent {
             id: id as EventId,
             at,

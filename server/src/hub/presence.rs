@@ -1,0 +1,309 @@
+//! Presence and typing: a user's status merged over their sessions, who is in a room
+//! for the sessions sitting in it, and typing indicators that lapse. None of it is
+//! kept in the log; it is fanned out at once as [`Live`] events.
+
+use super::{name_of, unseat, Hub, Live, LiveShared, Outbound, Place, Session, State};
+use crate::domain::{Chat, ChatRef, Refusal, RoomId, UserKey};
+use app::protocol::{Millis, Status};
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+impl Hub {
+    /// Recomputes a user's merged status and tells everyone when it changed.
+    pub(super) fn refresh_presence(&self, state: &mut State, key: &UserKey) {
+        let Some(user) = state.users.get(key) else {
+            return;
+        };
+        let merged = user
+            .sessions
+            .iter()
+            .filter_map(|s| state.sessions.get(s))
+            .map(|s| match (s.hidden, s.idle, user.chosen) {
+                (true, _, _) => Status::Offline,
+                (false, true, Status::Online) => Status::Away,
+                (false, _, chosen) => chosen,
+            })
+            .max()
+            .unwrap_or(Status::Offline);
+        let was = user.shown;
+        if merged == was {
+            return;
+        }
+        let name = user.name.clone();
+        if let Some(user) = state.users.get_mut(key) {
+            user.shown = merged;
+        }
+        if was == Status::Offline {
+            self.broadcast_live(state, Live::Online { user: name.clone() }, None);
+        }
+        self.broadcast_live(
+            state,
+            Live::Presence {
+                user: name.clone(),
+                status: merged,
+            },
+            None,
+        );
+        if merged == Status::Offline {
+            self.broadcast_live(state, Live::Offline { user: name }, None);
+        }
+    }
+
+    /// Runs `change` and tells the sessions sitting in each room the user came into or
+    /// left because of it.
+    pub(super) fn with_room_presence(
+        &self,
+        state: &mut State,
+        user: &UserKey,
+        change: impl FnOnce(&mut State),
+    ) {
+        // Nobody sits anywhere (no Workshop client): nobody to tell, nothing to compute.
+        // A session that sits down now is the user's own, which is not told.
+        let before = if state.sitting.is_empty() {
+            BTreeSet::new()
+        } else {
+            rooms_present(state, user)
+        };
+        change(state);
+        if state.sitting.is_empty() {
+            return;
+        }
+        let after = rooms_present(state, user);
+        if before == after {
+            return;
+        }
+        let name = state
+            .users
+            .get(user)
+            .map_or_else(|| user.as_str().to_owned(), |u| u.name.clone());
+        let changes = before
+            .difference(&after)
+            .map(|r| (*r, false))
+            .chain(after.difference(&before).map(|r| (*r, true)));
+        for (room, present) in changes.collect::<Vec<_>>() {
+            let (Some(seated), Some(entry)) = (state.sitting.get(&room), state.rooms.get(&room))
+            else {
+                continue;
+            };
+            let item = Outbound::Live(LiveShared::new(Live::RoomPresence {
+                room: entry.name.clone(),
+                user: name.clone(),
+                present,
+            }));
+            for id in seated.clone() {
+                if let Some(session) = state.sessions.get_mut(&id) {
+                    if session.user != *user {
+                        Self::push(session, item.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Places a session in one room (Workshop's room switch); the user must be a
+    /// member.
+    pub fn sit(&self, session: &Session, room: &ChatRef) -> Result<RoomId, Refusal> {
+        let mut state = self.lock();
+        let Chat::Room(id) = Self::resolve(&state, &session.user, room, true)? else {
+            return Err(Refusal::BadRequest("only rooms can be sat in".into()));
+        };
+        self.with_room_presence(&mut state, &session.user, |state| {
+            let Some(entry) = state.sessions.get_mut(&session.id) else {
+                return;
+            };
+            let was = std::mem::replace(&mut entry.place, Place::Room(id));
+            if was == Place::Room(id) {
+                return;
+            }
+            if let Place::Room(old) = was {
+                unseat(state, old, session.id);
+            }
+            state.sitting.entry(id).or_default().push(session.id);
+        });
+        Ok(id)
+    }
+
+    /// Who is in a room for the sessions sitting in it (connected and visible, there
+    /// or everywhere they are members), with since when, oldest first.
+    pub fn room_present(&self, room: RoomId) -> Vec<(String, Millis)> {
+        let state = self.lock();
+        let Some(entry) = state.rooms.get(&room) else {
+            return Vec::new();
+        };
+        let seated = state
+            .sitting
+            .get(&room)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.sessions.get(id))
+            .map(|s| &s.user);
+        let candidates: BTreeSet<&UserKey> = entry.active.iter().chain(seated).collect();
+        let mut out: Vec<(String, Millis)> = candidates
+            .into_iter()
+            .filter(|k| present_in(&state, k, room))
+            .filter_map(|k| state.users.get(k))
+            .filter_map(|u| u.connected_at.map(|at| (u.name.clone(), at)))
+            .collect();
+        out.sort_by_key(|(n, at)| (*at, n.to_lowercase()));
+        out
+    }
+
+    /// The user is typing in a chat: tell the other members, at most once per second
+    /// per chat; the indicator lapses after the typing TTL.
+    pub fn typing(&self, session: &Session, chat: &ChatRef) -> Result<(), Refusal> {
+        let mut state = self.lock();
+        let chat = Self::resolve(&state, &session.user, chat, true)?;
+        let now = Instant::now();
+        let key = (session.user.clone(), chat.clone());
+        let relay = match state.typing.get(&key) {
+            Some((last, _)) => now.duration_since(*last).as_millis() >= 1000,
+            None => true,
+        };
+        let last = if relay {
+            now
+        } else {
+            state.typing.get(&key).map_or(now, |(l, _)| *l)
+        };
+        state
+            .typing
+            .insert(key, (last, now + self.limits.typing_ttl));
+        if relay {
+            let live = Live::Typing {
+                chat: name_of(&state, &chat),
+                user: session.name.clone(),
+            };
+            self.chat_live(&mut state, &chat, live, &session.user);
+        }
+        Ok(())
+    }
+
+    /// The user stopped typing in a chat.
+    pub fn stop_typing(&self, session: &Session, chat: &ChatRef) -> Result<(), Refusal> {
+        let mut state = self.lock();
+        let chat = Self::resolve(&state, &session.user, chat, true)?;
+        self.stop_typing_in(&mut state, &session.user, &chat);
+        Ok(())
+    }
+
+    /// Ends a typing indicator, telling the chat's other members.
+    pub(super) fn stop_typing_in(&self, state: &mut State, user: &UserKey, chat: &Chat) {
+        if state.typing.remove(&(user.clone(), chat.clone())).is_none() {
+            return;
+        }
+        let name = state
+            .users
+            .get(user)
+            .map_or_else(|| user.as_str().to_owned(), |u| u.name.clone());
+        let live = Live::TypingStopped {
+            chat: name_of(state, chat),
+            user: name,
+        };
+        self.chat_live(state, chat, live, user);
+    }
+
+    /// Ends every typing indicator that lapsed; run about once a second.
+    pub fn sweep_typing(&self) {
+        let mut state = self.lock();
+        let now = Instant::now();
+        let lapsed: Vec<(UserKey, Chat)> = state
+            .typing
+            .iter()
+            .filter(|(_, (_, until))| *until <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (user, chat) in lapsed {
+            self.stop_typing_in(&mut state, &user, &chat);
+        }
+    }
+
+    /// Sets the status the user chose, for all of their connections and later ones.
+    /// A connection that is idle shows `online` as `away`; a hidden one shows nothing.
+    pub fn set_status(&self, session: &Session, status: Status) {
+        let mut state = self.lock();
+        self.with_room_presence(&mut state, &session.user, |state| {
+            if let Some(user) = state.users.get_mut(&session.user) {
+                user.chosen = status;
+            }
+        });
+        self.refresh_presence(&mut state, &session.user);
+    }
+
+    /// This connection goes invisible (`false`) or visible again (`true`).
+    pub fn set_visible(&self, session: &Session, visible: bool) {
+        let mut state = self.lock();
+        self.with_room_presence(&mut state, &session.user, |state| {
+            if let Some(s) = state.sessions.get_mut(&session.id) {
+                s.hidden = !visible;
+            }
+        });
+        self.refresh_presence(&mut state, &session.user);
+    }
+
+    /// Nobody uses this connection (`true`), or someone does again.
+    pub fn set_idle(&self, session: &Session, idle: bool) {
+        let mut state = self.lock();
+        if let Some(s) = state.sessions.get_mut(&session.id) {
+            s.idle = idle;
+        }
+        self.refresh_presence(&mut state, &session.user);
+    }
+}
+
+/// Whether `user` is in `room` for the sessions sitting there: a visible session of
+/// theirs sits in it, or is everywhere and they are a member.
+fn present_in(state: &State, user: &UserKey, room: RoomId) -> bool {
+    let Some(entry) = state.users.get(user) else {
+        return false;
+    };
+    if entry.chosen == Status::Offline {
+        return false;
+    }
+    let member = state
+        .rooms
+        .get(&room)
+        .is_some_and(|r| r.members.contains(user));
+    entry
+        .sessions
+        .iter()
+        .filter_map(|id| state.sessions.get(id))
+        .filter(|s| !s.hidden)
+        .any(|s| match s.place {
+            Place::Room(r) => r == room,
+            Place::Everywhere => member,
+        })
+}
+
+/// Every room the user is in for the sessions sitting in it.
+fn rooms_present(state: &State, user: &UserKey) -> BTreeSet<RoomId> {
+    let mut out = BTreeSet::new();
+    let Some(entry) = state.users.get(user) else {
+        return out;
+    };
+    if entry.chosen == Status::Offline {
+        return out;
+    }
+    let mut everywhere = false;
+    for s in entry
+        .sessions
+        .iter()
+        .filter_map(|id| state.sessions.get(id))
+    {
+        match s.place {
+            _ if s.hidden => {}
+            Place::Everywhere => everywhere = true,
+            Place::Room(room) => {
+                out.insert(room);
+            }
+        }
+    }
+    if everywhere {
+        out.extend(
+            state
+                .rooms
+                .iter()
+                .filter(|(_, r)| r.members.contains(user))
+                .map(|(id, _)| *id),
+        );
+    }
+    out
+}
