@@ -31,7 +31,8 @@ use tokio::sync::{mpsc, Notify};
 /// Session tokens unused for this long are forgotten (at start).
 const TOKEN_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
 
-/// Per-user and per-connection limits (CONTRACT.md), configurable by flags.
+/// Per-user and per-connection limits (docs/protocol.md, "Limits and close codes"),
+/// configurable by flags.
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_connections_per_user: usize,
