@@ -122,10 +122,11 @@ fn banner(args: &[&str], lines: Option<usize>) -> Vec<String> {
 #[test]
 fn the_banner_has_a_qr_code_of_the_first_lan_url() {
     let lan = server::lan::reachable_ips("0.0.0.0".parse().expect("ip"));
-    let Some(first) = lan.first() else {
-        eprintln!("SKIPPED: this machine has no LAN address");
-        return;
-    };
+    // The project's machines and CI have a LAN address; without one there is no QR
+    // code to test, and the test says so instead of passing.
+    let first = lan
+        .first()
+        .expect("this machine has no LAN address: the QR code cannot be tested here");
     // listening, "Open…", the LAN URLs, localhost, "Or scan…", then the code.
     let lines = banner(&["--bind", "0.0.0.0:0"], Some(lan.len() + 5));
     let port: u16 = lines[0]
