@@ -28,6 +28,17 @@ impl Outgoing {
     }
 }
 
+/// A new `clientMessageId` made of the time and four random numbers. Made here rather
+/// than with `crypto.randomUUID`, which browsers offer only in secure contexts, so that
+/// the app also works over plain http on a LAN.
+pub fn client_message_id(now: Millis, random: [u32; 4]) -> String {
+    let mut id = format!("{now:x}-");
+    for part in random {
+        id.push_str(&format!("{part:08x}"));
+    }
+    id
+}
+
 /// The queue, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outbox {
@@ -96,6 +107,14 @@ mod tests {
         assert!(!o.remove("a"));
         assert_eq!(o.items[0].client_message_id, "b");
         assert_eq!(o.items[0].request().client_message_id.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn client_message_ids_are_time_then_fixed_width_random() {
+        assert_eq!(
+            client_message_id(255, [1, 0xabc, 0, u32::MAX]),
+            "ff-0000000100000abc00000000ffffffff"
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Receipt marks as the web app shows them: per own message in a direct chat
-//! (sending / sent / delivered / read), and "seen by" in a room. Plain Rust, tested
-//! natively.
+//! (sending / sent / delivered / read), and "seen by" in a room; and the marks this
+//! client sends itself (`read` once per new message seen, `dlvrd` batched per chat).
+//! Plain Rust, tested natively.
 
-use crate::protocol::MessageId;
-use std::collections::BTreeMap;
+use crate::protocol::{MessageId, ReceiptMarks};
+use std::collections::{BTreeMap, HashMap};
 
 /// One member's watermarks in a chat: everything up to `delivered` was delivered to
 /// them, up to `read` was read.
@@ -23,6 +24,73 @@ impl Marks {
 
 /// The marks of every member of one chat, by user name.
 pub type ChatMarks = BTreeMap<String, Marks>;
+
+/// Moves a chat's marks forward to what `getReceipts` answered.
+pub fn merge(marks: &mut ChatMarks, list: Vec<ReceiptMarks>) {
+    for r in list {
+        marks
+            .entry(r.user_id)
+            .or_default()
+            .advance(r.delivered, r.read);
+    }
+}
+
+/// The highest `read` this client sent per chat, so that each is sent once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadSent {
+    by_chat: HashMap<String, MessageId>,
+}
+
+impl ReadSent {
+    /// True (and remembered) when `newest` was not yet marked read in `chat_id`.
+    pub fn claim(&mut self, chat_id: &str, newest: MessageId) -> bool {
+        if self
+            .by_chat
+            .get(chat_id)
+            .is_some_and(|&sent| sent >= newest)
+        {
+            return false;
+        }
+        self.by_chat.insert(chat_id.to_owned(), newest);
+        true
+    }
+
+    /// The `read` was not accepted: the next chance sends it again.
+    pub fn release(&mut self, chat_id: &str) {
+        self.by_chat.remove(chat_id);
+    }
+
+    pub fn clear(&mut self) {
+        self.by_chat.clear();
+    }
+}
+
+/// `dlvrd` marks waiting to be sent: the highest per chat, so that several arrivals
+/// make one request per chat.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveredDue {
+    by_chat: BTreeMap<String, MessageId>,
+}
+
+impl DeliveredDue {
+    /// Notes that `message_id` arrived in `chat_id`. True when nothing was waiting, so
+    /// that a send is to be scheduled.
+    pub fn add(&mut self, chat_id: &str, message_id: MessageId) -> bool {
+        let was_empty = self.by_chat.is_empty();
+        let due = self.by_chat.entry(chat_id.to_owned()).or_insert(0);
+        *due = (*due).max(message_id);
+        was_empty
+    }
+
+    /// Everything waiting, by chat; nothing waits after it.
+    pub fn take(&mut self) -> Vec<(String, MessageId)> {
+        std::mem::take(&mut self.by_chat).into_iter().collect()
+    }
+
+    pub fn clear(&mut self) {
+        self.by_chat.clear();
+    }
+}
 
 /// What an own message shows in a direct chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +167,68 @@ mod tests {
                 read: 9
             }
         );
+    }
+
+    #[test]
+    fn listed_receipts_only_advance_the_marks() {
+        let mut marks = ChatMarks::new();
+        marks.insert(
+            "al".into(),
+            Marks {
+                delivered: 9,
+                read: 9,
+            },
+        );
+        let listed = |user: &str, delivered, read| ReceiptMarks {
+            user_id: user.into(),
+            delivered,
+            read,
+        };
+        merge(&mut marks, vec![listed("al", 3, 3), listed("bob", 5, 2)]);
+        assert_eq!(
+            marks["al"],
+            Marks {
+                delivered: 9,
+                read: 9
+            }
+        );
+        assert_eq!(
+            marks["bob"],
+            Marks {
+                delivered: 5,
+                read: 2
+            }
+        );
+    }
+
+    #[test]
+    fn read_is_sent_once_per_newer_message() {
+        let mut sent = ReadSent::default();
+        assert!(sent.claim("#a", 5));
+        assert!(!sent.claim("#a", 5));
+        assert!(!sent.claim("#a", 4));
+        assert!(sent.claim("#b", 5));
+        assert!(sent.claim("#a", 6));
+        sent.release("#a");
+        assert!(sent.claim("#a", 6));
+        sent.clear();
+        assert!(sent.claim("#b", 5));
+    }
+
+    #[test]
+    fn delivered_marks_batch_per_chat() {
+        let mut due = DeliveredDue::default();
+        assert!(due.add("#a", 5));
+        assert!(!due.add("#a", 3));
+        assert!(!due.add("bob", 7));
+        assert_eq!(
+            due.take(),
+            vec![("#a".to_string(), 5), ("bob".to_string(), 7)]
+        );
+        assert!(due.take().is_empty());
+        assert!(due.add("#a", 1));
+        due.clear();
+        assert!(due.add("#a", 2));
     }
 
     #[test]

@@ -148,6 +148,37 @@ pub fn is_room(chat_id: &str) -> bool {
     chat_id.starts_with('#')
 }
 
+/// A desktop notification's wording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub title: String,
+    pub body: String,
+}
+
+/// The notification for a new message from `sender` in `chat_id`, if it calls for one:
+/// a direct message, or a room message that mentions `me`. The body is the text cut to
+/// 140 characters.
+pub fn alert(chat_id: &str, sender: &str, text: &str, me: &str) -> Option<Alert> {
+    let direct = !is_room(chat_id);
+    if !direct && !mentions(text, me) {
+        return None;
+    }
+    let title = if direct {
+        sender.to_owned()
+    } else {
+        format!("{sender} in {chat_id}")
+    };
+    let body = if text.is_empty() {
+        "sent an image"
+    } else {
+        text
+    };
+    Some(Alert {
+        title,
+        body: body.chars().take(140).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +288,20 @@ mod tests {
         assert_eq!(one.0, "Seen by bob");
         let two = seen_by_text(&["bob".into(), "carol".into()]).unwrap();
         assert_eq!(two, ("Seen by 2".into(), "Seen by bob, carol".into()));
+    }
+
+    #[test]
+    fn alerts_for_direct_messages_and_mentions_only() {
+        let dm = alert("bob", "bob", "hi", "al").expect("a direct message");
+        assert_eq!(dm.title, "bob");
+        assert_eq!(dm.body, "hi");
+        assert_eq!(alert("#General", "bob", "hi all", "al"), None);
+        let mention = alert("#General", "bob", "hi @al", "al").expect("a mention");
+        assert_eq!(mention.title, "bob in #General");
+        let image = alert("bob", "bob", "", "al").expect("an image");
+        assert_eq!(image.body, "sent an image");
+        let long = alert("bob", "bob", &"é".repeat(200), "al").expect("long");
+        assert_eq!(long.body.chars().count(), 140);
     }
 
     #[test]

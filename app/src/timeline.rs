@@ -286,6 +286,31 @@ impl Timeline {
         }
     }
 
+    /// Merges the latest page of the chat, asked for with `count`. The first page
+    /// loaded tells whether there are older messages (it was full).
+    pub fn merge_latest(&mut self, items: &[MessageItem], count: u32) {
+        self.merge_page(items);
+        if self.has_older.is_none() {
+            self.has_older = Some(full_page(items, count));
+        }
+    }
+
+    /// Merges the page before the oldest line, asked for with `count`; a page that
+    /// is not full reached the start of the chat.
+    pub fn merge_older(&mut self, items: &[MessageItem], count: u32) {
+        self.merge_page(items);
+        self.has_older = Some(full_page(items, count));
+    }
+
+    /// The `endId` of the page before the oldest stored line; None when the start of
+    /// the chat is shown (or nothing stored is).
+    pub fn older_page_end(&self) -> Option<MessageId> {
+        let more = self.has_older != Some(false);
+        self.oldest_id()
+            .filter(|&oldest| more && oldest > 1)
+            .map(|oldest| oldest - 1)
+    }
+
     fn insert_sorted(&mut self, line: Line) {
         let at = match line.message_id {
             // Before the first line with a larger id, or before the unsent ones.
@@ -298,6 +323,10 @@ impl Timeline {
         };
         self.lines.insert(at, line);
     }
+}
+
+fn full_page(items: &[MessageItem], count: u32) -> bool {
+    u32::try_from(items.len()).is_ok_and(|n| n == count)
 }
 
 /// How a line is laid out: whether a day separator precedes it, and whether it starts
@@ -502,6 +531,34 @@ mod tests {
         t.fail("c");
         t.discard("c");
         assert_eq!(t.len(), 3);
+    }
+
+    #[test]
+    fn pages_tell_whether_older_messages_exist() {
+        let mut t = Timeline::default();
+        assert_eq!(t.older_page_end(), None);
+        t.merge_latest(&[item(8, None, "al", "a"), item(9, None, "al", "b")], 2);
+        assert_eq!(t.has_older, Some(true));
+        assert_eq!(t.older_page_end(), Some(7));
+        // A later reload of the latest page does not undo what paging learnt.
+        t.merge_older(&[item(7, None, "al", "c")], 2);
+        assert_eq!(t.has_older, Some(false));
+        assert_eq!(t.older_page_end(), None);
+        t.merge_latest(&[item(8, None, "al", "a"), item(9, None, "al", "b")], 2);
+        assert_eq!(t.has_older, Some(false));
+        assert_eq!(ids(&t), vec![Some(7), Some(8), Some(9)]);
+    }
+
+    #[test]
+    fn paging_stops_at_the_first_message() {
+        let mut t = Timeline::default();
+        t.merge_latest(&[item(1, None, "al", "a"), item(2, None, "al", "b")], 2);
+        assert_eq!(t.has_older, Some(true));
+        assert_eq!(t.older_page_end(), None);
+        let mut t = Timeline::default();
+        t.merge_latest(&[item(5, None, "al", "a")], 2);
+        assert_eq!(t.has_older, Some(false));
+        assert_eq!(t.older_page_end(), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! back to an equal JSON value.
 
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::seeds::{json_blocks, SEED_001, SEED_003};
 

@@ -5,20 +5,14 @@
 //! the app's state: [`super::store`] decides what a response or an event means.
 
 use crate::protocol::{
-    Ack, ClientEvent, ClientEventBody, ClientFrame, ErrorBody, Event, Millis, RequestBody,
-    Response, ServerFrame,
+    Ack, ClientEvent, ClientEventBody, ClientFrame, Event, Millis, RequestBody, ServerFrame,
 };
+use crate::reply::{self, Reply};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
-
-/// A response's payload, or the error the server (or a lost connection) gave instead.
-pub type Reply = Result<Response, ErrorBody>;
-
-/// Code of the error a request gets when the connection closes before its response.
-pub const CLOSED: &str = "closed";
 
 type OnReply = Box<dyn FnOnce(Reply)>;
 
@@ -48,10 +42,7 @@ impl Pending {
     fn fail_all(this: &RefCell<Pending>) {
         let waiting = std::mem::take(&mut this.borrow_mut().waiting);
         for (_, on_reply) in waiting {
-            on_reply(Err(ErrorBody {
-                code: CLOSED.to_owned(),
-                message: "The connection to the server was lost.".to_owned(),
-            }));
+            on_reply(Err(reply::closed("The connection to the server was lost.")));
         }
     }
 }
@@ -69,7 +60,7 @@ pub struct Connection {
 impl Connection {
     /// Opens a socket to `url`. `on_open` runs once it is open, `on_event` for every
     /// event the server pushes, `on_close` once when it closes (or fails to open),
-    /// after every request still waiting has been answered with a [`CLOSED`] error.
+    /// after every request still waiting has been answered with a [`reply::CLOSED`] error.
     pub fn open(
         url: &str,
         on_open: impl FnOnce() + 'static,
@@ -156,10 +147,7 @@ impl Connection {
             log(&format!("parlor: send failed: {e:?}"));
             let on_reply = self.pending.borrow_mut().waiting.remove(&id);
             if let Some(on_reply) = on_reply {
-                on_reply(Err(ErrorBody {
-                    code: CLOSED.to_owned(),
-                    message: "Not connected to the server.".to_owned(),
-                }));
+                on_reply(Err(reply::closed("Not connected to the server.")));
             }
         }
     }

@@ -1,70 +1,24 @@
-//! What the server's events change in the store, and the notifications they raise.
+//! What the server's events change in the store: each event is recorded as handled
+//! (so that the next `subscribe` replays only what came after it) and handed to the
+//! part of the store it concerns. A new message concerns several, so it is handled here.
 
 use super::super::platform;
-use super::{key, ChatStore, TYPING_SHOW_MS};
-use crate::protocol::{Event, EventBody, RoomInfo, Status};
-use crate::receipts::Marks;
-use crate::text::{is_room, mentions};
+use super::ChatStore;
+use crate::chats;
+use crate::protocol::{Event, EventBody, EventId, MessageEvent, Millis, RoomInfo, Status};
+use crate::session::storage_key;
+use crate::text::chat_title;
 use crate::timeline::Line;
 use leptos::prelude::*;
 
 impl ChatStore {
-    // ───────────────────────────── events ─────────────────────────────
-
     pub(super) fn on_event(&self, event: Event) {
-        let client = self.client();
         if let Some(id) = event.id {
-            if id > client.last_event_id.get() {
-                client.last_event_id.set(id);
-                if let Some(user) = self.user() {
-                    platform::save(&key("last", &user), &id.to_string());
-                }
-            }
+            self.handled(id);
         }
         let me = self.user().unwrap_or_default();
         match event.body {
-            EventBody::New(m) => {
-                let from_me = m
-                    .sender
-                    .as_deref()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(&me));
-                let line = Line::from_event(&m, event.timestamp);
-                self.timelines.update(|t| {
-                    t.entry(m.chat_id.clone()).or_default().upsert(line);
-                });
-                let name = m.chat_id.strip_prefix('#').unwrap_or(&m.chat_id).to_owned();
-                self.ensure_chat(&m.chat_id, &name);
-                if from_me {
-                    // Sent by another tab, or replayed after a lost answer.
-                    if let Some(cid) = &m.client_message_id {
-                        if client.outbox.borrow_mut().remove(cid) {
-                            self.save_outbox();
-                        }
-                    }
-                } else {
-                    self.set_unread(&m.chat_id, m.missed);
-                    if let Some(sender) = &m.sender {
-                        self.typing.update(|t| {
-                            if let Some(typists) = t.get_mut(&m.chat_id) {
-                                typists.remove(sender);
-                            }
-                        });
-                    }
-                    self.delivered(&m.chat_id, m.message_id);
-                    let replayed = event.id.is_some_and(|id| id <= client.replay_until.get());
-                    if !replayed {
-                        self.alert(
-                            &m.chat_id,
-                            m.sender.as_deref().unwrap_or(""),
-                            &m.message,
-                            &me,
-                        );
-                    }
-                    if m.chat_id == self.current_chat.get_untracked() {
-                        self.maybe_read();
-                    }
-                }
-            }
+            EventBody::New(m) => self.on_new_message(m, event.id, event.timestamp, &me),
             EventBody::Edit(e) => self.timelines.update(|t| {
                 if let Some(t) = t.get_mut(&e.chat_id) {
                     t.apply_edit(
@@ -82,21 +36,10 @@ impl ChatStore {
             }),
             EventBody::Dlvrd(r) => self.on_receipt(r, false, &me),
             EventBody::Read(r) => self.on_receipt(r, true, &me),
-            EventBody::Typing(t) => {
-                let user = t.user_id.unwrap_or_else(|| t.chat_id.clone());
-                if !user.eq_ignore_ascii_case(&me) {
-                    let until = js_sys::Date::now() + TYPING_SHOW_MS;
-                    self.typing.update(|m| {
-                        m.entry(t.chat_id).or_default().insert(user, until);
-                    });
-                }
-            }
-            EventBody::Online(u) => self.users.update(|users| {
-                let s = users.entry(u.user_id).or_insert(Status::Online);
-                if *s == Status::Offline {
-                    *s = Status::Online;
-                }
-            }),
+            EventBody::Typing(t) => self.on_typing(t, &me),
+            EventBody::Online(u) => self
+                .users
+                .update(|users| crate::presence::came_online(users, u.user_id)),
             EventBody::Offline(u) => self.users.update(|users| {
                 users.insert(u.user_id, Status::Offline);
             }),
@@ -108,49 +51,19 @@ impl ChatStore {
                     users.insert(p.user_id, p.status);
                 });
             }
-            EventBody::Join(j) => {
-                if j.user_id.eq_ignore_ascii_case(&me) {
-                    self.ensure_chat(
-                        &j.chat_id,
-                        j.chat_id.strip_prefix('#').unwrap_or(&j.chat_id),
-                    );
-                } else {
-                    self.members.update(|m| {
-                        if let Some(list) = m.get_mut(&j.chat_id) {
-                            if !list.contains(&j.user_id) {
-                                list.push(j.user_id.clone());
-                                list.sort_by_key(|n| n.to_lowercase());
-                            }
-                        }
-                    });
-                    if !self.users.with_untracked(|u| u.contains_key(&j.user_id)) {
-                        self.users.update(|u| {
-                            u.insert(j.user_id, Status::Offline);
-                        });
-                    }
-                }
-            }
-            EventBody::Leave(l) => {
-                if l.user_id.eq_ignore_ascii_case(&me) {
-                    self.forget_chat(&l.chat_id);
-                } else {
-                    self.members.update(|m| {
-                        if let Some(list) = m.get_mut(&l.chat_id) {
-                            list.retain(|u| u != &l.user_id);
-                        }
-                    });
-                }
-            }
-            EventBody::RoomCreated(r) => self.rooms.update(|rooms| {
-                if !rooms.iter().any(|x| x.chat_id == r.chat_id) {
-                    rooms.push(RoomInfo {
+            EventBody::Join(j) => self.on_join(j, &me),
+            EventBody::Leave(l) => self.on_leave(l, &me),
+            EventBody::RoomCreated(r) => self.rooms.maybe_update(|rooms| {
+                chats::add_room(
+                    rooms,
+                    RoomInfo {
                         chat_id: r.chat_id,
                         name: r.name,
                         creator: r.creator,
                         members: 1,
                         joined: false,
-                    });
-                }
+                    },
+                )
             }),
             EventBody::Broadcast(b) => self.notice.set(Some(b.message)),
             EventBody::Clear(c) => {
@@ -166,80 +79,56 @@ impl ChatStore {
         }
     }
 
-    fn on_receipt(&self, r: crate::protocol::ReceiptEvent, is_read: bool, me: &str) {
-        let Some(user) = r.user_id else { return };
-        let read = if is_read { r.message_id } else { 0 };
-        self.marks.update(|m| {
-            m.entry(r.chat_id.clone())
-                .or_default()
-                .entry(user.clone())
-                .or_insert_with(Marks::default)
-                .advance(r.message_id, read);
-        });
-        if is_read && user.eq_ignore_ascii_case(me) {
-            // Read on another device.
-            let newest = self
-                .timelines
-                .with_untracked(|t| t.get(&r.chat_id).and_then(|t| t.newest_from_others(me)));
-            if newest.is_none_or(|n| n <= read) {
-                self.set_unread(&r.chat_id, 0);
-            }
-        }
-    }
-
-    // ───────────────────────────── notifications ─────────────────────────────
-
-    /// A new message from someone else: a title badge and a desktop notification for a
-    /// direct message or a mention while the page is hidden.
-    fn alert(&self, chat_id: &str, sender: &str, text: &str, me: &str) {
-        if !platform::page_hidden() {
-            return;
-        }
-        let direct = !is_room(chat_id);
-        if !direct && !mentions(text, me) {
-            return;
-        }
+    /// Remembers the newest event handled, here and in `localStorage`.
+    fn handled(&self, id: EventId) {
         let client = self.client();
-        client.alerts.set(client.alerts.get() + 1);
-        platform::set_title(&format!("({}) Parlor", client.alerts.get()));
-        let title = if direct {
-            sender.to_owned()
-        } else {
-            format!("{sender} in {chat_id}")
-        };
-        let body = if text.is_empty() {
-            "sent an image"
-        } else {
-            text
-        };
-        let body: String = body.chars().take(140).collect();
-        let store = *self;
-        let chat = chat_id.to_owned();
-        platform::notify(&title, &body, chat_id, move || store.select_chat(chat));
+        if id > client.link.last_event_id.get() {
+            client.link.last_event_id.set(id);
+            if let Some(user) = self.user() {
+                platform::save(&storage_key("last", &user), &id.to_string());
+            }
+        }
     }
 
-    /// Asks for the notification permission (on a user action: the first message sent,
-    /// or the "Turn on notifications" button).
-    pub fn ask_notifications(&self) {
-        if self.notifications.get_untracked().as_deref() != Some("default") {
+    /// A new message, live or replayed: into its timeline and the chat list; from this
+    /// user, out of the queue; from someone else, counted unread, marked delivered,
+    /// notified (unless replayed) and read if on screen.
+    fn on_new_message(&self, m: MessageEvent, id: Option<EventId>, at: Millis, me: &str) {
+        let from_me = m
+            .sender
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case(me));
+        let line = Line::from_event(&m, at);
+        self.timelines.update(|t| {
+            t.entry(m.chat_id.clone()).or_default().upsert(line);
+        });
+        self.ensure_chat(&m.chat_id, chat_title(&m.chat_id));
+        if from_me {
+            // Sent by another tab, or replayed after a lost answer.
+            if let Some(cid) = &m.client_message_id {
+                let removed = self.client().outbox.queue.borrow_mut().remove(cid);
+                if removed {
+                    self.save_outbox();
+                }
+            }
             return;
         }
-        let store = *self;
-        if let Ok(promise) = web_sys::Notification::request_permission() {
-            leptos::task::spawn_local(async move {
-                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-                store.notifications.set(platform::notification_permission());
-            });
+        self.set_unread(&m.chat_id, m.missed);
+        if let Some(sender) = &m.sender {
+            self.typing.maybe_update(|t| t.stopped(&m.chat_id, sender));
         }
-    }
-
-    pub(super) fn ask_notifications_once(&self) {
-        if let Some(user) = self.user() {
-            let k = key("asked", &user);
-            if platform::load(&k).is_none() {
-                platform::save(&k, "1");
-                self.ask_notifications();
-            }
+        self.delivered(&m.chat_id, m.message_id);
+        let replayed = id.is_some_and(|id| id <= self.client().link.replay_until.get());
+        if !replayed {
+            self.alert(
+                &m.chat_id,
+                m.sender.as_deref().unwrap_or(""),
+                &m.message,
+                me,
+            );
+        }
+        if m.chat_id == self.current_chat.get_untracked() {
+            self.maybe_read();
         }
     }
 }

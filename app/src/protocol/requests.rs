@@ -1,0 +1,208 @@
+//! What a client can ask: [`Request`], its [`RequestBody`] keyed by `payloadType`,
+//! and one payload type per request. The mapping between a `payloadType` string and a
+//! variant is written out once each way here, so that adding a request touches one file.
+
+use super::envelope::ParseError;
+use super::{codes, Attachment, EventId, MessageId, Millis, Status};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A request; answered by a [`Response`] with the same `id`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Request {
+    pub id: String,
+    pub timestamp: Millis,
+    #[serde(flatten)]
+    pub body: RequestBody,
+}
+
+/// What a request asks, keyed by `payloadType`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "payloadType", content = "payload", rename_all = "camelCase")]
+pub enum RequestBody {
+    Auth(AuthRequest),
+    Subscribe(SubscribeRequest),
+    New(NewRequest),
+    Edit(EditRequest),
+    Delete(DeleteRequest),
+    Dlvrd(ReceiptRequest),
+    Read(ReceiptRequest),
+    GetMessages(GetMessagesRequest),
+    GetMessage(GetMessageRequest),
+    GetChat(ChatRequest),
+    GetChats(Empty),
+    CreateRoom(CreateRoomRequest),
+    JoinRoom(ChatRequest),
+    LeaveRoom(ChatRequest),
+    ListRooms(Empty),
+    GetMembers(ChatRequest),
+    ListUsers(Empty),
+    SetStatus(SetStatusRequest),
+    GetReceipts(ChatRequest),
+    Logout(Empty),
+    ClearRoom(ChatRequest),
+}
+
+impl RequestBody {
+    /// The `payloadType` of this request.
+    pub fn payload_type(&self) -> &'static str {
+        match self {
+            RequestBody::Auth(_) => "auth",
+            RequestBody::Subscribe(_) => "subscribe",
+            RequestBody::New(_) => "new",
+            RequestBody::Edit(_) => "edit",
+            RequestBody::Delete(_) => "delete",
+            RequestBody::Dlvrd(_) => "dlvrd",
+            RequestBody::Read(_) => "read",
+            RequestBody::GetMessages(_) => "getMessages",
+            RequestBody::GetMessage(_) => "getMessage",
+            RequestBody::GetChat(_) => "getChat",
+            RequestBody::GetChats(_) => "getChats",
+            RequestBody::CreateRoom(_) => "createRoom",
+            RequestBody::JoinRoom(_) => "joinRoom",
+            RequestBody::LeaveRoom(_) => "leaveRoom",
+            RequestBody::ListRooms(_) => "listRooms",
+            RequestBody::GetMembers(_) => "getMembers",
+            RequestBody::ListUsers(_) => "listUsers",
+            RequestBody::SetStatus(_) => "setStatus",
+            RequestBody::GetReceipts(_) => "getReceipts",
+            RequestBody::Logout(_) => "logout",
+            RequestBody::ClearRoom(_) => "clearRoom",
+        }
+    }
+
+    pub(super) fn from_parts(
+        payload_type: &str,
+        payload: Option<&str>,
+    ) -> Result<RequestBody, ParseError> {
+        fn p<T: DeserializeOwned>(payload: Option<&str>) -> Result<T, ParseError> {
+            serde_json::from_str(payload.unwrap_or("{}"))
+                .map_err(|e| ParseError::new(codes::BAD_REQUEST, format!("invalid payload: {e}")))
+        }
+        Ok(match payload_type {
+            "auth" => RequestBody::Auth(p(payload)?),
+            "subscribe" => RequestBody::Subscribe(p(payload)?),
+            "new" => RequestBody::New(p(payload)?),
+            "edit" => RequestBody::Edit(p(payload)?),
+            "delete" => RequestBody::Delete(p(payload)?),
+            "dlvrd" => RequestBody::Dlvrd(p(payload)?),
+            "read" => RequestBody::Read(p(payload)?),
+            "getMessages" => RequestBody::GetMessages(p(payload)?),
+            "getMessage" => RequestBody::GetMessage(p(payload)?),
+            "getChat" => RequestBody::GetChat(p(payload)?),
+            "getChats" => RequestBody::GetChats(p(payload)?),
+            "createRoom" => RequestBody::CreateRoom(p(payload)?),
+            "joinRoom" => RequestBody::JoinRoom(p(payload)?),
+            "leaveRoom" => RequestBody::LeaveRoom(p(payload)?),
+            "listRooms" => RequestBody::ListRooms(p(payload)?),
+            "getMembers" => RequestBody::GetMembers(p(payload)?),
+            "listUsers" => RequestBody::ListUsers(p(payload)?),
+            "setStatus" => RequestBody::SetStatus(p(payload)?),
+            "getReceipts" => RequestBody::GetReceipts(p(payload)?),
+            "logout" => RequestBody::Logout(p(payload)?),
+            "clearRoom" => RequestBody::ClearRoom(p(payload)?),
+            other => {
+                return Err(ParseError::new(
+                    codes::UNKNOWN_TYPE,
+                    format!("unknown payloadType {other:?}"),
+                ))
+            }
+        })
+    }
+}
+
+/// A payload with no fields (`{}` or absent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Empty {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub username: String,
+    /// The password; an unknown username is registered with it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub password: String,
+    /// Instead of the password: a session token from an earlier login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscribeRequest {
+    /// Replay events after this id; absent: after the last event this user acked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_id: Option<EventId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewRequest {
+    pub chat_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<String>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditRequest {
+    pub chat_id: String,
+    pub message_id: MessageId,
+    pub message: String,
+    /// Absent: keep the attachments; present: replace them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<Attachment>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteRequest {
+    pub chat_id: String,
+    pub message_id: MessageId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<String>,
+}
+
+/// `dlvrd` and `read`: a watermark; without `messageId`, up to the chat's latest message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptRequest {
+    pub chat_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetMessagesRequest {
+    pub chat_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_id: Option<MessageId>,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetMessageRequest {
+    pub chat_id: String,
+    pub message_id: MessageId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatRequest {
+    pub chat_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateRoomRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetStatusRequest {
+    pub status: Status,
+}

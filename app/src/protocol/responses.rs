@@ -1,0 +1,124 @@
+//! The typed payloads of successful responses, one per request that answers with data.
+//! A client reads them with [`super::Response::payload_as`]; the server builds them
+//! with [`super::Response::ok`].
+
+use super::{Attachment, EventId, MessageId, Millis, UserPresence};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthOk {
+    pub user_id: String,
+    pub registered: bool,
+    /// A session token for later logins without the password (password logins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// A member's receipt watermarks in one chat (`getReceipts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptMarks {
+    pub user_id: String,
+    /// Every message up to this id was delivered to the user.
+    pub delivered: MessageId,
+    /// Every message up to this id was read by the user.
+    pub read: MessageId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptList {
+    pub receipts: Vec<ReceiptMarks>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscribeOk {
+    pub last_event_id: EventId,
+    pub missed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewOk {
+    pub message_id: MessageId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<String>,
+}
+
+/// Payload of the response to `read` (seed 003), with `payloadType: "read"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadOk {
+    pub chat_id: String,
+    pub message_id: MessageId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<String>,
+    pub missed: u64,
+}
+
+/// One stored message, as `getMessages` / `getMessage` return it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageItem {
+    pub message_id: MessageId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<String>,
+    pub message: String,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    pub sender: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<Millis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<Millis>,
+}
+
+/// `getChat`, and each entry of `getChats`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatInfo {
+    pub chat_id: String,
+    /// `"dialog"` (direct) or `"group"` (room).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub last_id: MessageId,
+    pub unread_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatList {
+    pub chats: Vec<ChatInfo>,
+}
+
+/// One room in `listRooms`, and the answer to `createRoom` / `joinRoom`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomInfo {
+    pub chat_id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
+    pub members: u64,
+    pub joined: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomList {
+    pub rooms: Vec<RoomInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserList {
+    pub users: Vec<UserPresence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberList {
+    pub members: Vec<UserPresence>,
+}
