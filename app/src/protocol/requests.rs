@@ -44,33 +44,6 @@ pub enum RequestBody {
 }
 
 impl RequestBody {
-    /// The `payloadType` of this request.
-    pub fn payload_type(&self) -> &'static str {
-        match self {
-            RequestBody::Auth(_) => "auth",
-            RequestBody::Subscribe(_) => "subscribe",
-            RequestBody::New(_) => "new",
-            RequestBody::Edit(_) => "edit",
-            RequestBody::Delete(_) => "delete",
-            RequestBody::Dlvrd(_) => "dlvrd",
-            RequestBody::Read(_) => "read",
-            RequestBody::GetMessages(_) => "getMessages",
-            RequestBody::GetMessage(_) => "getMessage",
-            RequestBody::GetChat(_) => "getChat",
-            RequestBody::GetChats(_) => "getChats",
-            RequestBody::CreateRoom(_) => "createRoom",
-            RequestBody::JoinRoom(_) => "joinRoom",
-            RequestBody::LeaveRoom(_) => "leaveRoom",
-            RequestBody::ListRooms(_) => "listRooms",
-            RequestBody::GetMembers(_) => "getMembers",
-            RequestBody::ListUsers(_) => "listUsers",
-            RequestBody::SetStatus(_) => "setStatus",
-            RequestBody::GetReceipts(_) => "getReceipts",
-            RequestBody::Logout(_) => "logout",
-            RequestBody::ClearRoom(_) => "clearRoom",
-        }
-    }
-
     pub(super) fn from_parts(
         payload_type: &str,
         payload: Option<&str>,
