@@ -5,13 +5,15 @@
 
 use crate::admin::Admin;
 use crate::coalesce::CoalescingListener;
+use crate::dialect::{rwci::Rwci, workshop::Workshop, workspace::Workspace};
+use crate::driver::{ConnConfig, Edge};
 use crate::hub::{Hub, Limits};
 use crate::lan::{self, Scheme};
 use crate::mdns::Advertiser;
 use crate::store::{SqliteStore, Store};
 use crate::tls::{TlsListener, TlsSource};
 use crate::uploads::Uploads;
-use crate::ws::{self, ConnConfig};
+use crate::ws::Native;
 use anyhow::Context;
 use axum::extract::connect_info::Connected;
 use axum::extract::ws::WebSocketUpgrade;
@@ -257,9 +259,7 @@ async fn native(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
 ) -> Response {
-    upgrade_with(upgrade, peer, state, "/ws", move |socket, s| {
-        ws::serve(socket, s.hub, s.conn, s.shutdown, peer)
-    })
+    upgrade_with(upgrade, peer, state, Native::default())
 }
 
 async fn rwci(
@@ -267,9 +267,7 @@ async fn rwci(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
 ) -> Response {
-    upgrade_with(upgrade, peer, state, "/ws/rwci", move |socket, s| {
-        crate::dialect::rwci::serve(socket, s.hub, s.conn, s.shutdown, peer)
-    })
+    upgrade_with(upgrade, peer, state, Rwci)
 }
 
 #[derive(serde::Deserialize)]
@@ -283,9 +281,10 @@ async fn workspace(
     State(state): State<AppState>,
     Query(query): Query<WorkspaceQuery>,
 ) -> Response {
-    upgrade_with(upgrade, peer, state, "/ws/workspace", move |socket, s| {
-        crate::dialect::workspace::serve(socket, s.hub, s.conn, s.shutdown, peer, query.username)
-    })
+    let edge = Workspace {
+        username: query.username,
+    };
+    upgrade_with(upgrade, peer, state, edge)
 }
 
 async fn workshop(
@@ -293,28 +292,21 @@ async fn workshop(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
 ) -> Response {
-    upgrade_with(upgrade, peer, state, "/ws/workshop", move |socket, s| {
-        crate::dialect::workshop::serve(socket, s.hub, s.conn, s.shutdown, peer)
-    })
+    upgrade_with(upgrade, peer, state, Workshop::default())
 }
 
-/// Upgrades to a WebSocket with the frame limits and small buffers, and runs `serve`
-/// as a tracked task (shutdown waits for it).
-fn upgrade_with<F, Fut>(
+/// Upgrades to a WebSocket with the frame limits and small buffers, and runs the
+/// edge's connection on the driver as a tracked task (shutdown waits for it).
+fn upgrade_with<E: Edge + 'static>(
     upgrade: WebSocketUpgrade,
     peer: SocketAddr,
     state: AppState,
-    path: &'static str,
-    serve: F,
-) -> Response
-where
-    F: FnOnce(axum::extract::ws::WebSocket, AppState) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
+    edge: E,
+) -> Response {
     if state.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    tracing::info!(%peer, path, "connection opened");
+    tracing::info!(%peer, path = E::PATH, "connection opened");
     let token = state.tracker.token();
     upgrade
         .max_message_size(state.max_frame_bytes)
@@ -322,7 +314,13 @@ where
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
-            serve(socket, state).await;
+            let AppState {
+                hub,
+                conn,
+                shutdown,
+                ..
+            } = state;
+            crate::driver::serve(socket, edge, hub, conn, shutdown, peer).await;
             drop(token);
         })
 }

@@ -3,6 +3,7 @@
 //! - [`domain`]: the words of the world (users, chats, messages, log events).
 //! - [`store`]: SQLite persistence with the event log and group commit.
 //! - [`hub`]: the world in memory, its rules, and the fan-out to sessions.
+//! - [`driver`]: the one connection driver every WebSocket edge runs on.
 //! - [`ws`]: the native protocol edge (`/ws`).
 //! - [`dialect`]: the RWCI, Workspace and Workshop edges on the same hub.
 //! - [`assets`]: the embedded web app.
@@ -21,6 +22,7 @@ pub mod assets;
 pub mod coalesce;
 pub mod dialect;
 pub mod domain;
+pub mod driver;
 pub mod hub;
 pub mod lan;
 pub mod mdns;

@@ -1,64 +1,40 @@
-//! RWCI (`/ws/rwci`, seed 004). Logs in with a password like the native protocol;
-//! public `message`s are chat in `General`; `direct_message`s are direct chats; `join`
-//! and `quit` follow users going online and offline; server broadcasts and server DMs
-//! come as `broadcast` and `direct_message` from `server`.
+//! RWCI (`/ws/rwci`, seed 004). Logs in with a password like the native protocol, and
+//! only while the name is not connected already; public `message`s are chat in
+//! `General`; `direct_message`s are direct chats; `join` and `quit` follow users going
+//! online and offline; server broadcasts and server DMs come as `broadcast` and
+//! `direct_message` from `server`.
 
-use super::{frame, general, is_general, new_message, Dialect};
+use super::{cached, frame, general, is_general, new_message, RWCI_SLOT};
 use crate::domain::{Chat, ChatRef, Refusal};
-use crate::hub::{Hub, Live, Login, Outbound, Place, Session};
-use crate::ws::{close, send, ConnConfig, Ending};
+use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
+use crate::hub::{Live, Login, Outbound, Place, Session};
 use app::dialect::rwci::{ClientPacket, ServerPacket, LOGGED_IN, LOGIN_FAILED, REGISTERED};
-use axum::extract::ws::{Utf8Bytes, WebSocket};
-use std::net::SocketAddr;
-use std::sync::Arc;
-use tokio::time::sleep;
-use tokio_util::sync::CancellationToken;
+use axum::extract::ws::Utf8Bytes;
 
 /// The author of messages the server itself sends.
 const SERVER: &str = "server";
-
-pub async fn serve(
-    mut socket: WebSocket,
-    hub: Arc<Hub>,
-    cfg: Arc<ConnConfig>,
-    shutdown: CancellationToken,
-    peer: SocketAddr,
-) {
-    let ending = match login(&mut socket, &hub, &cfg, &shutdown).await {
-        Ok((session, rx)) => {
-            let session = Arc::new(session);
-            tracing::info!(%peer, user = %session.name, "logged in on /ws/rwci");
-            match welcome(&mut socket, &hub, &cfg, &session).await {
-                Ok(()) => {
-                    super::run(&mut socket, &hub, &cfg, &session, rx, &shutdown, &mut Rwci).await
-                }
-                Err(ending) => ending,
-            }
-        }
-        Err(ending) => ending,
-    };
-    crate::ws::finish(&mut socket, peer, "/ws/rwci", ending).await;
-}
 
 fn packet(p: ServerPacket) -> Utf8Bytes {
     frame(p.to_json())
 }
 
-async fn login(
-    socket: &mut WebSocket,
-    hub: &Arc<Hub>,
-    cfg: &ConnConfig,
-    shutdown: &CancellationToken,
-) -> Result<(Session, tokio::sync::mpsc::Receiver<Outbound>), Ending> {
-    let deadline = sleep(cfg.auth_timeout);
-    tokio::pin!(deadline);
-    loop {
-        let text = crate::ws::next_text_before(socket, deadline.as_mut(), shutdown).await?;
-        let (username, password) = match ClientPacket::parse(&text) {
+/// An RWCI connection (it keeps no state of its own).
+pub struct Rwci;
+
+impl Edge for Rwci {
+    const PATH: &'static str = "/ws/rwci";
+
+    async fn login(
+        &mut self,
+        text: &str,
+        socket: &mut Socket<'_>,
+    ) -> Result<Option<Attached>, Ending> {
+        let hub = socket.hub;
+        let (username, password) = match ClientPacket::parse(text) {
             Ok(ClientPacket::Auth { username, password }) => (username, password),
             // Anything else before a login closes the connection (RFC: unauthorised).
             Ok(_) => return Err(Ending::Close(close::POLICY, "log in first")),
-            Err(_) => continue,
+            Err(_) => return Ok(None),
         };
         // Seed 004: a login succeeds only if the username is not already connected.
         let outcome = match hub.authenticate(&username, &password).await {
@@ -74,15 +50,15 @@ async fn login(
             }
             Err(e) => Err(e),
         };
-        return match outcome {
-            Ok(((session, rx), registered)) => {
+        match outcome {
+            Ok((attached, registered)) => {
                 let status = if registered { REGISTERED } else { LOGGED_IN };
                 let ok = ServerPacket::Auth {
                     status: status.into(),
                     success: true,
                 };
-                send(socket, packet(ok), cfg).await?;
-                Ok((session, rx))
+                socket.send(packet(ok)).await?;
+                Ok(Some(attached))
             }
             Err(refusal) => {
                 tracing::debug!(%refusal, "rwci login failed");
@@ -90,85 +66,30 @@ async fn login(
                     status: LOGIN_FAILED.into(),
                     success: false,
                 };
-                send(socket, packet(failed), cfg).await?;
+                socket.send(packet(failed)).await?;
                 Err(Ending::Close(close::POLICY, "login failed"))
             }
+        }
+    }
+
+    /// After login: the online users (once), then `join` for the new user, then live.
+    async fn welcome(&mut self, link: &mut Link<'_>) -> Result<(), Ending> {
+        let (hub, session) = (link.hub(), link.session);
+        let mut users: Vec<String> = hub.online().into_iter().map(|(name, _)| name).collect();
+        if !users.contains(&session.name) {
+            users.push(session.name.clone());
+        }
+        // Live events from now on queue behind the greeting.
+        hub.subscribe(session);
+        let join = ServerPacket::Join {
+            username: session.name.clone(),
         };
-    }
-}
-
-/// After login: the online users (once), then `join` for the new user, then live.
-async fn welcome(
-    socket: &mut WebSocket,
-    hub: &Arc<Hub>,
-    cfg: &ConnConfig,
-    session: &Session,
-) -> Result<(), Ending> {
-    let mut users: Vec<String> = hub.online().into_iter().map(|(name, _)| name).collect();
-    if !users.contains(&session.name) {
-        users.push(session.name.clone());
-    }
-    // Live events from now on queue behind the greeting.
-    hub.subscribe(session);
-    send(socket, packet(ServerPacket::UserList { users }), cfg).await?;
-    let join = ServerPacket::Join {
-        username: session.name.clone(),
-    };
-    send(socket, packet(join), cfg).await?;
-    Ok(())
-}
-
-struct Rwci;
-
-impl Dialect for Rwci {
-    fn render(&mut self, item: &Outbound, session: &Session) -> Vec<Utf8Bytes> {
-        let p = if let Some((name, chat, message)) = new_message(item) {
-            match chat {
-                _ if is_general(name) => ServerPacket::Message {
-                    author: message.sender.clone(),
-                    message: message.text.clone(),
-                },
-                Chat::Direct(..) if message.sender != session.name => ServerPacket::DirectMessage {
-                    author: message.sender.clone(),
-                    message: message.text.clone(),
-                },
-                _ => return Vec::new(),
-            }
-        } else {
-            let Outbound::Live(live) = item else {
-                return Vec::new();
-            };
-            match &live.live {
-                Live::Online { user } if *user != session.name => ServerPacket::Join {
-                    username: user.clone(),
-                },
-                Live::Offline { user } if *user != session.name => ServerPacket::Quit {
-                    username: user.clone(),
-                },
-                Live::Typing { chat, user } if is_general(chat) && *user != session.name => {
-                    ServerPacket::Typing {
-                        username: user.clone(),
-                    }
-                }
-                Live::Broadcast { text, to: None } => ServerPacket::Broadcast {
-                    message: text.clone(),
-                },
-                Live::Broadcast { text, to: Some(_) } => ServerPacket::DirectMessage {
-                    author: SERVER.into(),
-                    message: text.clone(),
-                },
-                _ => return Vec::new(),
-            }
-        };
-        vec![packet(p)]
+        link.send(packet(ServerPacket::UserList { users })).await?;
+        link.send(packet(join)).await
     }
 
-    async fn on_text(
-        &mut self,
-        text: &str,
-        hub: &Arc<Hub>,
-        session: &Arc<Session>,
-    ) -> Result<Vec<Utf8Bytes>, Ending> {
+    async fn on_text(&mut self, text: &str, link: &mut Link<'_>) -> Result<(), Ending> {
+        let (hub, session) = (link.hub(), link.session);
         let (chat, message) = match ClientPacket::parse(text) {
             Ok(ClientPacket::Message { message, author }) => {
                 if author.is_some_and(|a| !a.eq_ignore_ascii_case(&session.name)) {
@@ -183,33 +104,101 @@ impl Dialect for Rwci {
                 match ChatRef::parse(&recipient) {
                     Ok(chat @ ChatRef::Direct(_)) => (chat, message),
                     _ => {
-                        return Ok(vec![packet(ServerPacket::DirectMessage {
-                            author: SERVER.into(),
-                            message: format!("Not sent: no user named {recipient:?}"),
-                        })])
+                        return link
+                            .send(notice(format!("no user named {recipient:?}")))
+                            .await
                     }
                 }
             }
             Ok(ClientPacket::Typing { .. }) => {
                 let _ = hub.typing(session, &general());
-                return Ok(Vec::new());
+                return Ok(());
             }
             // A second auth, and packets without a known type, are dropped.
-            Ok(ClientPacket::Auth { .. }) | Err(_) => return Ok(Vec::new()),
+            Ok(ClientPacket::Auth { .. }) | Err(_) => return Ok(()),
         };
         match super::post(hub, session, &chat, message).await {
-            Ok(()) => Ok(Vec::new()),
+            Ok(()) => Ok(()),
             // RWCI has no error packet: the server tells the user in a direct message.
             Err(
                 refusal @ (Refusal::RateLimited(_) | Refusal::NotFound(_) | Refusal::BadRequest(_)),
-            ) => Ok(vec![packet(ServerPacket::DirectMessage {
-                author: SERVER.into(),
-                message: format!("Not sent: {refusal}"),
-            })]),
+            ) => link.send(notice(refusal.to_string())).await,
             Err(refusal) => {
                 tracing::warn!(%refusal, "rwci message refused");
-                Ok(Vec::new())
+                Ok(())
             }
         }
     }
+
+    fn render(&mut self, item: &Outbound, session: &Session, out: &mut Vec<Utf8Bytes>) {
+        if !for_me(item, &session.name) {
+            return;
+        }
+        out.extend(cached(item, RWCI_SLOT, || packet_of(item).map(packet)));
+    }
+}
+
+/// Why a message was not sent, as a direct message from the server.
+fn notice(why: String) -> Utf8Bytes {
+    packet(ServerPacket::DirectMessage {
+        author: SERVER.into(),
+        message: format!("Not sent: {why}"),
+    })
+}
+
+/// Whether `me` gets the packet of `item` (nobody is told of their own comings,
+/// goings, typing or direct messages).
+fn for_me(item: &Outbound, me: &str) -> bool {
+    if let Some((name, message)) = new_message(item) {
+        return is_general(name) || (name.room().is_none() && message.sender != me);
+    }
+    let Outbound::Live(live) = item else {
+        return false;
+    };
+    match &live.live {
+        Live::Online { user } | Live::Offline { user } => user != me,
+        Live::Typing { chat, user } => is_general(chat) && user != me,
+        Live::Broadcast { .. } => true,
+        _ => false,
+    }
+}
+
+/// The RWCI packet of a hub item, the same for every receiver.
+fn packet_of(item: &Outbound) -> Option<ServerPacket> {
+    if let Outbound::Logged { event, .. } = item {
+        let (name, message) = new_message(item)?;
+        return Some(match event.event.chat {
+            _ if is_general(name) => ServerPacket::Message {
+                author: message.sender.clone(),
+                message: message.text.clone(),
+            },
+            Chat::Direct(..) => ServerPacket::DirectMessage {
+                author: message.sender.clone(),
+                message: message.text.clone(),
+            },
+            Chat::Room(_) => return None,
+        });
+    }
+    let Outbound::Live(live) = item else {
+        return None;
+    };
+    Some(match &live.live {
+        Live::Online { user } => ServerPacket::Join {
+            username: user.clone(),
+        },
+        Live::Offline { user } => ServerPacket::Quit {
+            username: user.clone(),
+        },
+        Live::Typing { user, .. } => ServerPacket::Typing {
+            username: user.clone(),
+        },
+        Live::Broadcast { text, to: None } => ServerPacket::Broadcast {
+            message: text.clone(),
+        },
+        Live::Broadcast { text, to: Some(_) } => ServerPacket::DirectMessage {
+            author: SERVER.into(),
+            message: text.clone(),
+        },
+        _ => return None,
+    })
 }

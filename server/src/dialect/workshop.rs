@@ -6,32 +6,17 @@
 //! rooms is leaving one and coming into the other). Server broadcasts arrive as
 //! `system` messages.
 
-use super::{frame, new_message, Dialect};
+use super::{cached, frame, new_message, WORKSHOP_SLOT};
 use crate::domain::{iso8601, ChatRef, EventData, Refusal, RoomId, GENERAL};
+use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{ChatName, Hub, Live, Login, Outbound, Place, Session};
-use crate::ws::{close, send, ConnConfig, Ending};
 use app::dialect::workshop::{Frame, HistoryMessage, RoomInfo, UserStatus};
-use axum::extract::ws::{Utf8Bytes, WebSocket};
-use std::net::SocketAddr;
-use std::sync::Arc;
-use tokio::time::sleep;
-use tokio_util::sync::CancellationToken;
+use axum::extract::ws::Utf8Bytes;
 
 /// Messages of a room's history sent on entering it.
 const HISTORY: u32 = 50;
 /// The creator shown for rooms no user created (`General`).
 const NO_CREATOR: &str = "parlor";
-
-pub async fn serve(
-    mut socket: WebSocket,
-    hub: Arc<Hub>,
-    cfg: Arc<ConnConfig>,
-    shutdown: CancellationToken,
-    peer: SocketAddr,
-) {
-    let ending = connect(&mut socket, &hub, &cfg, &shutdown, peer).await;
-    crate::ws::finish(&mut socket, peer, "/ws/workshop", ending).await;
-}
 
 fn out(f: Frame) -> Utf8Bytes {
     frame(f.to_json())
@@ -41,75 +26,6 @@ fn reject(response: impl Into<String>) -> Utf8Bytes {
     out(Frame::ConnectionReject {
         response: response.into(),
     })
-}
-
-/// Waits for `connection_request`, answers it, and runs the connection.
-async fn connect(
-    socket: &mut WebSocket,
-    hub: &Arc<Hub>,
-    cfg: &ConnConfig,
-    shutdown: &CancellationToken,
-    peer: SocketAddr,
-) -> Ending {
-    let deadline = sleep(cfg.auth_timeout);
-    tokio::pin!(deadline);
-    let username = loop {
-        let text = match crate::ws::next_text_before(socket, deadline.as_mut(), shutdown).await {
-            Ok(text) => text,
-            Err(ending) => return ending,
-        };
-        if let Ok(Frame::ConnectionRequest { username }) = serde_json::from_str(&text) {
-            break username;
-        }
-    };
-    let Some(general) = hub.room_id(GENERAL) else {
-        return Ending::Close(close::POLICY, "no General room");
-    };
-    let attached = match hub.guest_login(&username).await {
-        Ok(name) => {
-            let login = Login {
-                name,
-                guest: true,
-                exclusive: true,
-                echo: true,
-                place: Place::Room(general),
-            };
-            hub.attach(login).await.map_err(|refusal| match refusal {
-                Refusal::Conflict(_) => "Username already in use.".to_owned(),
-                other => capitalise(&other.to_string()),
-            })
-        }
-        Err(Refusal::Forbidden(why)) | Err(Refusal::BadRequest(why)) => Err(capitalise(&why)),
-        Err(other) => Err(capitalise(&other.to_string())),
-    };
-    let (session, rx) = match attached {
-        Ok(attached) => attached,
-        Err(why) => {
-            let _ = send(socket, reject(why), cfg).await;
-            return Ending::Close(close::POLICY, "connection rejected");
-        }
-    };
-    let session = Arc::new(session);
-    tracing::info!(%peer, user = %session.name, "connected on /ws/workshop");
-    let mut workshop = Workshop {
-        room: general,
-        room_name: GENERAL.into(),
-    };
-    let mut hello = vec![out(Frame::ConnectionResponse {
-        username: session.name.clone(),
-        user_id: uuid(),
-    })];
-    hello.push(all_rooms(hub, &session));
-    hello.extend(workshop.enter(hub, &session).await);
-    // Live events from now on queue behind the greeting: a client that has the
-    // greeting misses nothing said after it.
-    hub.subscribe(&session);
-    for f in hello {
-        if let Err(ending) = send(socket, f, cfg).await {
-            return ending;
-        }
-    }
-    super::run(socket, hub, cfg, &session, rx, shutdown, &mut workshop).await
 }
 
 fn capitalise(s: &str) -> String {
@@ -158,10 +74,19 @@ fn all_rooms(hub: &Hub, session: &Session) -> Utf8Bytes {
     out(Frame::AllRooms { rooms })
 }
 
-/// The connection's place: the room it sits in.
-struct Workshop {
+/// A Workshop connection: the room it sits in (General until it switches).
+pub struct Workshop {
     room: RoomId,
     room_name: String,
+}
+
+impl Default for Workshop {
+    fn default() -> Workshop {
+        Workshop {
+            room: 0,
+            room_name: GENERAL.into(),
+        }
+    }
 }
 
 impl Workshop {
@@ -236,84 +161,76 @@ fn system(severity: &str, message: impl Into<String>) -> Vec<Utf8Bytes> {
     })]
 }
 
-impl Dialect for Workshop {
-    fn render(&mut self, item: &Outbound, session: &Session) -> Vec<Utf8Bytes> {
-        if let Some((name, _, message)) = new_message(item) {
-            if !self.here(name) {
-                return Vec::new();
-            }
-            return vec![out(Frame::Message {
-                username: message.sender.clone(),
-                message: message.text.clone(),
-            })];
-        }
-        let f = match item {
-            Outbound::Logged { event, .. } => {
-                if !self.here(&event.name) {
-                    return Vec::new();
-                }
-                match &event.event.data {
-                    EventData::Clear { user, room } => Frame::RoomChatClear {
-                        username: user.clone(),
-                        room_name: room.clone(),
-                    },
-                    _ => return Vec::new(),
-                }
-            }
-            Outbound::Live(live) => match &live.live {
-                Live::Typing { chat, user } if self.here(chat) && *user != session.name => {
-                    Frame::Typing {
-                        username: user.clone(),
-                        is_typing: true,
-                    }
-                }
-                Live::TypingStopped { chat, user } if self.here(chat) && *user != session.name => {
-                    Frame::Typing {
-                        username: user.clone(),
-                        is_typing: false,
-                    }
-                }
-                Live::RoomPresence {
-                    room,
-                    user,
-                    present,
-                } if *room == self.room_name && *user != session.name => {
-                    let username = user.clone();
-                    if *present {
-                        Frame::UserJoin { username }
-                    } else {
-                        Frame::UserLeave { username }
-                    }
-                }
-                Live::RoomCreated { room, creator } => Frame::RoomCreate {
-                    room: RoomInfo {
-                        room_name: room.clone(),
-                        room_creator: creator.clone(),
-                        connected_users: Vec::new(),
-                    },
-                },
-                Live::Broadcast { text, .. } => Frame::System {
-                    severity: "info".into(),
-                    message: text.clone(),
-                },
-                _ => return Vec::new(),
-            },
-        };
-        vec![out(f)]
-    }
+impl Edge for Workshop {
+    const PATH: &'static str = "/ws/workshop";
 
-    async fn on_text(
+    /// Waits for `connection_request` (other frames are dropped) and answers it; a
+    /// name connected right now is refused.
+    async fn login(
         &mut self,
         text: &str,
-        hub: &Arc<Hub>,
-        session: &Arc<Session>,
-    ) -> Result<Vec<Utf8Bytes>, Ending> {
-        let Ok(parsed) = serde_json::from_str::<Frame>(text) else {
-            return Ok(Vec::new());
+        socket: &mut Socket<'_>,
+    ) -> Result<Option<Attached>, Ending> {
+        let hub = socket.hub;
+        let Ok(Frame::ConnectionRequest { username }) = serde_json::from_str(text) else {
+            return Ok(None);
         };
-        Ok(match parsed {
+        let Some(general) = hub.room_id(GENERAL) else {
+            return Err(Ending::Close(close::POLICY, "no General room"));
+        };
+        self.room = general;
+        let attached = match hub.guest_login(&username).await {
+            Ok(name) => {
+                let login = Login {
+                    name,
+                    guest: true,
+                    exclusive: true,
+                    echo: true,
+                    place: Place::Room(general),
+                };
+                hub.attach(login).await.map_err(|refusal| match refusal {
+                    Refusal::Conflict(_) => "Username already in use.".to_owned(),
+                    other => capitalise(&other.to_string()),
+                })
+            }
+            Err(Refusal::Forbidden(why)) | Err(Refusal::BadRequest(why)) => Err(capitalise(&why)),
+            Err(other) => Err(capitalise(&other.to_string())),
+        };
+        match attached {
+            Ok(attached) => Ok(Some(attached)),
+            Err(why) => {
+                let _ = socket.send(reject(why)).await;
+                Err(Ending::Close(close::POLICY, "connection rejected"))
+            }
+        }
+    }
+
+    /// The greeting: who the client is, the rooms, and General's history and people.
+    async fn welcome(&mut self, link: &mut Link<'_>) -> Result<(), Ending> {
+        let (hub, session) = (link.hub().clone(), link.session.clone());
+        let mut hello = vec![out(Frame::ConnectionResponse {
+            username: session.name.clone(),
+            user_id: uuid(),
+        })];
+        hello.push(all_rooms(&hub, &session));
+        hello.extend(self.enter(&hub, &session).await);
+        // Live events from now on queue behind the greeting: a client that has the
+        // greeting misses nothing said after it.
+        hub.subscribe(&session);
+        for f in hello {
+            link.send(f).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_text(&mut self, text: &str, link: &mut Link<'_>) -> Result<(), Ending> {
+        let (hub, session) = (link.hub().clone(), link.session.clone());
+        let Ok(parsed) = serde_json::from_str::<Frame>(text) else {
+            return Ok(());
+        };
+        let answers = match parsed {
             Frame::Message { message, .. } => {
-                match super::post(hub, session, &self.chat(), message).await {
+                match super::post(&hub, &session, &self.chat(), message).await {
                     Ok(()) => Vec::new(),
                     Err(refusal) => system("warning", format!("Not sent: {refusal}")),
                 }
@@ -321,13 +238,13 @@ impl Dialect for Workshop {
             Frame::Typing { is_typing, .. } => {
                 let chat = self.chat();
                 let _ = if is_typing {
-                    hub.typing(session, &chat)
+                    hub.typing(&session, &chat)
                 } else {
-                    hub.stop_typing(session, &chat)
+                    hub.stop_typing(&session, &chat)
                 };
                 Vec::new()
             }
-            Frame::RoomCreate { room } => match hub.create_room(session, &room.room_name).await {
+            Frame::RoomCreate { room } => match hub.create_room(&session, &room.room_name).await {
                 Ok(_) => Vec::new(),
                 Err(Refusal::Conflict(_)) => vec![out(Frame::RoomCreateReject {
                     response: "Room name already exists.".into(),
@@ -336,15 +253,100 @@ impl Dialect for Workshop {
                     response: capitalise(&refusal.to_string()),
                 })],
             },
-            Frame::RoomSwitchRequest { room_name } => self.switch(hub, session, &room_name).await,
+            Frame::RoomSwitchRequest { room_name } => self.switch(&hub, &session, &room_name).await,
             Frame::RoomChatClear { room_name, .. } => {
-                match hub.clear_room(session, &ChatRef::Room(room_name)).await {
+                match hub.clear_room(&session, &ChatRef::Room(room_name)).await {
                     Ok(()) => Vec::new(),
                     Err(refusal) => system("error", capitalise(&refusal.to_string())),
                 }
             }
             // Server-to-client frames and repeated requests are dropped.
             _ => Vec::new(),
-        })
+        };
+        for f in answers {
+            link.send(f).await?;
+        }
+        Ok(())
     }
+
+    fn render(&mut self, item: &Outbound, session: &Session, out: &mut Vec<Utf8Bytes>) {
+        if !self.for_me(item, &session.name) {
+            return;
+        }
+        out.extend(cached(item, WORKSHOP_SLOT, || {
+            frame_of(item).map(|f| frame(f.to_json()))
+        }));
+    }
+}
+
+impl Workshop {
+    /// Whether `me`, sitting in this connection's room, gets the frame of `item`.
+    fn for_me(&self, item: &Outbound, me: &str) -> bool {
+        match item {
+            Outbound::Logged { event, .. } => {
+                self.here(&event.name)
+                    && matches!(
+                        event.event.data,
+                        EventData::New { .. } | EventData::Clear { .. }
+                    )
+            }
+            Outbound::Live(live) => match &live.live {
+                Live::Typing { chat, user } | Live::TypingStopped { chat, user } => {
+                    self.here(chat) && user != me
+                }
+                Live::RoomPresence { room, user, .. } => *room == self.room_name && user != me,
+                Live::RoomCreated { .. } | Live::Broadcast { .. } => true,
+                _ => false,
+            },
+        }
+    }
+}
+
+/// The Workshop frame of a hub item, the same for every receiver.
+fn frame_of(item: &Outbound) -> Option<Frame> {
+    if let Some((_, message)) = new_message(item) {
+        return Some(Frame::Message {
+            username: message.sender.clone(),
+            message: message.text.clone(),
+        });
+    }
+    Some(match item {
+        Outbound::Logged { event, .. } => match &event.event.data {
+            EventData::Clear { user, room } => Frame::RoomChatClear {
+                username: user.clone(),
+                room_name: room.clone(),
+            },
+            _ => return None,
+        },
+        Outbound::Live(live) => match &live.live {
+            Live::Typing { user, .. } => Frame::Typing {
+                username: user.clone(),
+                is_typing: true,
+            },
+            Live::TypingStopped { user, .. } => Frame::Typing {
+                username: user.clone(),
+                is_typing: false,
+            },
+            Live::RoomPresence { user, present, .. } => {
+                let username = user.clone();
+                if *present {
+                    Frame::UserJoin { username }
+                } else {
+                    Frame::UserLeave { username }
+                }
+            }
+            Live::RoomCreated { room, creator } => Frame::RoomCreate {
+                room: RoomInfo {
+                    room_name: room.clone(),
+                    room_creator: creator.clone(),
+                    connected_users: Vec::new(),
+                },
+            },
+            Live::Broadcast { text, .. } => Frame::System {
+                severity: "info".into(),
+                message: text.clone(),
+            },
+            _ => return None,
+        },
+    })
 }

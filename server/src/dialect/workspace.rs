@@ -3,168 +3,103 @@
 //! status; typing is `General`'s. Server broadcasts arrive as `message:new` from
 //! `server`. Refusals the seed has no frame for are sent as `{"type":"error",…}`.
 
-use super::{frame, general, is_general, new_message, Dialect};
+use super::{cached, frame, general, is_general, new_message, WORKSPACE_SLOT};
 use crate::domain::{iso8601, now_ms};
-use crate::hub::{Hub, Live, Login, Outbound, Place, Session};
+use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
+use crate::hub::{Live, Login, Outbound, Place, Session};
 use crate::ws::requests::code_of;
-use crate::ws::{close, send, ConnConfig, Ending};
 use app::dialect::workspace::{ClientFrame, MessageData, PresenceData, ServerFrame, TypingData};
 use app::protocol::{codes, Status};
-use axum::extract::ws::{Utf8Bytes, WebSocket};
-use std::net::SocketAddr;
-use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
+use axum::extract::ws::Utf8Bytes;
 
-pub async fn serve(
-    mut socket: WebSocket,
-    hub: Arc<Hub>,
-    cfg: Arc<ConnConfig>,
-    shutdown: CancellationToken,
-    peer: SocketAddr,
-    username: Option<String>,
-) {
-    let ending = connect(&mut socket, &hub, &cfg, &shutdown, peer, username).await;
-    crate::ws::finish(&mut socket, peer, "/ws/workspace", ending).await;
+/// A Workspace connection: the name from its URL until it is logged in.
+pub struct Workspace {
+    pub username: Option<String>,
 }
 
-async fn connect(
-    socket: &mut WebSocket,
-    hub: &Arc<Hub>,
-    cfg: &ConnConfig,
-    shutdown: &CancellationToken,
-    peer: SocketAddr,
-    username: Option<String>,
-) -> Ending {
-    let Some(username) = username.filter(|u| !u.is_empty()) else {
-        return Ending::Close(close::POLICY, "connect with ?username=NAME");
-    };
-    let name = match hub.guest_login(&username).await {
-        Ok(name) => name,
-        Err(refusal) => {
-            tracing::info!(%peer, %refusal, "workspace guest refused");
-            return Ending::Close(close::POLICY, "this name cannot be used here");
-        }
-    };
-    let login = Login {
-        name,
-        guest: true,
-        exclusive: false,
-        echo: true,
-        place: Place::Everywhere,
-    };
-    let (session, rx) = match hub.attach(login).await {
-        Ok(attached) => attached,
-        Err(_) => return Ending::Close(close::POLICY, "too many connections for this user"),
-    };
-    let session = Arc::new(session);
-    tracing::info!(%peer, user = %session.name, "connected on /ws/workspace");
-    let hello = ServerFrame::Connected {
-        user_id: session.name.clone(),
-        username: session.name.clone(),
-        timestamp: iso8601(now_ms(), true),
-        connected_users: hub.online().len() as u64,
-    };
-    // Live events from now on queue behind the greeting.
-    hub.subscribe(&session);
-    if let Err(ending) = send(socket, frame(hello.to_json()), cfg).await {
-        return ending;
-    }
-    super::run(socket, hub, cfg, &session, rx, shutdown, &mut Workspace).await
-}
-
-struct Workspace;
-
-fn error(code: &str, message: impl Into<String>) -> Vec<Utf8Bytes> {
+fn error(code: &str, message: impl Into<String>) -> Utf8Bytes {
     let e = ServerFrame::Error {
         code: code.into(),
         message: message.into(),
     };
-    vec![frame(e.to_json())]
+    frame(e.to_json())
 }
 
-impl Dialect for Workspace {
-    fn render(&mut self, item: &Outbound, session: &Session) -> Vec<Utf8Bytes> {
-        let out = if let Some((name, _, message)) = new_message(item) {
-            if !is_general(name) {
-                return Vec::new();
-            }
-            ServerFrame::MessageNew {
-                data: MessageData {
-                    id: format!("msg_{}", message.id),
-                    user_id: message.sender.clone(),
-                    username: message.sender.clone(),
-                    text: message.text.clone(),
-                    created_at: iso8601(message.created_at, true),
-                },
-            }
-        } else {
-            let Outbound::Live(live) = item else {
-                return Vec::new();
-            };
-            let typing = |user: &String, is_typing| ServerFrame::TypingIndicator {
-                data: TypingData {
-                    user_id: user.clone(),
-                    username: user.clone(),
-                    is_typing,
-                },
-            };
-            match &live.live {
-                Live::Presence { user, status } if *user != session.name => {
-                    ServerFrame::PresenceUpdate {
-                        data: PresenceData {
-                            user_id: user.clone(),
-                            username: user.clone(),
-                            status: *status,
-                        },
-                    }
-                }
-                Live::Typing { chat, user } if is_general(chat) && *user != session.name => {
-                    typing(user, true)
-                }
-                Live::TypingStopped { chat, user } if is_general(chat) && *user != session.name => {
-                    typing(user, false)
-                }
-                Live::Broadcast { text, .. } => ServerFrame::MessageNew {
-                    data: MessageData {
-                        id: format!("broadcast_{}", live.at),
-                        user_id: "server".into(),
-                        username: "server".into(),
-                        text: text.clone(),
-                        created_at: iso8601(live.at, true),
-                    },
-                },
-                _ => return Vec::new(),
+impl Edge for Workspace {
+    const PATH: &'static str = "/ws/workspace";
+
+    /// Logs in from the URL's `username`, before any frame.
+    async fn open(&mut self, socket: &mut Socket<'_>) -> Result<Option<Attached>, Ending> {
+        let hub = socket.hub;
+        let Some(username) = self.username.take().filter(|u| !u.is_empty()) else {
+            return Err(Ending::Close(close::POLICY, "connect with ?username=NAME"));
+        };
+        let name = match hub.guest_login(&username).await {
+            Ok(name) => name,
+            Err(refusal) => {
+                tracing::info!(%refusal, "workspace guest refused");
+                return Err(Ending::Close(
+                    close::POLICY,
+                    "this name cannot be used here",
+                ));
             }
         };
-        vec![frame(out.to_json())]
+        let login = Login {
+            name,
+            guest: true,
+            exclusive: false,
+            echo: true,
+            place: Place::Everywhere,
+        };
+        match hub.attach(login).await {
+            Ok(attached) => Ok(Some(attached)),
+            Err(_) => Err(Ending::Close(
+                close::POLICY,
+                "too many connections for this user",
+            )),
+        }
     }
 
-    async fn on_text(
-        &mut self,
-        text: &str,
-        hub: &Arc<Hub>,
-        session: &Arc<Session>,
-    ) -> Result<Vec<Utf8Bytes>, Ending> {
+    /// Never called: Workspace logs in when the socket opens.
+    async fn login(&mut self, _: &str, _: &mut Socket<'_>) -> Result<Option<Attached>, Ending> {
+        Err(Ending::Close(close::POLICY, "connect with ?username=NAME"))
+    }
+
+    async fn welcome(&mut self, link: &mut Link<'_>) -> Result<(), Ending> {
+        let (hub, session) = (link.hub(), link.session);
+        let hello = ServerFrame::Connected {
+            user_id: session.name.clone(),
+            username: session.name.clone(),
+            timestamp: iso8601(now_ms(), true),
+            connected_users: hub.online().len() as u64,
+        };
+        // Live events from now on queue behind the greeting.
+        hub.subscribe(session);
+        link.send(frame(hello.to_json())).await
+    }
+
+    async fn on_text(&mut self, text: &str, link: &mut Link<'_>) -> Result<(), Ending> {
+        let (hub, session) = (link.hub(), link.session);
         // Frames that are not one of the three client frames are dropped.
         let Ok(parsed) = serde_json::from_str::<ClientFrame>(text) else {
-            return Ok(Vec::new());
+            return Ok(());
         };
-        Ok(match parsed {
+        let answer = match parsed {
             ClientFrame::MessageSend { text } => {
                 match super::post(hub, session, &general(), text).await {
-                    Ok(()) => Vec::new(),
-                    Err(refusal) => error(code_of(&refusal), refusal.to_string()),
+                    Ok(()) => None,
+                    Err(refusal) => Some(error(code_of(&refusal), refusal.to_string())),
                 }
             }
             ClientFrame::PresenceUpdate { status } => match Status::parse(&status) {
                 Some(status) => {
                     hub.set_status(session, status);
-                    Vec::new()
+                    None
                 }
-                None => error(
+                None => Some(error(
                     codes::BAD_REQUEST,
                     "invalid status: online, away, busy or offline",
-                ),
+                )),
             },
             ClientFrame::TypingIndicator { is_typing } => {
                 let _ = if is_typing {
@@ -172,8 +107,85 @@ impl Dialect for Workspace {
                 } else {
                     hub.stop_typing(session, &general())
                 };
-                Vec::new()
+                None
             }
-        })
+        };
+        match answer {
+            Some(frame) => link.send(frame).await,
+            None => Ok(()),
+        }
     }
+
+    fn render(&mut self, item: &Outbound, session: &Session, out: &mut Vec<Utf8Bytes>) {
+        if !for_me(item, &session.name) {
+            return;
+        }
+        out.extend(cached(item, WORKSPACE_SLOT, || {
+            frame_of(item).map(|f| frame(f.to_json()))
+        }));
+    }
+}
+
+/// Whether `me` gets the frame of `item` (not their own presence or typing).
+fn for_me(item: &Outbound, me: &str) -> bool {
+    if let Some((name, _)) = new_message(item) {
+        return is_general(name);
+    }
+    let Outbound::Live(live) = item else {
+        return false;
+    };
+    match &live.live {
+        Live::Presence { user, .. } => user != me,
+        Live::Typing { chat, user } | Live::TypingStopped { chat, user } => {
+            is_general(chat) && user != me
+        }
+        Live::Broadcast { .. } => true,
+        _ => false,
+    }
+}
+
+/// The Workspace frame of a hub item, the same for every receiver.
+fn frame_of(item: &Outbound) -> Option<ServerFrame> {
+    if let Some((_, message)) = new_message(item) {
+        return Some(ServerFrame::MessageNew {
+            data: MessageData {
+                id: format!("msg_{}", message.id),
+                user_id: message.sender.clone(),
+                username: message.sender.clone(),
+                text: message.text.clone(),
+                created_at: iso8601(message.created_at, true),
+            },
+        });
+    }
+    let Outbound::Live(live) = item else {
+        return None;
+    };
+    let typing = |user: &String, is_typing| ServerFrame::TypingIndicator {
+        data: TypingData {
+            user_id: user.clone(),
+            username: user.clone(),
+            is_typing,
+        },
+    };
+    Some(match &live.live {
+        Live::Presence { user, status } => ServerFrame::PresenceUpdate {
+            data: PresenceData {
+                user_id: user.clone(),
+                username: user.clone(),
+                status: *status,
+            },
+        },
+        Live::Typing { user, .. } => typing(user, true),
+        Live::TypingStopped { user, .. } => typing(user, false),
+        Live::Broadcast { text, .. } => ServerFrame::MessageNew {
+            data: MessageData {
+                id: format!("broadcast_{}", live.at),
+                user_id: "server".into(),
+                username: "server".into(),
+                text: text.clone(),
+                created_at: iso8601(live.at, true),
+            },
+        },
+        _ => return None,
+    })
 }
