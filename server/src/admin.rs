@@ -1,6 +1,10 @@
 //! Server administration from the machine it runs on: `parlor broadcast` posts to
 //! `POST /api/admin/broadcast`, authorised by a secret that `parlor serve` writes to
 //! `--data/admin.token` (readable by its owner only) and accepted from loopback only.
+//!
+//! A server that speaks TLS also writes the certificate chain it serves to
+//! `--data/admin.tls.pem`; `parlor broadcast` then speaks HTTPS (hyper over rustls)
+//! and trusts exactly that chain, so the secret only ever goes to that server.
 
 use crate::hub::Hub;
 use app::protocol::{codes, ErrorBody};
@@ -15,6 +19,21 @@ use std::sync::Arc;
 
 /// The admin secret's file inside `--data`.
 pub const TOKEN_FILE: &str = "admin.token";
+/// The certificate chain a TLS server serves, inside `--data` (absent without TLS).
+pub const TLS_PIN_FILE: &str = "admin.tls.pem";
+
+/// Records how `parlor broadcast` reaches this server: with TLS, a copy of the served
+/// certificate chain (`cert`); without, no pin file.
+pub fn write_tls_pin(data: &Path, cert: Option<&Path>) -> std::io::Result<()> {
+    let pin = data.join(TLS_PIN_FILE);
+    match cert {
+        Some(cert) => std::fs::copy(cert, &pin).map(|_| ()),
+        None => match std::fs::remove_file(&pin) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        },
+    }
+}
 
 /// What `POST /api/admin/broadcast` takes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -108,10 +127,10 @@ pub async fn broadcast(
     (StatusCode::OK, Json(serde_json::json!({"sent": true}))).into_response()
 }
 
-/// `parlor broadcast`: sends `req` to the server at `server` with the secret in `data`.
+/// `parlor broadcast`: sends `req` to the server at `server` with the secret in `data`,
+/// over HTTPS when that server serves TLS (it left its certificate in `data`).
 pub async fn send(server: SocketAddr, data: &Path, req: &BroadcastRequest) -> anyhow::Result<()> {
     use anyhow::Context;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let token = std::fs::read_to_string(data.join(TOKEN_FILE)).with_context(|| {
         format!(
             "cannot read {} (is `parlor serve --data {}` running here?)",
@@ -119,23 +138,50 @@ pub async fn send(server: SocketAddr, data: &Path, req: &BroadcastRequest) -> an
             data.display()
         )
     })?;
-    let body = serde_json::to_string(req)?;
-    let mut stream = tokio::net::TcpStream::connect(server)
+    let request = axum::http::Request::post("/api/admin/broadcast")
+        .header(header::HOST, server.to_string())
+        .header(header::AUTHORIZATION, format!("Bearer {}", token.trim()))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(http_body_util::Full::new(axum::body::Bytes::from(
+            serde_json::to_vec(req)?,
+        )))?;
+    let tcp = tokio::net::TcpStream::connect(server)
         .await
         .with_context(|| format!("cannot reach parlor at {server}"))?;
-    let request = format!(
-        "POST /api/admin/broadcast HTTP/1.1\r\nHost: {server}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        token.trim(),
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await?;
-    let status = answer.split_whitespace().nth(1).unwrap_or("");
-    if status == "200" {
+    let pin = data.join(TLS_PIN_FILE);
+    let (status, body) = if pin.exists() {
+        let config = crate::tls::pinned_client_config(&pin)?;
+        let name = tokio_rustls::rustls::pki_types::ServerName::IpAddress(server.ip().into());
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .with_context(|| format!("TLS with parlor at {server} failed"))?;
+        exchange(tls, request).await?
+    } else {
+        exchange(tcp, request).await?
+    };
+    if status == StatusCode::OK {
         Ok(())
     } else {
-        let detail = answer.split("\r\n\r\n").nth(1).unwrap_or(&answer);
-        anyhow::bail!("parlor refused the broadcast ({status}): {detail}")
+        anyhow::bail!("parlor refused the broadcast ({status}): {body}")
     }
+}
+
+/// One HTTP/1.1 request on `io`: the response's status and body.
+async fn exchange<I>(
+    io: I,
+    request: axum::http::Request<http_body_util::Full<axum::body::Bytes>>,
+) -> anyhow::Result<(StatusCode, String)>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use http_body_util::BodyExt;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io)).await?;
+    let driving = tokio::spawn(conn);
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    driving.abort();
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }

@@ -84,6 +84,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    crate::admin::write_tls_pin(
+        &config.data,
+        acceptor.as_ref().map(|(_, cert)| cert.as_path()),
+    )
+    .context("cannot write the admin TLS pin")?;
+    let acceptor = acceptor.map(|(acceptor, _)| acceptor);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;

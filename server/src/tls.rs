@@ -67,16 +67,46 @@ pub enum TlsError {
     Write { path: PathBuf, source: io::Error },
     #[error("cannot make a self-signed certificate: {0}")]
     Generate(#[from] rcgen::Error),
+    #[error("cannot trust the certificates in {}: {source}", path.display())]
+    Pin {
+        path: PathBuf,
+        source: rustls::Error,
+    },
 }
 
 /// The acceptor for `source`: reads the PEM files, or makes (or reuses) the
-/// self-signed certificate under `data`, naming this machine and `ips`.
-pub fn acceptor(source: &TlsSource, data: &Path, ips: &[IpAddr]) -> Result<TlsAcceptor, TlsError> {
+/// self-signed certificate under `data`, naming this machine and `ips`. Also answers
+/// the certificate chain's file.
+pub fn acceptor(
+    source: &TlsSource,
+    data: &Path,
+    ips: &[IpAddr],
+) -> Result<(TlsAcceptor, PathBuf), TlsError> {
     let (cert, key) = match source {
         TlsSource::Files { cert, key } => (cert.clone(), key.clone()),
         TlsSource::SelfSigned => self_signed(data, ips)?,
     };
-    Ok(TlsAcceptor::from(Arc::new(server_config(&cert, &key)?)))
+    let acceptor = TlsAcceptor::from(Arc::new(server_config(&cert, &key)?));
+    Ok((acceptor, cert))
+}
+
+/// A client configuration that trusts exactly the certificates in `pem` (the chain a
+/// Parlor on this machine serves: its self-signed certificate is its own root).
+pub fn pinned_client_config(pem: &Path) -> Result<rustls::ClientConfig, TlsError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in read_certs(pem)? {
+        roots.add(cert).map_err(|source| TlsError::Pin {
+            path: pem.to_owned(),
+            source,
+        })?;
+    }
+    rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|source| TlsError::Pin {
+            path: pem.to_owned(),
+            source,
+        })
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {

@@ -288,3 +288,48 @@ fn tls_flags_must_go_together_properly() {
         assert!(err.contains("--tls-"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn parlor_broadcast_reaches_a_tls_server_and_trusts_only_its_certificate() {
+    let server = Server::start_with(&["--tls-self-signed"]);
+    let mut alice = server.online("alice").await;
+    let broadcast = |data: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .args(["broadcast", "over https", "--server"])
+            .arg(server.addr.to_string())
+            .arg("--data")
+            .arg(data)
+            .output()
+            .expect("run parlor broadcast")
+    };
+    let sent = broadcast(&server.data);
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert_eq!(
+        alice.event("broadcast").await["payload"]["message"],
+        "over https"
+    );
+    // With another pinned certificate the secret is not sent: the handshake fails.
+    let other = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        server.data.join("admin.token"),
+        other.path().join("admin.token"),
+    )
+    .expect("copy the token");
+    let stranger =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("certificate");
+    std::fs::write(other.path().join("admin.tls.pem"), stranger.cert.pem()).expect("write");
+    let refused = broadcast(other.path());
+    assert!(
+        !refused.status.success(),
+        "an unknown certificate was trusted"
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("TLS"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
