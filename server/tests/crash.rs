@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::Server;
+use common::{Closed, Server};
 use serde_json::json;
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_dash_9_under_load_loses_no_acknowledged_message() {
@@ -74,4 +75,40 @@ async fn kill_dash_9_under_load_loses_no_acknowledged_message() {
         end = items[0]["messageId"].as_u64().map(|id| id - 1);
     }
     assert_eq!(total, SENT, "every message stored exactly once");
+}
+
+/// A replay that hits an unreadable event does not stop without a word after promising
+/// `missed` events: the connection closes with 1011, and the client resumes.
+#[tokio::test]
+async fn a_replay_that_cannot_read_the_log_closes_with_1011() {
+    let mut server = Server::start();
+    let mut alice = server.online("alice").await;
+    for i in 0..3 {
+        alice
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": format!("m{i}")}),
+            )
+            .await;
+    }
+    drop(alice);
+    server.terminate();
+    let db = rusqlite::Connection::open(server.data.join("parlor.db")).expect("open the db");
+    let changed = db
+        .execute(
+            "UPDATE events SET data = 'not json' WHERE id = (SELECT MAX(id) FROM events)",
+            [],
+        )
+        .expect("corrupt the last event");
+    assert_eq!(changed, 1);
+    drop(db);
+    server.restart();
+    let mut alice = server.login("alice").await;
+    let r = alice.request("subscribe", json!({"lastEventId": 0})).await;
+    let missed = r["payload"]["missed"].as_u64().expect("a plan");
+    assert!(missed >= 3, "{r}");
+    assert_eq!(
+        alice.closed(Duration::from_secs(5)).await,
+        Closed::Frame(1011, "replay failed: reconnect and resume".into())
+    );
 }
