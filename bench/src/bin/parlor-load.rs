@@ -46,10 +46,13 @@ struct Args {
     /// How many of them send.
     #[arg(long, default_value_t = 10)]
     senders: usize,
-    /// Messages per second per sender; 0: as fast as acks allow (native, `--window`).
+    /// Messages per second per sender; 0: as fast as acks allow (`--window`). A native
+    /// message is acknowledged by its response; in the other dialects, which echo to
+    /// the sender, by the sender's own copy of it.
     #[arg(long, default_value_t = 10.0)]
     rate: f64,
-    /// Unacknowledged messages a sender may have in flight when `--rate 0`.
+    /// Unacknowledged messages a sender may have in flight when `--rate 0` (1: closed
+    /// loop, the next message leaves when the last one is acknowledged).
     #[arg(long, default_value_t = 256)]
     window: usize,
     /// How long senders send.
@@ -274,8 +277,15 @@ async fn run_client(
     let (mut sink, mut stream) = ws.split();
     let dialect = args.dialect;
     let inflight = Arc::new(AtomicU64::new(0));
+    // Woken at every acknowledgement, so a full window reopens at once.
+    let acked_now = Arc::new(tokio::sync::Notify::new());
     let send_task = if sender && !args.idle {
-        let (args, stats, inflight) = (args.clone(), stats.clone(), inflight.clone());
+        let (args, stats, inflight, acked_now) = (
+            args.clone(),
+            stats.clone(),
+            inflight.clone(),
+            acked_now.clone(),
+        );
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         let until = stop_at + args.drain;
         let pump = tokio::spawn(async move {
@@ -306,7 +316,8 @@ async fn run_client(
                 if args.rate > 0.0 {
                     tick.tick().await;
                 } else if inflight.load(Ordering::Relaxed) as usize >= args.window {
-                    tokio::time::sleep(Duration::from_micros(200)).await;
+                    // A lost acknowledgement stops this sender only until the end.
+                    let _ = tokio::time::timeout_at(stop_at.into(), acked_now.notified()).await;
                     continue;
                 }
                 seq += 1;
@@ -350,6 +361,7 @@ async fn run_client(
             if msg.contains("\"messageId\"") {
                 stats.acked.fetch_add(1, Ordering::Relaxed);
                 inflight.fetch_sub(1, Ordering::Relaxed);
+                acked_now.notify_one();
                 let seq = serde_json::from_str::<Value>(&msg).ok().and_then(|v| {
                     v["id"]
                         .as_str()
@@ -373,6 +385,12 @@ async fn run_client(
             stats.duplicates.fetch_add(1, Ordering::Relaxed);
         } else {
             stats.delivered.fetch_add(1, Ordering::Relaxed);
+            // Dialects that echo: a sender's own copy is its acknowledgement.
+            if sender && from == index && dialect != Dialect::Native {
+                let _ = inflight
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+                acked_now.notify_one();
+            }
         }
     }
     if let Some((a, b)) = send_task {
@@ -660,6 +678,7 @@ async fn main() -> anyhow::Result<()> {
         "p50_ms": percentile(&lat, 0.50),
         "p90_ms": percentile(&lat, 0.90),
         "p99_ms": percentile(&lat, 0.99),
+        "p999_ms": percentile(&lat, 0.999),
         "max_ms": lat.last().map_or(0.0, |m| f64::from(*m) / 1000.0),
         "rss_start_kib": rss_start,
         "rss_connected_kib": rss_connected,
