@@ -13,7 +13,8 @@ scenarios (e.g. `--only saturation,burst`); the report then holds only those.
 
 Servers run pinned to CPU 0 and the load generator to CPU 1 (taskset), so the two
 never compete for a core. Every figure is measured in the same run as the baselines
-it is compared with; the commands are written into the report.
+it is compared with; the commands are written into the report, and the saturation
+steps are drawn as docs/saturation.svg (standard library only).
 """
 
 import argparse
@@ -30,6 +31,7 @@ import tempfile
 import time
 import traceback
 import urllib.request
+from xml.sax.saxutils import escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NODE_WS = os.path.join(ROOT, "bench/baseline-ws.mjs")
@@ -338,6 +340,107 @@ def scenario_history(m, parlors):
     return {label: history_of(m, exe) for label, exe in parlors}
 
 
+# --- the chart -------------------------------------------------------------------
+
+COLORS = ["#1f77b4", "#9467bd", "#d62728", "#2ca02c", "#ff7f0e", "#8c564b", "#e377c2"]
+
+
+def nice_ticks(top, count=5):
+    """Round tick values from 0 to at least `top`."""
+    if top <= 0:
+        return [0, 1]
+    raw = top / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(f * mag for f in (1, 2, 2.5, 5, 10) if f * mag >= raw)
+    n = math.ceil(top / step - 1e-9)
+    return [i * step for i in range(n + 1)]
+
+
+def short(v):
+    if v >= 1_000_000:
+        return f"{v / 1_000_000:g}M"
+    if v >= 1000:
+        return f"{v / 1000:g}k"
+    return f"{v:g}"
+
+
+def saturation_svg(sat, title):
+    """Two panels over the same steps: deliveries/s (linear) and p99 (log scale).
+    One line per server; a step that failed (p99 > 100 ms or ratio < 99 %) is an open
+    marker, and the line stops there, as the run does."""
+    rates = sorted({rate for _, steps in sat.values() for rate, _, _ in steps})
+    if not rates:
+        return None
+    W, left, right = 760, 78, 170
+    panel_h, top, gap, bottom = 230, 44, 70, 50
+    H = top + panel_h + gap + panel_h + bottom
+    pw = W - left - right
+    xs = {rate: left + (i + 0.5) * pw / len(rates) for i, rate in enumerate(rates)}
+    peak = max((r["deliveries_per_sec"] for _, steps in sat.values() for _, r, _ in steps), default=1)
+    yticks = nice_ticks(peak)
+    lat = [max(r["p99_ms"], 0.1) for _, steps in sat.values() for _, r, _ in steps]
+    lo = 10 ** math.floor(math.log10(min(lat + [1.0])))
+    hi = 10 ** math.ceil(math.log10(max(lat + [100.0]) * 1.0001))
+    p2 = top + panel_h + gap
+
+    def y1(v):
+        return top + panel_h - v / yticks[-1] * panel_h
+
+    def y2(v):
+        v = min(max(v, lo), hi)
+        return p2 + panel_h - (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * panel_h
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+           'font-family="sans-serif" font-size="12">',
+           f'<rect width="{W}" height="{H}" fill="#ffffff"/>',
+           f'<text x="{W / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">{escape(title)}</text>']
+    for py, label in [(top, "deliveries per second"), (p2, "p99 latency (ms, log scale)")]:
+        out.append(f'<rect x="{left}" y="{py}" width="{pw}" height="{panel_h}" fill="none" stroke="#333"/>')
+        out.append(f'<text transform="translate(18,{py + panel_h / 2}) rotate(-90)" text-anchor="middle">{label}</text>')
+        for rate, x in xs.items():
+            out.append(f'<line x1="{x:.1f}" y1="{py + panel_h}" x2="{x:.1f}" y2="{py + panel_h + 5}" stroke="#333"/>')
+            out.append(f'<text x="{x:.1f}" y="{py + panel_h + 18}" text-anchor="middle">{rate:g}</text>')
+        out.append(f'<text x="{left + pw / 2}" y="{py + panel_h + 34}" text-anchor="middle">'
+                   'messages per second per sender (every client sends)</text>')
+    for v in yticks:
+        y = y1(v)
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{short(v)}</text>')
+    v = lo
+    while v <= hi * 1.0001:
+        y = y2(v)
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{short(v)}</text>')
+        v *= 10
+    if lo <= 100 <= hi:
+        y = y2(100)
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#888" stroke-dasharray="5,4"/>')
+        out.append(f'<text x="{left + 6}" y="{y - 4:.1f}" fill="#555">pass limit: 100 ms</text>')
+    for i, (label, (_, steps)) in enumerate(sat.items()):
+        color = COLORS[i % len(COLORS)]
+        # The build before a change (--compare) is dashed.
+        dash = ' stroke-dasharray="6,3"' if "before" in label else ""
+        for yf, key in [(y1, "deliveries_per_sec"), (y2, "p99_ms")]:
+            pts = [(xs[rate], yf(r[key]), ok) for rate, r, ok in steps]
+            if len(pts) > 1:
+                path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in pts)
+                out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
+            for x, y, ok in pts:
+                fill = color if ok else "#ffffff"
+                out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{fill}" stroke="{color}" stroke-width="1.5"/>')
+        ly = top + 10 + i * 22
+        lx = left + pw + 16
+        out.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 24}" y2="{ly}" stroke="{color}" stroke-width="2"{dash}/>')
+        out.append(f'<circle cx="{lx + 12}" cy="{ly}" r="3.5" fill="{color}"/>')
+        out.append(f'<text x="{lx + 30}" y="{ly + 4}">{escape(label)}</text>')
+    ly = top + 10 + len(sat) * 22 + 6
+    lx = left + pw + 16
+    out.append(f'<circle cx="{lx + 12}" cy="{ly}" r="3.5" fill="#ffffff" stroke="#333" stroke-width="1.5"/>')
+    out.append(f'<text x="{lx + 30}" y="{ly + 4}">step failed</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
 # --- the report ------------------------------------------------------------------
 
 
@@ -474,7 +577,7 @@ def before_after(R, new, old):
     return rows
 
 
-def report(R, a, m, parlors, started, timings, failures):
+def report(R, a, m, parlors, started, timings, failures, svg_name):
     labels = [label for label, _ in parlors]
     mode = {"full": "full scenarios", "quick": "quick mode (shorter runs)", "smoke": "SMOKE TEST (tiny numbers, not a measurement)"}[a.mode]
     binaries = "; ".join(f"`{label}`: `{os.path.relpath(exe, ROOT) if exe.startswith(ROOT) else exe}` (sha256 {digest(exe)[:12]})"
@@ -531,6 +634,8 @@ def report(R, a, m, parlors, started, timings, failures):
     if sat:
         lines += [f"## Saturation: {m['sat_clients']} clients, all sending, rate stepped up", "",
                   "The highest step with p99 ≤ 100 ms and delivery ratio ≥ 99 %; a server's steps stop at its first failure.", ""]
+        if svg_name:
+            lines += [f"![Deliveries per second and p99 latency at each step, one line per server]({svg_name})", ""]
         lines += ["| server | highest passing rate per sender | deliveries/s | p99 ms | next step |", "|---|---|---|---|---|"]
         for label, (best, steps) in sat.items():
             nxt = next((f"{rate}/s: p99 {ms(r['p99_ms'])} ms, ratio {r['delivery_ratio']:.3f}" for rate, r, ok in steps if not ok), "not reached")
@@ -648,6 +753,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="shorter runs, same shape")
     ap.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=os.path.join(ROOT, "docs/benchmarks.md"))
+    ap.add_argument("--svg", default=None, help="the saturation chart (default: saturation.svg beside --out)")
     ap.add_argument("--parlor", default=EXE["parlor"], help="the parlor binary measured (default target/release/parlor)")
     ap.add_argument("--compare", metavar="PATH", help='a second parlor binary, reported as "parlor (before)"')
     ap.add_argument("--load", default=EXE["load"], help="parlor-load")
@@ -689,7 +795,16 @@ def main():
         timings.append((name, time.monotonic() - t0))
         print(f"[bench] {name}: {timings[-1][1]:.0f} s", file=sys.stderr, flush=True)
 
-    text = report(R, a, m, parlors, started, timings, failures)
+    svg_path = a.svg or os.path.join(os.path.dirname(os.path.abspath(a.out)), "saturation.svg")
+    svg_name = None
+    if R.get("saturation"):
+        svg = saturation_svg(R["saturation"], f"Saturation: {m['sat_clients']} clients, all sending"
+                             + (" (smoke test)" if a.mode == "smoke" else ""))
+        if svg:
+            with open(svg_path, "w") as f:
+                f.write(svg)
+            svg_name = os.path.relpath(svg_path, os.path.dirname(os.path.abspath(a.out)))
+    text = report(R, a, m, parlors, started, timings, failures, svg_name)
     with open(a.out, "w") as f:
         f.write(text)
     print(text)
