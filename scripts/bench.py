@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Runs Parlor and its three baselines side by side and writes docs/benchmarks.md.
 
-    scripts/bench.py                     # the full scenarios (about 30 minutes)
-    scripts/bench.py --quick             # shorter runs, same shape (about 12 minutes)
+    scripts/bench.py                        # the full scenarios (about 27 minutes)
+    scripts/bench.py --quick                # shorter runs, same shape (about 13 minutes)
     scripts/bench.py --compare OLD/parlor   # every Parlor scenario for both binaries
+                                            # (about 45 minutes; 20 with --quick)
 
 --parlor, --compare, --load, --axum, --history and --bun take binaries from anywhere
 (defaults: target/release/ and bench/node_modules/). With --compare every Parlor
