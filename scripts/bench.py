@@ -47,6 +47,8 @@ EXE = {
     "bun": os.path.join(ROOT, "bench/node_modules/@oven/bun-linux-x64/bin/bun"),
 }
 BASELINES = ["axum", "node", "bun"]
+# Every server started (as a `#` line) and every load run, in order, for the report.
+COMMANDS = []
 
 # The numbers of each mode. `smoke` (hidden) only checks that every scenario runs.
 MODES = {
@@ -112,7 +114,7 @@ def wait_healthy(port, timeout=30.0, start=None):
 class Server:
     """One server under test: a parlor binary, baseline-axum, node + ws or bun."""
 
-    def __init__(self, kind, data=None, exe=None):
+    def __init__(self, kind, data=None, exe=None, log=True):
         self.kind = kind
         self.port = free_port()
         self.keep = data is not None
@@ -129,6 +131,8 @@ class Server:
         else:
             raise ValueError(kind)
         self.argv = pinned(0, argv)
+        if log:
+            COMMANDS.append("# " + " ".join(self.argv))
         # No mDNS announcement, no QR code (variables, so older binaries ignore them).
         env = dict(os.environ, PARLOR_LOG="warn", PARLOR_NO_MDNS="1", PARLOR_NO_QR="1")
         launched = time.monotonic()
@@ -146,8 +150,9 @@ class Server:
     def affinity(self, cpus):
         """Moves every thread of the server to `cpus` (a taskset list)."""
         if shutil.which("taskset"):
-            subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(self.proc.pid)],
-                           stdout=subprocess.DEVNULL, check=True)
+            cmd = ["taskset", "-a", "-p", "-c", cpus, str(self.proc.pid)]
+            COMMANDS.append("# " + " ".join(cmd))
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -164,9 +169,6 @@ class Server:
 
     def __exit__(self, *_):
         self.stop()
-
-
-COMMANDS = []
 
 
 def load(server, dialect=None, **kw):
@@ -194,7 +196,7 @@ def start_median(exe=None, data=None, runs=5):
     """Median time from launching `parlor serve` to its first `200 ok` on /healthz."""
     times = []
     for _ in range(runs):
-        s = Server("parlor", data=data, exe=exe)
+        s = Server("parlor", data=data, exe=exe, log=False)
         times.append(s.start_secs)
         s.stop()
     return sorted(times)[len(times) // 2]
@@ -745,7 +747,8 @@ def report(R, a, m, parlors, started, timings, failures, svg_name):
         lines.append("")
     lines += ["## Time per scenario", "", "| scenario | minutes |", "|---|---|"]
     lines += [f"| {name} | {secs / 60:.1f} |" for name, secs in timings] + [""]
-    lines += ["## Commands", "", "```"] + COMMANDS + ["```", ""]
+    lines += ["## Commands", "", "Each server (`#`) and the load runs against it, in order. Start times "
+              "are measured on servers started the same way.", "", "```"] + COMMANDS + ["```", ""]
     return "\n".join(lines)
 
 
