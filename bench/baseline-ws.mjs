@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The ws package is installed under end2end/ with the other npm tools.
-const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '../end2end/package.json'));
+// The ws package is installed under bench/ (`npm ci --prefix bench`), beside bun.
+const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), 'package.json'));
 const { WebSocketServer } = require('ws');
 
 const [host, port] = (process.argv[2] ?? '127.0.0.1:9002').split(':');

@@ -46,10 +46,13 @@ struct Args {
     /// How many of them send.
     #[arg(long, default_value_t = 10)]
     senders: usize,
-    /// Messages per second per sender; 0: as fast as acks allow (native, `--window`).
+    /// Messages per second per sender; 0: as fast as acks allow (`--window`). A native
+    /// message is acknowledged by its response; in the other dialects, which echo to
+    /// the sender, by the sender's own copy of it.
     #[arg(long, default_value_t = 10.0)]
     rate: f64,
-    /// Unacknowledged messages a sender may have in flight when `--rate 0`.
+    /// Unacknowledged messages a sender may have in flight when `--rate 0` (1: closed
+    /// loop, the next message leaves when the last one is acknowledged).
     #[arg(long, default_value_t = 256)]
     window: usize,
     /// How long senders send.
@@ -73,6 +76,26 @@ struct Args {
     /// Connect, hold, report memory; send nothing.
     #[arg(long)]
     idle: bool,
+    /// Idle, native: each connection also subscribes after it logs in, as the web app
+    /// does, so it receives the presence of those who arrive after it.
+    #[arg(long)]
+    subscribe: bool,
+    /// Idle, native: log every user in once with the password first (and wait for the
+    /// server to go quiet); the RSS baseline is read then, and the measured connections
+    /// log in with the session tokens those logins got: accounts that already exist.
+    #[arg(long)]
+    existing_accounts: bool,
+    /// Idle: how long to hold once the server is quiet before reading its RSS.
+    #[arg(long, default_value = "11s", value_parser = humantime::parse_duration)]
+    hold: Duration,
+    /// Native: before the clients connect, register this many other accounts
+    /// (`PREFIXoffN`), each logging in once with its password and leaving: members of
+    /// #General who are offline. With `--clients 0`, only that.
+    #[arg(long, default_value_t = 0)]
+    accounts: usize,
+    /// How many of those `--accounts` logins run at once.
+    #[arg(long, default_value_t = 8)]
+    accounts_concurrency: usize,
     /// How long to wait for deliveries after the senders stop.
     #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
     drain: Duration,
@@ -112,7 +135,7 @@ fn parse_mark(text: &str) -> Option<(usize, u64, u128)> {
     ))
 }
 
-use bench::{next_json, request, Ws};
+use bench::{next_json, request, request_ok, Ws};
 
 struct Client {
     index: usize,
@@ -274,8 +297,15 @@ async fn run_client(
     let (mut sink, mut stream) = ws.split();
     let dialect = args.dialect;
     let inflight = Arc::new(AtomicU64::new(0));
+    // Woken at every acknowledgement, so a full window reopens at once.
+    let acked_now = Arc::new(tokio::sync::Notify::new());
     let send_task = if sender && !args.idle {
-        let (args, stats, inflight) = (args.clone(), stats.clone(), inflight.clone());
+        let (args, stats, inflight, acked_now) = (
+            args.clone(),
+            stats.clone(),
+            inflight.clone(),
+            acked_now.clone(),
+        );
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         let until = stop_at + args.drain;
         let pump = tokio::spawn(async move {
@@ -306,7 +336,8 @@ async fn run_client(
                 if args.rate > 0.0 {
                     tick.tick().await;
                 } else if inflight.load(Ordering::Relaxed) as usize >= args.window {
-                    tokio::time::sleep(Duration::from_micros(200)).await;
+                    // A lost acknowledgement stops this sender only until the end.
+                    let _ = tokio::time::timeout_at(stop_at.into(), acked_now.notified()).await;
                     continue;
                 }
                 seq += 1;
@@ -350,6 +381,7 @@ async fn run_client(
             if msg.contains("\"messageId\"") {
                 stats.acked.fetch_add(1, Ordering::Relaxed);
                 inflight.fetch_sub(1, Ordering::Relaxed);
+                acked_now.notify_one();
                 let seq = serde_json::from_str::<Value>(&msg).ok().and_then(|v| {
                     v["id"]
                         .as_str()
@@ -373,6 +405,12 @@ async fn run_client(
             stats.duplicates.fetch_add(1, Ordering::Relaxed);
         } else {
             stats.delivered.fetch_add(1, Ordering::Relaxed);
+            // Dialects that echo: a sender's own copy is its acknowledgement.
+            if sender && from == index && dialect != Dialect::Native {
+                let _ = inflight
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+                acked_now.notify_one();
+            }
         }
     }
     if let Some((a, b)) = send_task {
@@ -390,6 +428,58 @@ async fn run_client(
     }
 }
 
+/// Logs each of `names` in once with the password (registering it if it is new),
+/// `--accounts-concurrency` at a time, and leaves; returns each one's session token.
+async fn log_in_once(args: &Arc<Args>, names: Vec<String>) -> anyhow::Result<Vec<String>> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        args.accounts_concurrency.max(1),
+    ));
+    let mut tasks = Vec::with_capacity(names.len());
+    for name in names {
+        let slot = slots.clone().acquire_owned().await?;
+        let url = format!("{}/ws", args.url);
+        tasks.push(tokio::spawn(async move {
+            let _slot = slot;
+            let (mut ws, _) = tokio_tungstenite::connect_async(url)
+                .await
+                .context("connect")?;
+            let auth = json!({"username": name, "password": "load-password"});
+            let r = request_ok(&mut ws, "a", "auth", auth).await?;
+            let token = r["payload"]["token"]
+                .as_str()
+                .context("a password login without a session token")?
+                .to_owned();
+            let _ = ws.close(None).await;
+            anyhow::Ok(token)
+        }));
+    }
+    let mut tokens = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        tokens.push(t.await??);
+    }
+    Ok(tokens)
+}
+
+/// Waits until the server used under 5 % of a core for two seconds (at most 10
+/// minutes), then `hold` longer: Parlor trims its heaps once it has been quiet for a
+/// 5 s check interval.
+async fn settle(pid: u32, hold: Duration) {
+    let started = Instant::now();
+    let mut quiet = 0;
+    let mut last = cpu_ticks(pid);
+    while quiet < 4 && started.elapsed() < Duration::from_secs(600) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = cpu_ticks(pid);
+        quiet = if now.saturating_sub(last) <= 2 {
+            quiet + 1
+        } else {
+            0
+        };
+        last = now;
+    }
+    tokio::time::sleep(hold).await;
+}
+
 /// Idle connections: authenticated native connections that never subscribe, so the
 /// server sends them nothing but pings (an idle authenticated connection, not the
 /// presence storm of thousands arriving at once). Three connections per user, the
@@ -397,32 +487,55 @@ async fn run_client(
 /// other two with the session token it got. Once every connection is in and the
 /// server's CPU has gone quiet, the server's RSS is read, and every connection must
 /// still be open.
-async fn idle(args: Arc<Args>, rss_start: Option<u64>) -> anyhow::Result<()> {
+///
+/// With `--subscribe` every connection subscribes after its login, as the web app
+/// does (with a `lastEventId` past the end: nothing to replay), and so receives the
+/// `online` and `presence` of every user who arrives after it. With
+/// `--existing-accounts` every user has logged in once before the RSS baseline is
+/// read, and all three connections log in with that login's token.
+async fn idle(args: Arc<Args>, mut rss_start: Option<u64>) -> anyhow::Result<()> {
     if !matches!(args.dialect, Dialect::Native | Dialect::Raw) {
         bail!("--idle measures native (or raw, for the baselines) connections");
     }
+    let native = matches!(args.dialect, Dialect::Native);
+    if (args.subscribe || args.existing_accounts) && !native {
+        bail!("--subscribe and --existing-accounts are native");
+    }
+    let per_user = if native { 3 } else { 1 };
+    let users: Vec<String> = (0..args.clients)
+        .step_by(per_user)
+        .map(|first| format!("{}{first}", args.prefix))
+        .collect();
+    let mut tokens: HashMap<String, String> = HashMap::new();
+    let mut accounts_secs = None;
+    if args.existing_accounts {
+        let began = Instant::now();
+        let got = log_in_once(&args, users.clone()).await?;
+        tokens = users.iter().cloned().zip(got).collect();
+        accounts_secs = Some(began.elapsed().as_secs_f64());
+        if let Some(pid) = args.server_pid {
+            settle(pid, args.hold).await;
+            rss_start = rss_kib(pid);
+        }
+    }
     let open = Arc::new(AtomicU64::new(0));
     let closed = Arc::new(AtomicU64::new(0));
-    let per_user = if matches!(args.dialect, Dialect::Native) {
-        3
-    } else {
-        1
-    };
+    let tokens = Arc::new(tokens);
     let gap = Duration::from_secs_f64(per_user as f64 / args.ramp.max(1.0));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(args.clients);
-    for first in (0..args.clients).step_by(per_user) {
-        let (a, open, closed) = (args.clone(), open.clone(), closed.clone());
-        let count = per_user.min(args.clients - first);
+    for (u, name) in users.into_iter().enumerate() {
+        let (a, open, closed, tokens) =
+            (args.clone(), open.clone(), closed.clone(), tokens.clone());
+        let count = per_user.min(args.clients - u * per_user);
         tasks.push(tokio::spawn(async move {
-            let name = format!("{}{first}", a.prefix);
             let mut conns = Vec::with_capacity(count);
-            let mut token = None;
+            let mut token = tokens.get(&name).cloned();
             for _ in 0..count {
                 let (mut ws, _) = tokio_tungstenite::connect_async(path(&a, &name))
                     .await
                     .context("connect")?;
-                if matches!(a.dialect, Dialect::Native) {
+                if native {
                     let auth = match &token {
                         None => json!({"username": name, "password": "load-password"}),
                         Some(t) => json!({"username": name, "token": t}),
@@ -434,11 +547,16 @@ async fn idle(args: Arc<Args>, rss_start: Option<u64>) -> anyhow::Result<()> {
                     if token.is_none() {
                         token = r["payload"]["token"].as_str().map(str::to_owned);
                     }
+                    if a.subscribe {
+                        let past_the_end = json!({"lastEventId": u64::MAX >> 11});
+                        request_ok(&mut ws, "s", "subscribe", past_the_end).await?;
+                    }
                 }
                 open.fetch_add(1, Ordering::Relaxed);
                 conns.push(ws);
             }
-            // Read (pings, answered by the library) until the server closes any.
+            // Read (pings, answered by the library; events when subscribed) until the
+            // server closes any.
             let mut reads: futures_util::stream::FuturesUnordered<_> = conns
                 .into_iter()
                 .map(|mut ws| async move {
@@ -464,22 +582,8 @@ async fn idle(args: Arc<Args>, rss_start: Option<u64>) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let connect_time = started.elapsed();
-    // Quiet: the server used under 5 % of a core for two seconds (then its heap trim).
     if let Some(pid) = args.server_pid {
-        let mut quiet = 0;
-        let mut last = cpu_ticks(pid);
-        while quiet < 4 && started.elapsed() < Duration::from_secs(600) {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let now = cpu_ticks(pid);
-            quiet = if now.saturating_sub(last) <= 2 {
-                quiet + 1
-            } else {
-                0
-            };
-            last = now;
-        }
-        // Parlor trims its heaps once it has been quiet for a 5 s check interval.
-        tokio::time::sleep(Duration::from_secs(11)).await;
+        settle(pid, args.hold).await;
     }
     let rss_connected = args.server_pid.and_then(rss_kib);
     let still_open = args.clients as u64 - closed.load(Ordering::Relaxed);
@@ -498,7 +602,8 @@ async fn idle(args: Arc<Args>, rss_start: Option<u64>) -> anyhow::Result<()> {
             "{}",
             json!({"connected": still_open, "connect_secs": connect_time.as_secs_f64(),
             "settled_secs": started.elapsed().as_secs_f64(),
-            "rss_start_kib": rss_start, "rss_connected_kib": rss_connected, "bytes_per_connection": per_conn})
+            "rss_start_kib": rss_start, "rss_connected_kib": rss_connected, "bytes_per_connection": per_conn,
+            "subscribed": args.subscribe, "accounts_secs": accounts_secs})
         );
     } else {
         println!("{still_open} connections open after {:.1?}; server RSS {rss_start:?} KiB → {rss_connected:?} KiB; {per_conn:.0?} bytes per connection", started.elapsed());
@@ -545,10 +650,30 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Arc::new(Args::parse());
-    let rss_start = args.server_pid.and_then(rss_kib);
     if args.idle {
+        let rss_start = args.server_pid.and_then(rss_kib);
         return idle(args, rss_start).await;
     }
+    let mut accounts_secs = None;
+    if args.accounts > 0 {
+        if args.dialect != Dialect::Native {
+            bail!("--accounts registers native accounts");
+        }
+        let began = Instant::now();
+        let names = (0..args.accounts)
+            .map(|i| format!("{}off{i}", args.prefix))
+            .collect();
+        log_in_once(&args, names).await?;
+        let secs = began.elapsed().as_secs_f64();
+        accounts_secs = Some(secs);
+        if args.clients == 0 {
+            let done = json!({"accounts": args.accounts, "accounts_secs": secs,
+                "logins_per_sec": args.accounts as f64 / secs});
+            println!("{done}");
+            return Ok(());
+        }
+    }
+    let rss_start = args.server_pid.and_then(rss_kib);
     // Connect, ramped.
     let mut clients = Vec::with_capacity(args.clients);
     let gap = Duration::from_secs_f64(1.0 / args.ramp.max(1.0));
@@ -660,6 +785,7 @@ async fn main() -> anyhow::Result<()> {
         "p50_ms": percentile(&lat, 0.50),
         "p90_ms": percentile(&lat, 0.90),
         "p99_ms": percentile(&lat, 0.99),
+        "p999_ms": percentile(&lat, 0.999),
         "max_ms": lat.last().map_or(0.0, |m| f64::from(*m) / 1000.0),
         "rss_start_kib": rss_start,
         "rss_connected_kib": rss_connected,
@@ -668,6 +794,8 @@ async fn main() -> anyhow::Result<()> {
         "audit_repeated": repeated,
         "exactly_once": missing == 0 && repeated == 0 && duplicates == 0,
         "first_user": names.first(),
+        "accounts": args.accounts,
+        "accounts_secs": accounts_secs,
     });
     if args.json {
         println!("{result}");
