@@ -1,14 +1,36 @@
 //! [`Store`] for SQLite: each typed operation is one job of the group-commit writer
 //! (writes) or one read on the reader pool, running the functions of `ops` and `reads`.
 
-use super::{ops, reads, SqliteStore};
+use super::{ops, reads, Applied, SqliteStore};
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
 use crate::store::{
     Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, ReceiptOutcome,
-    ReplayPlan, Store, StoreFuture, StoredMessage, UnreadSnapshot, World,
+    ReplayPlan, Store, StoreError, StoreFuture, StoredMessage, UnreadSnapshot, World,
 };
 use app::protocol::{EventId, MessageId, Millis};
 use std::sync::Arc;
+
+impl SqliteStore {
+    /// A write job as a store answer.
+    fn job<T, F>(&self, f: F) -> StoreFuture<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<Applied<T>, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        Box::pin(async move { store.write(f).await })
+    }
+
+    /// A read as a store answer.
+    fn query<T, F>(&self, f: F) -> StoreFuture<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        Box::pin(async move { store.read(f).await })
+    }
+}
 
 impl Store for SqliteStore {
     fn set_sink(&self, sink: Arc<dyn EventSink>) {
@@ -20,18 +42,15 @@ impl Store for SqliteStore {
     }
 
     fn load_world(&self) -> StoreFuture<World> {
-        let store = self.clone();
-        Box::pin(async move { store.read(reads::load_world).await })
+        self.query(reads::load_world)
     }
 
     fn expire_tokens(&self, before: Millis) -> StoreFuture<usize> {
-        let store = self.clone();
-        Box::pin(async move { store.write(move |c| ops::expire_tokens(c, before)).await })
+        self.job(move |c| ops::expire_tokens(c, before))
     }
 
     fn account(&self, user: UserKey) -> StoreFuture<Option<Account>> {
-        let store = self.clone();
-        Box::pin(async move { store.read(move |c| ops::load_account(c, &user)).await })
+        self.query(move |c| ops::load_account(c, &user))
     }
 
     fn register(
@@ -40,87 +59,51 @@ impl Store for SqliteStore {
         password_hash: Option<String>,
         at: Millis,
     ) -> StoreFuture<(Account, bool)> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| ops::register(c, &name, password_hash, at))
-                .await
-        })
+        self.job(move |c| ops::register(c, &name, password_hash, at))
     }
 
     fn claim_guest(&self, user: UserKey, password_hash: String) -> StoreFuture<bool> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| ops::claim_guest(c, &user, &password_hash))
-                .await
-        })
+        self.job(move |c| ops::claim_guest(c, &user, &password_hash))
     }
 
     fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()> {
-        let store = self.clone();
-        Box::pin(async move { store.write(move |c| ops::set_acked(c, &user, event)).await })
+        self.job(move |c| ops::set_acked(c, &user, event))
     }
 
     fn issue_token(&self, user: UserKey, hash: String, at: Millis) -> StoreFuture<()> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| ops::issue_token(c, &user, &hash, at))
-                .await
-        })
+        self.job(move |c| ops::issue_token(c, &user, &hash, at))
     }
 
     fn touch_token(&self, hash: String, at: Millis) -> StoreFuture<()> {
-        let store = self.clone();
-        Box::pin(async move { store.write(move |c| ops::touch_token(c, &hash, at)).await })
+        self.job(move |c| ops::touch_token(c, &hash, at))
     }
 
     fn revoke_token(&self, hash: String) -> StoreFuture<()> {
-        let store = self.clone();
-        Box::pin(async move { store.write(move |c| ops::revoke_token(c, &hash)).await })
+        self.job(move |c| ops::revoke_token(c, &hash))
     }
 
     fn token_user(&self, hash: String) -> StoreFuture<Option<UserKey>> {
-        let store = self.clone();
-        Box::pin(async move { store.read(move |c| reads::token_user(c, &hash)).await })
+        self.query(move |c| reads::token_user(c, &hash))
     }
 
     fn post(&self, msg: NewMessage, origin: Option<SessionId>) -> StoreFuture<(MessageId, bool)> {
-        let store = self.clone();
-        Box::pin(async move { store.write(move |c| ops::new_message(c, msg, origin)).await })
+        self.job(move |c| ops::new_message(c, msg, origin))
     }
 
     fn edit(&self, edit: Edit, origin: Option<SessionId>) -> StoreFuture<()> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| ops::edit_message(c, edit, origin))
-                .await
-        })
+        self.job(move |c| ops::edit_message(c, edit, origin))
     }
 
     fn delete(&self, delete: Delete, origin: Option<SessionId>) -> StoreFuture<()> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| ops::delete_message(c, delete, origin))
-                .await
-        })
+        self.job(move |c| ops::delete_message(c, delete, origin))
     }
 
     fn mark(&self, mark: Mark, origin: Option<SessionId>) -> StoreFuture<ReceiptOutcome> {
-        let store = self.clone();
-        Box::pin(async move { store.write(move |c| ops::mark(c, mark, origin)).await })
+        self.job(move |c| ops::mark(c, mark, origin))
     }
 
     fn create_room(&self, room: NewRoom, origin: Option<SessionId>) -> StoreFuture<RoomId> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| ops::create_room(c, room, origin))
-                .await
-        })
+        self.job(move |c| ops::create_room(c, room, origin))
     }
 
     fn join_room(
@@ -130,12 +113,7 @@ impl Store for SqliteStore {
         at: Millis,
         origin: Option<SessionId>,
     ) -> StoreFuture<bool> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| ops::join_room(c, room, &member, at, origin))
-                .await
-        })
+        self.job(move |c| ops::join_room(c, room, &member, at, origin))
     }
 
     fn leave_room(
@@ -145,12 +123,7 @@ impl Store for SqliteStore {
         at: Millis,
         origin: Option<SessionId>,
     ) -> StoreFuture<()> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| ops::leave_room(c, room, &member, at, origin))
-                .await
-        })
+        self.job(move |c| ops::leave_room(c, room, &member, at, origin))
     }
 
     fn clear_room(
@@ -160,12 +133,7 @@ impl Store for SqliteStore {
         at: Millis,
         origin: Option<SessionId>,
     ) -> StoreFuture<()> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| ops::clear_room(c, room, &actor, at, origin))
-                .await
-        })
+        self.job(move |c| ops::clear_room(c, room, &actor, at, origin))
     }
 
     fn messages(
@@ -174,27 +142,19 @@ impl Store for SqliteStore {
         end: Option<MessageId>,
         count: u32,
     ) -> StoreFuture<Vec<StoredMessage>> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .read(move |c| reads::messages_page(c, &chat, end, count))
-                .await
-        })
+        self.query(move |c| reads::messages_page(c, &chat, end, count))
     }
 
     fn last_message_id(&self, chat: Chat) -> StoreFuture<MessageId> {
-        let store = self.clone();
-        Box::pin(async move { store.read(move |c| reads::last_message_id(c, &chat)).await })
+        self.query(move |c| reads::last_message_id(c, &chat))
     }
 
     fn chat_last_ids(&self, user: UserKey) -> StoreFuture<Vec<(Chat, MessageId)>> {
-        let store = self.clone();
-        Box::pin(async move { store.read(move |c| reads::chat_last_ids(c, &user)).await })
+        self.query(move |c| reads::chat_last_ids(c, &user))
     }
 
     fn unread_snapshot(&self, user: UserKey) -> StoreFuture<UnreadSnapshot> {
-        let store = self.clone();
-        Box::pin(async move { store.read(move |c| reads::unread_snapshot(c, &user)).await })
+        self.query(move |c| reads::unread_snapshot(c, &user))
     }
 
     fn unread_between(
@@ -204,29 +164,18 @@ impl Store for SqliteStore {
         after: MessageId,
         before: MessageId,
     ) -> StoreFuture<u64> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .read(move |c| reads::unread_between(c, &chat.key(), &user, after, before))
-                .await
-        })
+        self.query(move |c| reads::unread_between(c, &chat.key(), &user, after, before))
     }
 
     fn receipt_marks(&self, chat: Chat) -> StoreFuture<Vec<(UserKey, MessageId, MessageId)>> {
-        let store = self.clone();
-        Box::pin(async move { store.read(move |c| reads::receipt_marks(c, &chat)).await })
+        self.query(move |c| reads::receipt_marks(c, &chat))
     }
 
     fn replay_plan(&self, user: UserKey, after: EventId) -> StoreFuture<ReplayPlan> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .read(move |c| {
-                    let head = reads::head(c)?;
-                    let (missed, last) = reads::replay_count(c, &user, after, head)?;
-                    Ok(ReplayPlan { missed, last, head })
-                })
-                .await
+        self.query(move |c| {
+            let head = reads::head(c)?;
+            let (missed, last) = reads::replay_count(c, &user, after, head)?;
+            Ok(ReplayPlan { missed, last, head })
         })
     }
 
@@ -237,11 +186,6 @@ impl Store for SqliteStore {
         upto: EventId,
         limit: u32,
     ) -> StoreFuture<Vec<LogEvent>> {
-        let store = self.clone();
-        Box::pin(async move {
-            store
-                .read(move |c| reads::replay_page(c, &user, after, upto, limit))
-                .await
-        })
+        self.query(move |c| reads::replay_page(c, &user, after, upto, limit))
     }
 }
