@@ -29,6 +29,21 @@ impl UserKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether `name` is this user's name, in any case; without allocating for ASCII
+    /// names (this is asked once per receiver of every message).
+    pub fn is(&self, name: &str) -> bool {
+        if name.is_ascii() {
+            name.len() == self.0.len()
+                && name
+                    .bytes()
+                    .zip(self.0.bytes())
+                    .all(|(a, b)| a.to_ascii_lowercase() == b)
+        } else {
+            // Unicode lowercasing depends on context (a final sigma): do it as `of` does.
+            UserKey::of(name) == *self
+        }
+    }
 }
 
 impl fmt::Display for UserKey {
@@ -215,6 +230,17 @@ pub fn iso8601(ms: Millis, millis: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_is_its_name_in_any_case() {
+        let key = UserKey::of("Ärger.Bob");
+        assert!(key.is("ärger.bob") && key.is("ÄRGER.BOB") && key.is("Ärger.Bob"));
+        assert!(!key.is("ärger.bo") && !key.is("ärger.bobb"));
+        let ascii = UserKey::of("Bob_1");
+        assert!(ascii.is("bob_1") && ascii.is("BOB_1") && !ascii.is("bob_2"));
+        let sigma = UserKey::of("ΟΔΟΣ");
+        assert!(sigma.is("ΟΔΟΣ") && sigma.is("οδος"));
+    }
 
     #[test]
     fn iso8601_formats_utc() {

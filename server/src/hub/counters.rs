@@ -111,7 +111,7 @@ fn apply_to(chats: &mut HashMap<Chat, Counter>, user: &UserKey, ev: &LogEvent) {
     match &ev.data {
         EventData::New { message } => {
             let counter = chats.entry(ev.chat.clone()).or_default();
-            if UserKey::of(&message.sender) != *user {
+            if !user.is(&message.sender) {
                 counter.unread += 1;
             }
         }
@@ -119,7 +119,7 @@ fn apply_to(chats: &mut HashMap<Chat, Counter>, user: &UserKey, ev: &LogEvent) {
             message_id, sender, ..
         } => {
             if let Some(counter) = chats.get_mut(&ev.chat) {
-                if UserKey::of(sender) != *user && counter.read_upto < *message_id {
+                if !user.is(sender) && counter.read_upto < *message_id {
                     counter.unread = counter.unread.saturating_sub(1);
                 }
             }
@@ -129,7 +129,7 @@ fn apply_to(chats: &mut HashMap<Chat, Counter>, user: &UserKey, ev: &LogEvent) {
             reader,
             upto,
             ..
-        } if UserKey::of(reader) == *user => {
+        } if user.is(reader) => {
             if let Some(counter) = chats.get_mut(&ev.chat) {
                 counter.read_upto = counter.read_upto.max(*upto);
                 if let Some(unread) = ev.unread_after {
@@ -137,10 +137,10 @@ fn apply_to(chats: &mut HashMap<Chat, Counter>, user: &UserKey, ev: &LogEvent) {
                 }
             }
         }
-        EventData::Join { user: joiner, .. } if UserKey::of(joiner) == *user => {
+        EventData::Join { user: joiner, .. } if user.is(joiner) => {
             chats.entry(ev.chat.clone()).or_default();
         }
-        EventData::Leave { user: leaver, .. } if UserKey::of(leaver) == *user => {
+        EventData::Leave { user: leaver, .. } if user.is(leaver) => {
             chats.remove(&ev.chat);
         }
         EventData::Clear { .. } => {
