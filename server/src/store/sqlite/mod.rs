@@ -57,6 +57,10 @@ impl<T> Applied<T> {
 type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type JobFn = Box<dyn FnOnce(&Connection) -> JobOutcome + Send>;
 
+/// Reads running at once, each on a pooled read-only connection: a burst of reads (a
+/// reconnect storm) waits for a connection instead of opening hundreds of them on as
+/// many blocking threads.
+const READERS: usize = 8;
 /// How often the checkpointer looks whether anything was committed since its last run.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
@@ -83,6 +87,8 @@ struct Inner {
     path: PathBuf,
     jobs: Mutex<Option<mpsc::UnboundedSender<JobFn>>>,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per read running ([`READERS`]).
+    read_slots: tokio::sync::Semaphore,
     sink: OnceLock<Arc<dyn EventSink>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     checkpointer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -139,6 +145,7 @@ impl SqliteStore {
                 path,
                 jobs: Mutex::new(Some(tx)),
                 readers: Mutex::new(Vec::new()),
+                read_slots: tokio::sync::Semaphore::new(READERS),
                 sink: OnceLock::new(),
                 writer: Mutex::new(None),
                 checkpointer: Mutex::new(None),
@@ -221,6 +228,12 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        let _slot = self
+            .inner
+            .read_slots
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             let pooled = inner.readers.lock().ok().and_then(|mut r| r.pop());
@@ -230,7 +243,7 @@ impl SqliteStore {
             };
             let result = f(&conn);
             if let Ok(mut r) = inner.readers.lock() {
-                if r.len() < 4 {
+                if r.len() < READERS {
                     r.push(conn);
                 }
             }
