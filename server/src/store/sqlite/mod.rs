@@ -343,6 +343,11 @@ fn writer_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<JobFn>, inner: 
         }
         run_batch(&conn, &mut batch, inner);
     }
+    // Closing: copy the whole WAL into the database and empty it, so that the next
+    // start does not read (recover) a long WAL first.
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "the closing WAL checkpoint failed");
+    }
     tracing::debug!("store writer stopped");
 }
 

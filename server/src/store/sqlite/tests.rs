@@ -193,7 +193,7 @@ async fn unreadable_attachments_are_an_error_not_an_empty_list() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wal_is_checkpointed_off_the_writer() {
-    let (_dir, store) = open();
+    let (dir, store) = open();
     add_user(&store, "alice").await;
     let chat = Chat::Room(store.read(general_id).await.expect("general"));
     for i in 0..50 {
@@ -221,6 +221,10 @@ async fn the_wal_is_checkpointed_off_the_writer() {
     }
     assert!(store.stats().checkpoints.load(Ordering::Relaxed) > 0);
     store.shut();
+    // A clean close leaves an empty WAL: the next start has nothing to recover.
+    let wal = dir.path().join(format!("{DB_FILE}-wal"));
+    let left = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(left, 0, "{} bytes of WAL left after closing", left);
 }
 
 #[tokio::test]
