@@ -85,6 +85,10 @@ struct Args {
     /// log in with the session tokens those logins got: accounts that already exist.
     #[arg(long)]
     existing_accounts: bool,
+    /// Idle, native: connections per user (the first user of each group logs in with
+    /// the password, the others with its session token).
+    #[arg(long, default_value_t = 3)]
+    per_user: usize,
     /// Idle: how long to hold once the server is quiet before reading its RSS.
     #[arg(long, default_value = "11s", value_parser = humantime::parse_duration)]
     hold: Duration,
@@ -501,7 +505,7 @@ async fn idle(args: Arc<Args>, mut rss_start: Option<u64>) -> anyhow::Result<()>
     if (args.subscribe || args.existing_accounts) && !native {
         bail!("--subscribe and --existing-accounts are native");
     }
-    let per_user = if native { 3 } else { 1 };
+    let per_user = if native { args.per_user.max(1) } else { 1 };
     let users: Vec<String> = (0..args.clients)
         .step_by(per_user)
         .map(|first| format!("{}{first}", args.prefix))
