@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let w = world();
-    let reply = w.rt.block_on(server::ws::requests::handle(
+    let reply = w.rt.block_on(server::ws::answer(
         w.hub.clone(),
         w.session.clone(),
         request,

@@ -56,7 +56,7 @@ fn fan_out(c: &mut Criterion) {
             b.iter(|| {
                 let shared = shared_event();
                 for (i, r) in receivers.iter().enumerate() {
-                    black_box(server::ws::render::logged(&shared, r, i as u64 % 7));
+                    black_box(server::ws::logged(&shared, r, i as u64 % 7));
                 }
             })
         },

@@ -7,7 +7,7 @@ use super::{cached, frame, general, is_general, new_message, WORKSPACE_SLOT};
 use crate::domain::{iso8601, now_ms};
 use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{Live, Login, Outbound, Place, Session};
-use crate::ws::requests::code_of;
+use crate::ws::code_of;
 use app::dialect::workspace::{ClientFrame, MessageData, PresenceData, ServerFrame, TypingData};
 use app::protocol::{codes, Status};
 use axum::extract::ws::Utf8Bytes;

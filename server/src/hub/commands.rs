@@ -1,18 +1,13 @@
-//! Commands: what a user can do to the world. Each checks the rules (names, membership,
-//! limits), then either writes through the store (and the commit publishes the event)
-//! or, for what is not kept (typing, presence), fans out at once.
+//! Commands: what a user can do to the world besides writing messages (those, on the
+//! path of every chat message, are in `messages`): log in and session tokens, rooms,
+//! the acknowledged position, and the server's broadcasts. Each checks the rules
+//! (names, membership), then either writes through the store (and the commit publishes
+//! the event) or, for what is not kept, fans out at once.
 
 use super::{Hub, Live, LiveShared, Outbound, Session};
-use crate::domain::{now_ms, Chat, ChatRef, ReceiptKind, Refusal, RoomId, UserKey, GENERAL};
-use crate::store::{Delete, Edit, Mark, Member, NewMessage, NewRoom, ReceiptOutcome};
-use app::protocol::{
-    validate_room_name, validate_username, Attachment, EventId, MessageId, MAX_ATTACHMENTS,
-    MAX_MESSAGE_BYTES,
-};
-use std::time::Instant;
-
-/// Longest accepted `clientMessageId`.
-const MAX_CLIENT_ID: usize = 128;
+use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, UserKey, GENERAL};
+use crate::store::{Member, NewRoom};
+use app::protocol::{validate_room_name, validate_username, EventId};
 
 impl Hub {
     /// Logs in with a password; an unknown name registers it. Answers the account's
@@ -87,128 +82,6 @@ impl Hub {
             ));
         }
         Ok(account.name)
-    }
-
-    /// Counts one message against the sender's rate limit.
-    fn take_rate(&self, user: &UserKey) -> Result<(), Refusal> {
-        let mut state = self.lock();
-        let Some(entry) = state.users.get_mut(user) else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        while entry
-            .sent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.limits.rate_window)
-        {
-            entry.sent.pop_front();
-        }
-        if entry.sent.len() >= self.limits.rate_limit {
-            return Err(Refusal::RateLimited(format!(
-                "at most {} messages per {}",
-                self.limits.rate_limit,
-                humantime::format_duration(self.limits.rate_window)
-            )));
-        }
-        entry.sent.push_back(now);
-        Ok(())
-    }
-
-    /// Posts a message. Answers its id and whether it repeated an earlier
-    /// `clientMessageId` (then nothing is delivered again).
-    pub async fn send_message(
-        &self,
-        session: &Session,
-        chat: &ChatRef,
-        text: String,
-        attachments: Vec<Attachment>,
-        client_message_id: Option<String>,
-    ) -> Result<(MessageId, bool), Refusal> {
-        check_content(&text, &attachments)?;
-        if client_message_id
-            .as_ref()
-            .is_some_and(|c| c.is_empty() || c.len() > MAX_CLIENT_ID)
-        {
-            return Err(Refusal::BadRequest(format!(
-                "a clientMessageId has 1 to {MAX_CLIENT_ID} bytes"
-            )));
-        }
-        let chat = self.chat_for(&session.user, chat, true)?;
-        self.take_rate(&session.user)?;
-        let msg = NewMessage {
-            chat,
-            sender: session.name.clone(),
-            client_message_id,
-            text,
-            attachments,
-            at: now_ms(),
-        };
-        self.store
-            .post(msg, session.origin())
-            .await
-            .map_err(|e| e.into_refusal())
-    }
-
-    pub async fn edit_message(
-        &self,
-        session: &Session,
-        chat: &ChatRef,
-        message_id: MessageId,
-        text: String,
-        attachments: Option<Vec<Attachment>>,
-    ) -> Result<(), Refusal> {
-        check_content(&text, attachments.as_deref().unwrap_or(&[]))?;
-        let edit = Edit {
-            chat: self.chat_for(&session.user, chat, true)?,
-            editor: session.user.clone(),
-            message_id,
-            text,
-            attachments,
-            at: now_ms(),
-        };
-        self.store
-            .edit(edit, session.origin())
-            .await
-            .map_err(|e| e.into_refusal())
-    }
-
-    pub async fn delete_message(
-        &self,
-        session: &Session,
-        chat: &ChatRef,
-        message_id: MessageId,
-    ) -> Result<(), Refusal> {
-        let delete = Delete {
-            chat: self.chat_for(&session.user, chat, true)?,
-            actor: session.user.clone(),
-            message_id,
-            at: now_ms(),
-        };
-        self.store
-            .delete(delete, session.origin())
-            .await
-            .map_err(|e| e.into_refusal())
-    }
-
-    /// `dlvrd` / `read` up to `upto` (default: the latest message).
-    pub async fn mark(
-        &self,
-        session: &Session,
-        chat: &ChatRef,
-        kind: ReceiptKind,
-        upto: Option<MessageId>,
-    ) -> Result<ReceiptOutcome, Refusal> {
-        let mark = Mark {
-            chat: self.chat_for(&session.user, chat, true)?,
-            reader: session.name.clone(),
-            kind,
-            upto,
-            at: now_ms(),
-        };
-        self.store
-            .mark(mark, session.origin())
-            .await
-            .map_err(|e| e.into_refusal())
     }
 
     /// Creates a room; its creator is its first member.
@@ -368,25 +241,6 @@ impl Hub {
         }
         !sessions.is_empty()
     }
-}
-
-fn check_content(text: &str, attachments: &[Attachment]) -> Result<(), Refusal> {
-    if text.len() > MAX_MESSAGE_BYTES {
-        return Err(Refusal::BadRequest(format!(
-            "a message has at most {MAX_MESSAGE_BYTES} bytes"
-        )));
-    }
-    if text.trim().is_empty() && attachments.is_empty() {
-        return Err(Refusal::BadRequest(
-            "a message needs text or an attachment".into(),
-        ));
-    }
-    if attachments.len() > MAX_ATTACHMENTS {
-        return Err(Refusal::BadRequest(format!(
-            "a message has at most {MAX_ATTACHMENTS} attachments"
-        )));
-    }
-    Ok(())
 }
 
 fn token_hash(token: &str) -> String {

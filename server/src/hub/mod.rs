@@ -10,15 +10,17 @@
 //!
 //! State changes that must survive a crash go through the [`Store`]; the store hands
 //! every committed log event back to [`Hub::publish`](crate::store::EventSink) in log
-//! order, which updates the world in memory and fans the event out. Nothing here awaits
-//! while holding the state lock.
+//! order, which updates the world in memory and fans the event out. The commands that
+//! write messages and that fan-out, the path of every chat message, share one file
+//! (`messages`); the other commands are in `commands`, the reads in `queries`. Nothing
+//! here awaits while holding the state lock.
 
 mod commands;
 mod counters;
+mod messages;
 mod outbound;
 mod passwords;
 mod presence;
-mod publish;
 mod queries;
 #[cfg(test)]
 mod tests;

@@ -1,24 +1,29 @@
-//! The native protocol edge (`/ws`): requests answered in order with several in
-//! flight, the replay of missed events on `subscribe`, and hub items rendered as
-//! native frames. The connection itself (deadlines, pings, writes, limits) is the
-//! [`driver`](crate::driver)'s.
+//! The native protocol edge (`/ws`), and the file to read to follow a chat message
+//! through it: a frame comes in ([`Edge::on_text`]), a `new` request goes to
+//! [`Hub::send_message`] and is answered once committed ([`answer`]), and what the hub
+//! queues for the session goes out as native frames ([`Edge::render`], with the render
+//! functions below). A connection's start (login, `subscribe` and the replay) is in
+//! `session`, every other request in `requests`; the connection itself (deadlines,
+//! pings, writes, limits) is the [`driver`](crate::driver)'s.
 
-pub mod render;
-pub mod requests;
+mod requests;
+mod session;
 
-use crate::domain::{now_ms, Chat, EventData, Refusal, UserKey};
+use crate::domain::{now_ms, ChatRef, EventData, LogEvent, ReceiptKind, Refusal, UserKey};
 use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
-use crate::hub::{Hub, Login, Outbound, Session};
+use crate::hub::{ChatName, Hub, Live, LiveShared, Outbound, Session, Shared};
 use app::protocol::{
-    AuthOk, ClientEventBody, ClientFrame, EventId, Request, RequestBody, Response, ServerFrame,
-    SubscribeOk,
+    codes, BroadcastEvent, ClientEventBody, ClientFrame, DeleteEvent, EditEvent, Event, EventBody,
+    EventId, MemberEvent, MessageEvent, NewOk, NewRequest, ReceiptEvent, Request, RequestBody,
+    Response, RoomRef, ServerFrame, TypingEvent, UserPresence, UserRef,
 };
 use axum::extract::ws::Utf8Bytes;
-use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Events read from the log per replay page.
-const REPLAY_PAGE: u32 = 500;
+/// Render slots 0 and 1 of an item's cache hold its two native views.
+const NATIVE_SLOT: usize = 0;
+/// How a rendered `new` frame ends: its `missed` field (the last one), still 0.
+const MISSED_TAIL: &str = "0}}";
 
 /// One native connection's state.
 #[derive(Default)]
@@ -42,68 +47,7 @@ impl Edge for Native {
         text: &str,
         socket: &mut Socket<'_>,
     ) -> Result<Option<Attached>, Ending> {
-        let hub = socket.hub;
-        let request = match ClientFrame::parse(text) {
-            Ok(ClientFrame::Request(r)) => r,
-            Ok(_) => return Ok(None),
-            Err(e) => {
-                if let Some(id) = e.id {
-                    let error = Response::error(id, now_ms(), e.code, e.message);
-                    socket.send(frame(ServerFrame::Response(error))).await?;
-                }
-                return Ok(None);
-            }
-        };
-        let RequestBody::Auth(auth) = &request.body else {
-            let error = requests::error_frame(&request.id, &Refusal::Unauthorized);
-            socket.send(error.into()).await?;
-            return Ok(None);
-        };
-        let outcome = match &auth.token {
-            Some(token) => hub
-                .authenticate_token(&auth.username, token)
-                .await
-                .map(|name| (name, false, token.clone())),
-            None => match hub.authenticate(&auth.username, &auth.password).await {
-                Ok((name, registered)) => hub
-                    .issue_token(&name)
-                    .await
-                    .map(|token| (name, registered, token)),
-                Err(e) => Err(e),
-            },
-        };
-        let outcome = match outcome {
-            Ok((name, registered, token)) => hub
-                .attach(Login::account(&name))
-                .await
-                .map(|session| (session, registered, token)),
-            Err(e) => Err(e),
-        };
-        match outcome {
-            Ok(((session, rx), registered, token)) => {
-                let ok = AuthOk {
-                    user_id: session.name.clone(),
-                    registered,
-                    token: auth.token.is_none().then(|| token.clone()),
-                };
-                let answer = ServerFrame::Response(Response::ok(&request.id, now_ms(), &ok));
-                socket.send(frame(answer)).await?;
-                self.token = token;
-                Ok(Some((session, rx)))
-            }
-            Err(refusal) => {
-                let refusal = match refusal {
-                    Refusal::AuthFailed | Refusal::TooManyConnections(_) | Refusal::Internal(_) => {
-                        refusal
-                    }
-                    other => Refusal::BadRequest(format!("login failed: {other}")),
-                };
-                socket
-                    .send(requests::error_frame(&request.id, &refusal).into())
-                    .await?;
-                Err(Ending::Close(close::POLICY, "login failed"))
-            }
-        }
+        self.log_in(text, socket).await
     }
 
     async fn on_text(&mut self, text: &str, link: &mut Link<'_>) -> Result<(), Ending> {
@@ -115,7 +59,7 @@ impl Edge for Native {
                     ClientEventBody::Typing(chat) => {
                         // Typing in a chat one may not write to is dropped, like any
                         // bad event.
-                        if let Ok(chat) = crate::domain::ChatRef::parse(&chat.chat_id) {
+                        if let Ok(chat) = ChatRef::parse(&chat.chat_id) {
                             let _ = hub.typing(session, &chat);
                         }
                     }
@@ -157,132 +101,256 @@ impl Edge for Native {
                     return;
                 }
                 self.last_sent = event.event.id;
-                out.push(render::logged(event, &session.user, *missed));
+                out.push(logged(event, &session.user, *missed));
             }
-            Outbound::Live(live) => out.extend(render::live(live, &session.user)),
+            Outbound::Live(shared) => out.extend(live(shared, &session.user)),
         }
     }
 }
 
 impl Native {
+    /// `subscribe` and `logout` are handled in place, after the answers in flight;
+    /// anything else is answered later, in order, while the connection goes on reading.
     async fn on_request(&mut self, request: Request, link: &mut Link<'_>) -> Result<(), Ending> {
-        if let RequestBody::Subscribe(sub) = &request.body {
-            // Answer what came before, then replay in place: nothing may overtake it.
-            link.settle().await?;
-            let after = match sub.last_event_id {
-                Some(id) => id,
-                // Not "from the beginning": a store error must not replay everything.
-                None => match link.hub().acked(link.session).await {
-                    Ok(id) => id,
-                    Err(refusal) => {
-                        let error = requests::error_frame(&request.id, &refusal);
-                        return link.send(error.into()).await;
-                    }
-                },
-            };
-            return self.subscribe(&request.id, after, link).await;
-        }
-        if let RequestBody::Logout(_) = &request.body {
-            link.settle().await?;
-            let answer = match link.hub().revoke_token(&self.token).await {
-                Ok(()) => frame(ServerFrame::Response(Response::empty(
-                    &request.id,
-                    now_ms(),
-                ))),
-                Err(refusal) => requests::error_frame(&request.id, &refusal).into(),
-            };
-            link.send(answer).await?;
-            return Err(Ending::Close(close::NORMAL, "logged out"));
+        match &request.body {
+            RequestBody::Subscribe(sub) => {
+                return self.subscribe(&request.id, sub.last_event_id, link).await;
+            }
+            RequestBody::Logout(_) => {
+                link.settle().await?;
+                let answer = match link.hub().revoke_token(&self.token).await {
+                    Ok(()) => frame(ServerFrame::Response(Response::empty(
+                        &request.id,
+                        now_ms(),
+                    ))),
+                    Err(refusal) => error_frame(&request.id, &refusal).into(),
+                };
+                link.send(answer).await?;
+                return Err(Ending::Close(close::NORMAL, "logged out"));
+            }
+            _ => {}
         }
         let (hub, session) = (link.hub().clone(), link.session.clone());
         link.defer(Box::pin(async move {
-            Some(requests::handle(hub, session, request).await.into())
+            Some(answer(hub, session, request).await.into())
         }));
         Ok(())
     }
+}
 
-    /// Replays every event after `after` that the user may see, then goes live.
-    async fn subscribe(
-        &mut self,
-        id: &str,
-        after: EventId,
-        link: &mut Link<'_>,
-    ) -> Result<(), Ending> {
-        let hub = Arc::clone(link.hub());
-        let user = link.session.user.clone();
-        hub.subscribe(link.session);
-        let plan = match hub.replay_plan(&user, after).await {
-            Ok(plan) => plan,
-            Err(refusal) => return link.send(requests::error_frame(id, &refusal).into()).await,
-        };
-        // An id past the log's head (a client from another server, or a bad one) means
-        // "from now"; keeping it would hide every later event from this client.
-        let after = after.min(plan.head);
-        let (missed, last) = (plan.missed, plan.last);
-        let ok = SubscribeOk {
-            last_event_id: if missed > 0 { last } else { after },
-            missed,
-        };
-        link.send(frame(ServerFrame::Response(Response::ok(
+/// Answers one request of a logged-in session (never `auth`, `subscribe` or `logout`,
+/// which the connection handles): a chat message here, anything else in `requests`.
+pub async fn answer(hub: Arc<Hub>, session: Arc<Session>, request: Request) -> String {
+    match request.body {
+        RequestBody::New(new) => post(&hub, &session, &request.id, new).await,
+        _ => requests::handle(hub, session, request).await,
+    }
+}
+
+/// `new`: the hub checks the message and posts it; the answer (its id) comes once it
+/// is committed, and the other sessions get it from their queues.
+async fn post(hub: &Hub, session: &Session, id: &str, new: NewRequest) -> String {
+    let posted = match chat(&new.chat_id) {
+        Ok(chat) => {
+            hub.send_message(
+                session,
+                &chat,
+                new.message,
+                new.attachments,
+                new.client_message_id.clone(),
+            )
+            .await
+        }
+        Err(refusal) => Err(refusal),
+    };
+    match posted {
+        Ok((message_id, _repeat)) => ServerFrame::Response(Response::ok(
             id,
             now_ms(),
-            &ok,
-        ))))
-        .await?;
-        let mut counters: HashMap<Chat, (u64, u64)> = HashMap::new();
-        let mut cursor = after;
-        while cursor < last {
-            let page = match hub.replay_page(&user, cursor, last, REPLAY_PAGE).await {
-                Ok(page) => page,
-                Err(refusal) => return Err(replay_failed(&refusal)),
+            &NewOk {
+                message_id,
+                client_message_id: new.client_message_id,
+            },
+        ))
+        .to_json(),
+        Err(refusal) => error_frame(id, &refusal),
+    }
+}
+
+/// The error code a refusal is reported with.
+pub(crate) fn code_of(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::BadRequest(_) => codes::BAD_REQUEST,
+        Refusal::NotFound(_) => codes::NOT_FOUND,
+        Refusal::Forbidden(_) => codes::FORBIDDEN,
+        Refusal::Conflict(_) => codes::CONFLICT,
+        Refusal::RateLimited(_) => codes::RATE_LIMITED,
+        Refusal::TooManyConnections(_) => codes::TOO_MANY_CONNECTIONS,
+        Refusal::Unauthorized => codes::UNAUTHORIZED,
+        Refusal::AuthFailed => codes::AUTH_FAILED,
+        Refusal::Internal(_) => codes::INTERNAL,
+    }
+}
+
+/// A request's `chatId`, read as a chat reference.
+fn chat(chat_id: &str) -> Result<ChatRef, Refusal> {
+    ChatRef::parse(chat_id).map_err(|e| Refusal::BadRequest(format!("chatId: {e}")))
+}
+
+/// The `error` response to request `id` for a refusal.
+fn error_frame(id: &str, refusal: &Refusal) -> String {
+    ServerFrame::Response(Response::error(
+        id,
+        now_ms(),
+        code_of(refusal),
+        refusal.to_string(),
+    ))
+    .to_json()
+}
+
+/// The native frame of a log event for `viewer`, rendered once per view and cached on
+/// the event; a `new` event's per-receiver `missed` count is spliced into the cached
+/// bytes (it is the frame's last field).
+pub fn logged(shared: &Shared, viewer: &UserKey, missed: u64) -> Utf8Bytes {
+    let slot = NATIVE_SLOT + shared.name.view_of(viewer);
+    let frame: Utf8Bytes = shared.frames.get_or_render(slot, || {
+        log_frame(&shared.event, &shared.name, viewer)
+            .to_json()
+            .into()
+    });
+    splice_missed(frame, &shared.event, missed)
+}
+
+/// The native frame of a log event, rendered without the cache (replay).
+fn replayed(event: &LogEvent, name: &ChatName, viewer: &UserKey, missed: u64) -> Utf8Bytes {
+    let frame: Utf8Bytes = log_frame(event, name, viewer).to_json().into();
+    splice_missed(frame, event, missed)
+}
+
+fn splice_missed(frame: Utf8Bytes, event: &LogEvent, missed: u64) -> Utf8Bytes {
+    if missed == 0 || !matches!(event.data, EventData::New { .. }) {
+        return frame;
+    }
+    match frame.as_str().strip_suffix(MISSED_TAIL) {
+        Some(head) => format!("{head}{missed}}}}}").into(),
+        None => frame,
+    }
+}
+
+fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame {
+    let chat_id = name.seen_by(viewer).to_chat_id();
+    let body = match &event.data {
+        EventData::New { message } => EventBody::New(MessageEvent {
+            chat_id,
+            message_id: message.id,
+            client_message_id: message.client_message_id.clone(),
+            sender: Some(message.sender.clone()),
+            message: message.text.clone(),
+            attachments: message.attachments.clone(),
+            created_at: Some(message.created_at),
+            missed: 0,
+        }),
+        EventData::Edit { message } => EventBody::Edit(EditEvent {
+            chat_id,
+            message_id: message.id,
+            client_message_id: message.client_message_id.clone(),
+            sender: Some(message.sender.clone()),
+            message: message.text.clone(),
+            attachments: message.attachments.clone(),
+            updated_at: Some(message.updated_at),
+        }),
+        EventData::Delete {
+            message_id,
+            sender,
+            client_message_id,
+        } => EventBody::Delete(DeleteEvent {
+            chat_id,
+            message_id: *message_id,
+            client_message_id: client_message_id.clone(),
+            sender: Some(sender.clone()),
+        }),
+        EventData::Receipt {
+            receipt,
+            reader,
+            upto,
+            client_message_id,
+            at,
+        } => {
+            let payload = ReceiptEvent {
+                chat_id,
+                message_id: *upto,
+                client_message_id: client_message_id.clone(),
+                user_id: Some(reader.clone()),
+                timestamp: Some(*at),
             };
-            if page.is_empty() {
-                // Cleared since the plan was made: what was promised is gone.
-                break;
-            }
-            for event in page {
-                cursor = event.id;
-                let missed = replay_missed(&hub, &user, &event, &mut counters)
-                    .await
-                    .map_err(|refusal| replay_failed(&refusal))?;
-                let name = hub.chat_name(&event.chat);
-                link.send(render::replayed(&event, &name, &user, missed))
-                    .await?;
+            match receipt {
+                ReceiptKind::Dlvrd => EventBody::Dlvrd(payload),
+                ReceiptKind::Read => EventBody::Read(payload),
             }
         }
-        self.last_sent = self.last_sent.max(cursor).max(after);
-        Ok(())
-    }
+        EventData::Join { user, .. } => EventBody::Join(MemberEvent {
+            chat_id,
+            user_id: user.clone(),
+        }),
+        EventData::Leave { user, .. } => EventBody::Leave(MemberEvent {
+            chat_id,
+            user_id: user.clone(),
+        }),
+        EventData::Clear { user, .. } => EventBody::Clear(MemberEvent {
+            chat_id,
+            user_id: user.clone(),
+        }),
+    };
+    ServerFrame::Event(Event {
+        id: Some(event.id),
+        timestamp: event.at,
+        body,
+    })
 }
 
-/// A replay that cannot go on: logged, and the connection closed with 1011 so that the
-/// client resumes from the last event it received (never a silent stop).
-fn replay_failed(refusal: &Refusal) -> Ending {
-    tracing::error!(%refusal, "a replay failed");
-    Ending::Close(close::INTERNAL, "replay failed: reconnect and resume")
+/// The native frame of a live event for `viewer`; `None` for what the native protocol
+/// does not send (the end of typing: its clients let indicators lapse).
+fn live(shared: &LiveShared, viewer: &UserKey) -> Option<Utf8Bytes> {
+    let slot = match &shared.live {
+        Live::Typing { chat, .. } => NATIVE_SLOT + chat.view_of(viewer),
+        _ => NATIVE_SLOT,
+    };
+    let body = live_body(&shared.live, viewer)?;
+    Some(shared.frames.get_or_render(slot, || {
+        ServerFrame::Event(Event {
+            id: None,
+            timestamp: shared.at,
+            body,
+        })
+        .to_json()
+        .into()
+    }))
 }
 
-/// A replayed `new` event's unread count: the chat's unread messages up to it.
-async fn replay_missed(
-    hub: &Hub,
-    user: &UserKey,
-    event: &crate::domain::LogEvent,
-    counters: &mut HashMap<Chat, (u64, u64)>,
-) -> Result<u64, Refusal> {
-    let EventData::New { message } = &event.data else {
-        return Ok(0);
-    };
-    let from_other = UserKey::of(&message.sender) != *user;
-    let entry = match counters.get_mut(&event.chat) {
-        Some(entry) => entry,
-        None => {
-            let base = hub.unread_before(user, &event.chat, message.id).await?;
-            counters.entry(event.chat.clone()).or_insert(base)
-        }
-    };
-    let (count, read_upto) = entry;
-    if from_other && message.id > *read_upto {
-        *count += 1;
-    }
-    Ok(*count)
+fn live_body(live: &Live, viewer: &UserKey) -> Option<EventBody> {
+    Some(match live {
+        Live::Typing { chat, user } => EventBody::Typing(TypingEvent {
+            chat_id: chat.seen_by(viewer).to_chat_id(),
+            user_id: Some(user.clone()),
+        }),
+        Live::TypingStopped { .. } | Live::RoomPresence { .. } => return None,
+        Live::Online { user } => EventBody::Online(UserRef {
+            user_id: user.clone(),
+        }),
+        Live::Offline { user } => EventBody::Offline(UserRef {
+            user_id: user.clone(),
+        }),
+        Live::Presence { user, status } => EventBody::Presence(UserPresence {
+            user_id: user.clone(),
+            status: *status,
+        }),
+        Live::Broadcast { text, .. } => EventBody::Broadcast(BroadcastEvent {
+            message: text.clone(),
+        }),
+        Live::RoomCreated { room, creator } => EventBody::RoomCreated(RoomRef {
+            chat_id: format!("#{room}"),
+            name: room.clone(),
+            creator: Some(creator.clone()),
+        }),
+    })
 }

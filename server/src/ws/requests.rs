@@ -1,49 +1,22 @@
-//! Native requests of a logged-in connection: each becomes a hub command or query, and
-//! its outcome a `response` frame (an `error` one for a refusal).
+//! The native requests of a logged-in connection other than a chat message (`new`,
+//! answered by the edge itself) and those the connection handles in place (`auth`,
+//! `subscribe`, `logout`): each becomes a hub command or query, and its outcome a
+//! `response` frame (an `error` one for a refusal).
 
-use crate::domain::{now_ms, ChatRef, ReceiptKind, Refusal};
+use super::{chat, error_frame};
+use crate::domain::{now_ms, ReceiptKind, Refusal};
 use crate::hub::{ChatSummary, Hub, RoomSummary, Session, UserSummary};
 use crate::store::StoredMessage;
 use app::protocol::{
-    codes, ChatInfo, ChatList, MemberList, MessageItem, NewOk, ReadOk, ReceiptList, ReceiptMarks,
-    Request, RequestBody, Response, RoomInfo, RoomList, ServerFrame, UserList, UserPresence,
+    ChatInfo, ChatList, MemberList, MessageItem, ReadOk, ReceiptList, ReceiptMarks, Request,
+    RequestBody, Response, RoomInfo, RoomList, ServerFrame, UserList, UserPresence,
 };
 use serde_json::json;
 use std::sync::Arc;
 
-/// The error code a refusal is reported with.
-pub fn code_of(refusal: &Refusal) -> &'static str {
-    match refusal {
-        Refusal::BadRequest(_) => codes::BAD_REQUEST,
-        Refusal::NotFound(_) => codes::NOT_FOUND,
-        Refusal::Forbidden(_) => codes::FORBIDDEN,
-        Refusal::Conflict(_) => codes::CONFLICT,
-        Refusal::RateLimited(_) => codes::RATE_LIMITED,
-        Refusal::TooManyConnections(_) => codes::TOO_MANY_CONNECTIONS,
-        Refusal::Unauthorized => codes::UNAUTHORIZED,
-        Refusal::AuthFailed => codes::AUTH_FAILED,
-        Refusal::Internal(_) => codes::INTERNAL,
-    }
-}
-
-/// A request's `chatId`, read as a chat reference.
-fn chat(chat_id: &str) -> Result<ChatRef, Refusal> {
-    ChatRef::parse(chat_id).map_err(|e| Refusal::BadRequest(format!("chatId: {e}")))
-}
-
-pub fn error_frame(id: &str, refusal: &Refusal) -> String {
-    ServerFrame::Response(Response::error(
-        id,
-        now_ms(),
-        code_of(refusal),
-        refusal.to_string(),
-    ))
-    .to_json()
-}
-
-/// Handles one request (never `auth` or `subscribe`, which the connection handles)
-/// and answers the response frame.
-pub async fn handle(hub: Arc<Hub>, session: Arc<Session>, request: Request) -> String {
+/// Handles one request (never `auth`, `subscribe`, `logout` or `new`) and answers the
+/// response frame.
+pub(super) async fn handle(hub: Arc<Hub>, session: Arc<Session>, request: Request) -> String {
     let id = request.id.clone();
     match answer(&hub, &session, request).await {
         Ok(response) => ServerFrame::Response(response).to_json(),
@@ -57,7 +30,7 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
     let user = &session.user;
     Ok(match request.body {
         RequestBody::Auth(_) => return Err(Refusal::BadRequest("already logged in".into())),
-        RequestBody::Subscribe(_) | RequestBody::Logout(_) => {
+        RequestBody::Subscribe(_) | RequestBody::Logout(_) | RequestBody::New(_) => {
             return Err(Refusal::Internal("handled by the connection".into()))
         }
         RequestBody::GetReceipts(get) => {
@@ -74,25 +47,6 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
                             read,
                         })
                         .collect(),
-                },
-            )
-        }
-        RequestBody::New(new) => {
-            let (message_id, _repeat) = hub
-                .send_message(
-                    session,
-                    &chat(&new.chat_id)?,
-                    new.message,
-                    new.attachments,
-                    new.client_message_id.clone(),
-                )
-                .await?;
-            Response::ok(
-                id,
-                now_ms(),
-                &NewOk {
-                    message_id,
-                    client_message_id: new.client_message_id,
                 },
             )
         }

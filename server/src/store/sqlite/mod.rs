@@ -1,11 +1,8 @@
 //! The embedded store: one SQLite database in WAL mode under `--data`, holding accounts,
-//! rooms, messages, receipts and the append-only event log.
-//!
-//! Writes go through one writer thread that commits in groups: it takes every job that
-//! is waiting, runs each inside its own savepoint, commits once (fsync), then hands the
-//! committed log events to the [`EventSink`] in id order and only then answers the jobs.
-//! So an acknowledged write is durable, fan-out order is log order, and one fsync
-//! carries as many messages as arrived while the previous one was running.
+//! rooms, messages, receipts and the append-only event log. This file is the store as
+//! the hub sees it: [`SqliteStore`], how it opens, and [`Store`] for it, where each
+//! typed operation (`post` for a chat message) becomes a job of the group-commit writer
+//! (`writer`, which also holds the message writes) or a read on the reader pool.
 //!
 //! The WAL is checkpointed by a thread of its own, never by a commit: a checkpoint
 //! copies pages into the database file and syncs it, and on the writer it made the
@@ -18,44 +15,28 @@
 mod ops;
 mod reads;
 mod schema;
-mod trait_impl;
+mod writer;
 
 pub use ops::*;
 pub use reads::*;
+pub use writer::{delete_message, edit_message, mark, new_message, Applied};
 
-use super::{EventSink, StoreError};
-use crate::domain::{LogEvent, SessionId};
+use super::{
+    Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, ReceiptOutcome,
+    ReplayPlan, Store, StoreError, StoreFuture, StoredMessage, UnreadSnapshot, World,
+};
+use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
+use app::protocol::{EventId, MessageId, Millis};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
+use writer::JobFn;
 
 /// The database file's name inside `--data`.
 pub const DB_FILE: &str = "parlor.db";
-/// Most jobs committed together.
-const MAX_BATCH: usize = 1024;
-
-/// What a write job produced: its answer, the events it appended, and who asked.
-pub struct Applied<T> {
-    pub value: T,
-    pub events: Vec<LogEvent>,
-    pub origin: Option<SessionId>,
-}
-
-impl<T> Applied<T> {
-    pub fn quiet(value: T) -> Applied<T> {
-        Applied {
-            value,
-            events: Vec::new(),
-            origin: None,
-        }
-    }
-}
-
-type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type JobFn = Box<dyn FnOnce(&Connection) -> JobOutcome + Send>;
 
 /// Reads running at once, each on a pooled read-only connection: a burst of reads (a
 /// reconnect storm) waits for a connection instead of opening hundreds of them on as
@@ -63,15 +44,6 @@ type JobFn = Box<dyn FnOnce(&Connection) -> JobOutcome + Send>;
 const READERS: usize = 8;
 /// How often the checkpointer looks whether anything was committed since its last run.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// A job after it ran in the writer: `finish` answers its caller once the batch's
-/// fate is known (a failed job is rolled back to its savepoint and answered at once).
-struct JobOutcome {
-    ok: bool,
-    events: Vec<LogEvent>,
-    origin: Option<SessionId>,
-    finish: Finish,
-}
 
 /// What happens when the writer thread dies: by default the process exits with
 /// status 70 (EX_SOFTWARE), so that systemd restarts it.
@@ -158,7 +130,7 @@ impl SqliteStore {
             .name("parlor-store-writer".into())
             .spawn(move || {
                 let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    writer_loop(conn, rx, &inner)
+                    writer::writer_loop(conn, rx, &inner)
                 }));
                 if ran.is_err() {
                     tracing::error!("the store's writer thread panicked");
@@ -178,48 +150,6 @@ impl SqliteStore {
             *c = Some(checkpointer);
         }
         Ok(store)
-    }
-
-    /// Runs `job` in the writer thread inside the next group commit; resolves after the
-    /// commit (and the publication of its events).
-    pub async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<Applied<T>, StoreError> + Send + 'static,
-    {
-        let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
-        let boxed: JobFn = Box::new(move |conn| match job(conn) {
-            Ok(applied) => {
-                let value = applied.value;
-                JobOutcome {
-                    ok: true,
-                    events: applied.events,
-                    origin: applied.origin,
-                    finish: Box::new(move |result| {
-                        let _ = tx.send(result.map(|()| value));
-                    }),
-                }
-            }
-            Err(e) => JobOutcome {
-                ok: false,
-                events: Vec::new(),
-                origin: None,
-                finish: Box::new(move |_| {
-                    let _ = tx.send(Err(e));
-                }),
-            },
-        });
-        let sent = {
-            let guard = self.inner.jobs.lock().map_err(|_| StoreError::Closed)?;
-            match guard.as_ref() {
-                Some(jobs) => jobs.send(boxed).is_ok(),
-                None => false,
-            }
-        };
-        if !sent {
-            return Err(StoreError::Closed);
-        }
-        rx.await.unwrap_or(Err(StoreError::Closed))
     }
 
     /// Runs `f` on a read connection on the blocking pool.
@@ -253,6 +183,26 @@ impl SqliteStore {
         .map_err(|_| StoreError::Closed)?
     }
 
+    /// A write job as a store answer.
+    fn job<T, F>(&self, f: F) -> StoreFuture<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<Applied<T>, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        Box::pin(async move { store.write(f).await })
+    }
+
+    /// A read as a store answer.
+    fn query<T, F>(&self, f: F) -> StoreFuture<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        Box::pin(async move { store.read(f).await })
+    }
+
     /// The writer's counters.
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
@@ -282,6 +232,168 @@ impl SqliteStore {
         if let Some(handle) = handle {
             let _ = handle.join();
         }
+    }
+}
+
+/// Each typed operation is one job of the group-commit writer (writes) or one read on
+/// the reader pool, running the functions of `writer`, `ops` and `reads`.
+impl Store for SqliteStore {
+    fn set_sink(&self, sink: Arc<dyn EventSink>) {
+        let _ = self.inner.sink.set(sink);
+    }
+
+    fn close(&self) {
+        self.shut();
+    }
+
+    fn load_world(&self) -> StoreFuture<World> {
+        self.query(reads::load_world)
+    }
+
+    fn expire_tokens(&self, before: Millis) -> StoreFuture<usize> {
+        self.job(move |c| ops::expire_tokens(c, before))
+    }
+
+    fn account(&self, user: UserKey) -> StoreFuture<Option<Account>> {
+        self.query(move |c| ops::load_account(c, &user))
+    }
+
+    fn register(
+        &self,
+        name: String,
+        password_hash: Option<String>,
+        at: Millis,
+    ) -> StoreFuture<(Account, bool)> {
+        self.job(move |c| ops::register(c, &name, password_hash, at))
+    }
+
+    fn claim_guest(&self, user: UserKey, password_hash: String) -> StoreFuture<bool> {
+        self.job(move |c| ops::claim_guest(c, &user, &password_hash))
+    }
+
+    fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()> {
+        self.job(move |c| ops::set_acked(c, &user, event))
+    }
+
+    fn issue_token(&self, user: UserKey, hash: String, at: Millis) -> StoreFuture<()> {
+        self.job(move |c| ops::issue_token(c, &user, &hash, at))
+    }
+
+    fn touch_token(&self, hash: String, at: Millis) -> StoreFuture<()> {
+        self.job(move |c| ops::touch_token(c, &hash, at))
+    }
+
+    fn revoke_token(&self, hash: String) -> StoreFuture<()> {
+        self.job(move |c| ops::revoke_token(c, &hash))
+    }
+
+    fn token_user(&self, hash: String) -> StoreFuture<Option<UserKey>> {
+        self.query(move |c| reads::token_user(c, &hash))
+    }
+
+    /// A chat message: a job of the writer (`writer::new_message`), answered after its
+    /// group commit and the publication of its event.
+    fn post(&self, msg: NewMessage, origin: Option<SessionId>) -> StoreFuture<(MessageId, bool)> {
+        self.job(move |c| writer::new_message(c, msg, origin))
+    }
+
+    fn edit(&self, edit: Edit, origin: Option<SessionId>) -> StoreFuture<()> {
+        self.job(move |c| writer::edit_message(c, edit, origin))
+    }
+
+    fn delete(&self, delete: Delete, origin: Option<SessionId>) -> StoreFuture<()> {
+        self.job(move |c| writer::delete_message(c, delete, origin))
+    }
+
+    fn mark(&self, mark: Mark, origin: Option<SessionId>) -> StoreFuture<ReceiptOutcome> {
+        self.job(move |c| writer::mark(c, mark, origin))
+    }
+
+    fn create_room(&self, room: NewRoom, origin: Option<SessionId>) -> StoreFuture<RoomId> {
+        self.job(move |c| ops::create_room(c, room, origin))
+    }
+
+    fn join_room(
+        &self,
+        room: RoomId,
+        member: Member,
+        at: Millis,
+        origin: Option<SessionId>,
+    ) -> StoreFuture<bool> {
+        self.job(move |c| ops::join_room(c, room, &member, at, origin))
+    }
+
+    fn leave_room(
+        &self,
+        room: RoomId,
+        member: Member,
+        at: Millis,
+        origin: Option<SessionId>,
+    ) -> StoreFuture<()> {
+        self.job(move |c| ops::leave_room(c, room, &member, at, origin))
+    }
+
+    fn clear_room(
+        &self,
+        room: RoomId,
+        actor: String,
+        at: Millis,
+        origin: Option<SessionId>,
+    ) -> StoreFuture<()> {
+        self.job(move |c| ops::clear_room(c, room, &actor, at, origin))
+    }
+
+    fn messages(
+        &self,
+        chat: Chat,
+        end: Option<MessageId>,
+        count: u32,
+    ) -> StoreFuture<Vec<StoredMessage>> {
+        self.query(move |c| reads::messages_page(c, &chat, end, count))
+    }
+
+    fn last_message_id(&self, chat: Chat) -> StoreFuture<MessageId> {
+        self.query(move |c| reads::last_message_id(c, &chat))
+    }
+
+    fn chat_last_ids(&self, user: UserKey) -> StoreFuture<Vec<(Chat, MessageId)>> {
+        self.query(move |c| reads::chat_last_ids(c, &user))
+    }
+
+    fn unread_snapshot(&self, user: UserKey) -> StoreFuture<UnreadSnapshot> {
+        self.query(move |c| reads::unread_snapshot(c, &user))
+    }
+
+    fn unread_between(
+        &self,
+        chat: Chat,
+        user: UserKey,
+        after: MessageId,
+        before: MessageId,
+    ) -> StoreFuture<u64> {
+        self.query(move |c| reads::unread_between(c, &chat.key(), &user, after, before))
+    }
+
+    fn receipt_marks(&self, chat: Chat) -> StoreFuture<Vec<(UserKey, MessageId, MessageId)>> {
+        self.query(move |c| reads::receipt_marks(c, &chat))
+    }
+
+    fn replay_plan(&self, user: UserKey, after: EventId) -> StoreFuture<ReplayPlan> {
+        self.query(move |c| {
+            let head = reads::head(c)?;
+            let (missed, last) = reads::replay_count(c, &user, after, head)?;
+            Ok(ReplayPlan { missed, last, head })
+        })
+    }
+
+    fn replay_page(
+        &self,
+        user: UserKey,
+        after: EventId,
+        upto: EventId,
+        limit: u32,
+    ) -> StoreFuture<Vec<LogEvent>> {
+        self.query(move |c| reads::replay_page(c, &user, after, upto, limit))
     }
 }
 
@@ -327,76 +439,6 @@ fn checkpoint_loop(conn: &Connection, inner: &Inner) {
                 inner.stats.checkpoints.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
-        }
-    }
-}
-
-fn writer_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<JobFn>, inner: &Inner) {
-    let mut batch: Vec<JobFn> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        run_batch(&conn, &mut batch, inner);
-    }
-    // Closing: copy the whole WAL into the database and empty it, so that the next
-    // start does not read (recover) a long WAL first.
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
-        tracing::warn!(error = %e, "the closing WAL checkpoint failed");
-    }
-    tracing::debug!("store writer stopped");
-}
-
-fn run_batch(conn: &Connection, batch: &mut Vec<JobFn>, inner: &Inner) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        // Dropping the jobs drops their answer channels: callers see `Closed`.
-        tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
-        batch.clear();
-        return;
-    }
-    let mut done: Vec<JobOutcome> = Vec::with_capacity(batch.len());
-    for job in batch.drain(..) {
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-            tracing::error!(error = %e, "savepoint failed");
-            continue;
-        }
-        let outcome = job(conn);
-        if outcome.ok {
-            let _ = conn.execute_batch("RELEASE job");
-            done.push(outcome);
-        } else {
-            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-            (outcome.finish)(Ok(()));
-        }
-    }
-    inner
-        .stats
-        .jobs
-        .fetch_add(done.len() as u64, Ordering::Relaxed);
-    match conn.execute_batch("COMMIT") {
-        Ok(()) => {
-            inner.stats.commits.fetch_add(1, Ordering::Relaxed);
-            if let Some(sink) = inner.sink.get() {
-                for job in &done {
-                    if !job.events.is_empty() {
-                        sink.publish(&job.events, job.origin);
-                    }
-                }
-            }
-            for job in done {
-                (job.finish)(Ok(()));
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "commit failed; the batch is rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
-            for job in done {
-                (job.finish)(Err(StoreError::CommitFailed(e.to_string())));
-            }
         }
     }
 }

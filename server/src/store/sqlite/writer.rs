@@ -1,0 +1,449 @@
+//! The group-commit writer, and the writes of the message log, the jobs it runs most.
+//!
+//! Every write is a job sent to one writer thread. The thread takes every job that is
+//! waiting, runs each inside its own savepoint (a refused job rolls back alone), commits
+//! once (fsync), then hands the committed log events to the hub through
+//! [`EventSink::publish`](crate::store::EventSink) in id order (the store's one way back
+//! up) and only then answers the jobs. So an acknowledged write is durable, fan-out
+//! order is log order, and one fsync carries as many messages as arrived while the
+//! previous one was running.
+//!
+//! The message operations (`new`, edit, delete, receipts) and [`append`], which adds a
+//! row to the event log, are here so that a chat message can be followed from its job to
+//! its commit and publication in one file; the other writes are in `ops`.
+
+use super::{Inner, SqliteStore};
+use crate::domain::{Chat, EventData, LogEvent, Message, ReceiptKind, Refusal, SessionId, UserKey};
+use crate::store::{Delete, Edit, Mark, NewMessage, ReceiptOutcome, StoreError};
+use app::protocol::{EventId, MessageId, Millis};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::sync::atomic::Ordering;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most jobs committed together.
+const MAX_BATCH: usize = 1024;
+
+/// What a write job produced: its answer, the events it appended, and who asked.
+pub struct Applied<T> {
+    pub value: T,
+    pub events: Vec<LogEvent>,
+    pub origin: Option<SessionId>,
+}
+
+impl<T> Applied<T> {
+    pub fn quiet(value: T) -> Applied<T> {
+        Applied {
+            value,
+            events: Vec::new(),
+            origin: None,
+        }
+    }
+}
+
+type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+pub(super) type JobFn = Box<dyn FnOnce(&Connection) -> JobOutcome + Send>;
+
+/// A job after it ran in the writer: `finish` answers its caller once the batch's
+/// fate is known (a failed job is rolled back to its savepoint and answered at once).
+pub(super) struct JobOutcome {
+    ok: bool,
+    events: Vec<LogEvent>,
+    origin: Option<SessionId>,
+    finish: Finish,
+}
+
+impl SqliteStore {
+    /// Runs `job` in the writer thread inside the next group commit; resolves after the
+    /// commit (and the publication of its events).
+    pub async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<Applied<T>, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
+        let boxed: JobFn = Box::new(move |conn| match job(conn) {
+            Ok(applied) => {
+                let value = applied.value;
+                JobOutcome {
+                    ok: true,
+                    events: applied.events,
+                    origin: applied.origin,
+                    finish: Box::new(move |result| {
+                        let _ = tx.send(result.map(|()| value));
+                    }),
+                }
+            }
+            Err(e) => JobOutcome {
+                ok: false,
+                events: Vec::new(),
+                origin: None,
+                finish: Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                }),
+            },
+        });
+        let sent = {
+            let guard = self.inner.jobs.lock().map_err(|_| StoreError::Closed)?;
+            match guard.as_ref() {
+                Some(jobs) => jobs.send(boxed).is_ok(),
+                None => false,
+            }
+        };
+        if !sent {
+            return Err(StoreError::Closed);
+        }
+        rx.await.unwrap_or(Err(StoreError::Closed))
+    }
+}
+
+/// The writer thread: takes every job waiting (up to [`MAX_BATCH`]) and commits them
+/// together, until the store closes; then empties the WAL.
+pub(super) fn writer_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<JobFn>, inner: &Inner) {
+    let mut batch: Vec<JobFn> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&conn, &mut batch, inner);
+    }
+    // Closing: copy the whole WAL into the database and empty it, so that the next
+    // start does not read (recover) a long WAL first.
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "the closing WAL checkpoint failed");
+    }
+    tracing::debug!("store writer stopped");
+}
+
+/// One group commit: each job in its own savepoint, one `COMMIT`, then the committed
+/// events published in log order, and only then the jobs answered.
+fn run_batch(conn: &Connection, batch: &mut Vec<JobFn>, inner: &Inner) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Dropping the jobs drops their answer channels: callers see `Closed`.
+        tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
+        batch.clear();
+        return;
+    }
+    let mut done: Vec<JobOutcome> = Vec::with_capacity(batch.len());
+    for job in batch.drain(..) {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            tracing::error!(error = %e, "savepoint failed");
+            continue;
+        }
+        let outcome = job(conn);
+        if outcome.ok {
+            let _ = conn.execute_batch("RELEASE job");
+            done.push(outcome);
+        } else {
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            (outcome.finish)(Ok(()));
+        }
+    }
+    inner
+        .stats
+        .jobs
+        .fetch_add(done.len() as u64, Ordering::Relaxed);
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            inner.stats.commits.fetch_add(1, Ordering::Relaxed);
+            if let Some(sink) = inner.sink.get() {
+                for job in &done {
+                    if !job.events.is_empty() {
+                        sink.publish(&job.events, job.origin);
+                    }
+                }
+            }
+            for job in done {
+                (job.finish)(Ok(()));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "commit failed; the batch is rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+            for job in done {
+                (job.finish)(Err(StoreError::CommitFailed(e.to_string())));
+            }
+        }
+    }
+}
+
+/// Stores a message; a repeated `client_message_id` of the same sender answers the
+/// first message's id (`true`) and appends nothing.
+pub fn new_message(
+    conn: &Connection,
+    msg: NewMessage,
+    origin: Option<SessionId>,
+) -> Result<Applied<(MessageId, bool)>, StoreError> {
+    let sender_key = UserKey::of(&msg.sender);
+    if let Some(cmid) = &msg.client_message_id {
+        let existing: Option<i64> = conn
+            .query_row(
+                "SELECT id FROM messages WHERE sender_key = ?1 AND client_message_id = ?2",
+                params![sender_key.as_str(), cmid],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok(Applied::quiet((id as MessageId, true)));
+        }
+    }
+    let chat_key = msg.chat.key();
+    if let Chat::Direct(a, b) = &msg.chat {
+        for k in [a, b] {
+            conn.execute(
+                "INSERT OR IGNORE INTO chat_members (user_key, chat, joined_event) VALUES (?1, ?2, 0)",
+                params![k.as_str(), chat_key],
+            )?;
+        }
+    }
+    let attachments = serde_json::to_string(&msg.attachments)
+        .map_err(|e| Refusal::BadRequest(format!("invalid attachments: {e}")))?;
+    conn.execute(
+        "INSERT INTO messages (chat, sender, sender_key, client_message_id, body, attachments, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![chat_key, msg.sender, sender_key.as_str(), msg.client_message_id, msg.text, attachments, msg.at],
+    )?;
+    let id = conn.last_insert_rowid() as MessageId;
+    let message = Message {
+        id,
+        sender: msg.sender,
+        client_message_id: msg.client_message_id,
+        text: msg.text,
+        attachments: msg.attachments,
+        created_at: msg.at,
+        updated_at: msg.at,
+        deleted: false,
+    };
+    let event = append(conn, msg.at, msg.chat, EventData::New { message })?;
+    Ok(Applied {
+        value: (id, false),
+        events: vec![event],
+        origin,
+    })
+}
+
+/// Loads a message of `chat` written by `author`, not deleted.
+fn own_message(
+    conn: &Connection,
+    chat: &Chat,
+    id: MessageId,
+    author: &UserKey,
+) -> Result<Message, StoreError> {
+    let message = super::reads::message(conn, chat, id)?
+        .ok_or_else(|| Refusal::NotFound("no such message in this chat".into()))?;
+    if UserKey::of(&message.sender) != *author {
+        return Err(Refusal::Forbidden("only its author can change a message".into()).into());
+    }
+    if message.deleted {
+        return Err(Refusal::NotFound("this message was deleted".into()).into());
+    }
+    Ok(message)
+}
+
+pub fn edit_message(
+    conn: &Connection,
+    edit: Edit,
+    origin: Option<SessionId>,
+) -> Result<Applied<()>, StoreError> {
+    let mut message = own_message(conn, &edit.chat, edit.message_id, &edit.editor)?;
+    message.text = edit.text;
+    if let Some(a) = edit.attachments {
+        message.attachments = a;
+    }
+    message.updated_at = edit.at;
+    let attachments = serde_json::to_string(&message.attachments)
+        .map_err(|e| Refusal::BadRequest(format!("invalid attachments: {e}")))?;
+    conn.execute(
+        "UPDATE messages SET body = ?1, attachments = ?2, updated_at = ?3 WHERE id = ?4",
+        params![message.text, attachments, edit.at, edit.message_id as i64],
+    )?;
+    let event = append(conn, edit.at, edit.chat, EventData::Edit { message })?;
+    Ok(Applied {
+        value: (),
+        events: vec![event],
+        origin,
+    })
+}
+
+/// Deletes a message: its text and attachments are erased, a tombstone remains.
+pub fn delete_message(
+    conn: &Connection,
+    delete: Delete,
+    origin: Option<SessionId>,
+) -> Result<Applied<()>, StoreError> {
+    let Delete {
+        chat,
+        actor,
+        message_id: id,
+        at,
+    } = delete;
+    let message = own_message(conn, &chat, id, &actor)?;
+    conn.execute(
+        "UPDATE messages SET body = '', attachments = '[]', deleted = 1, updated_at = ?1 WHERE id = ?2",
+        params![at, id as i64],
+    )?;
+    let event = append(
+        conn,
+        at,
+        chat,
+        EventData::Delete {
+            message_id: id,
+            sender: message.sender,
+            client_message_id: message.client_message_id,
+        },
+    )?;
+    Ok(Applied {
+        value: (),
+        events: vec![event],
+        origin,
+    })
+}
+
+/// Marks every message of `chat` up to `upto` (default: the latest) as delivered to /
+/// read by `reader`. A mark at or below the current watermark changes nothing and
+/// answers the time of the first mark. `read` implies `dlvrd`.
+pub fn mark(
+    conn: &Connection,
+    mark: Mark,
+    origin: Option<SessionId>,
+) -> Result<Applied<ReceiptOutcome>, StoreError> {
+    let Mark {
+        chat,
+        reader,
+        kind,
+        upto,
+        at,
+    } = mark;
+    let reader = reader.as_str();
+    let key = UserKey::of(reader);
+    let chat_key = chat.key();
+    let upto = match upto {
+        Some(id) => {
+            if super::reads::message(conn, &chat, id)?.is_none() {
+                return Err(Refusal::NotFound("no such message in this chat".into()).into());
+            }
+            id
+        }
+        None => conn.query_row(
+            "SELECT COALESCE(MAX(id), 0) FROM messages WHERE chat = ?1",
+            [&chat_key],
+            |r| r.get::<_, i64>(0),
+        )? as MessageId,
+    };
+    let marks: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT delivered_upto, read_upto FROM chat_members WHERE user_key = ?1 AND chat = ?2",
+            params![key.as_str(), chat_key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((delivered, read)) = marks else {
+        return Err(Refusal::NotFound("you are not in this chat".into()).into());
+    };
+    let cmid = |id: MessageId| -> Result<Option<String>, StoreError> {
+        Ok(conn
+            .query_row(
+                "SELECT client_message_id FROM messages WHERE id = ?1",
+                [id as i64],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    };
+    let current = match kind {
+        ReceiptKind::Dlvrd => delivered,
+        ReceiptKind::Read => read,
+    } as MessageId;
+    if upto == 0 || upto <= current {
+        let first: Option<Millis> = conn
+            .query_row(
+                "SELECT at FROM receipts WHERE chat = ?1 AND user_key = ?2 AND kind = ?3 AND upto >= ?4
+                 ORDER BY upto LIMIT 1",
+                params![chat_key, key.as_str(), kind.as_str(), upto as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let outcome = ReceiptOutcome {
+            upto,
+            client_message_id: if upto == 0 { None } else { cmid(upto)? },
+            at: first.unwrap_or(at),
+            unread: super::reads::unread(conn, &chat_key, &key, read as MessageId)?,
+        };
+        return Ok(Applied::quiet(outcome));
+    }
+    let mut kinds = vec![kind];
+    if kind == ReceiptKind::Read && (delivered as MessageId) < upto {
+        kinds.push(ReceiptKind::Dlvrd);
+    }
+    for k in &kinds {
+        conn.execute(
+            "INSERT OR IGNORE INTO receipts (chat, user_key, kind, upto, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![chat_key, key.as_str(), k.as_str(), upto as i64, at],
+        )?;
+        let column = match k {
+            ReceiptKind::Dlvrd => "delivered_upto",
+            ReceiptKind::Read => "read_upto",
+        };
+        conn.execute(
+            &format!("UPDATE chat_members SET {column} = ?1 WHERE user_key = ?2 AND chat = ?3"),
+            params![upto as i64, key.as_str(), chat_key],
+        )?;
+    }
+    let read_upto = if kind == ReceiptKind::Read {
+        upto
+    } else {
+        read as MessageId
+    };
+    let client_message_id = cmid(upto)?;
+    let unread = super::reads::unread(conn, &chat_key, &key, read_upto)?;
+    let mut event = append(
+        conn,
+        at,
+        chat,
+        EventData::Receipt {
+            receipt: kind,
+            reader: reader.to_owned(),
+            upto,
+            client_message_id: client_message_id.clone(),
+            at,
+        },
+    )?;
+    if kind == ReceiptKind::Read {
+        event.unread_after = Some(unread);
+    }
+    Ok(Applied {
+        value: ReceiptOutcome {
+            upto,
+            client_message_id,
+            at,
+            unread,
+        },
+        events: vec![event],
+        origin,
+    })
+}
+
+/// Appends one event to the log; answers it with its id.
+pub(super) fn append(
+    conn: &Connection,
+    at: Millis,
+    chat: Chat,
+    data: EventData,
+) -> Result<LogEvent, StoreError> {
+    let json = serde_json::to_string(&data)
+        .map_err(|e| Refusal::Internal(format!("cannot encode event: {e}")))?;
+    conn.execute(
+        "INSERT INTO events (at, chat, data) VALUES (?1, ?2, ?3)",
+        params![at, chat.key(), json],
+    )?;
+    Ok(LogEvent {
+        id: conn.last_insert_rowid() as EventId,
+        at,
+        chat,
+        data,
+        unread_after: None,
+    })
+}
