@@ -58,7 +58,7 @@ MODES = {
         burst_clients=100, burst_secs="10s",
         offline_accounts=3000,
         idle_counts=[5000, 10000], idle_hold="11s",
-        sub_clients=3000, sub_hold="15s",
+        sub_clients=3000, sub_per_user=1, sub_hold="15s",
         acks_secs="10s",
         soak_clients=200, soak_senders=10, soak_rate=20, soak_secs="300s", soak_drain="3s",
         hist_messages=100_000, hist_replay=10_000, hist_total=1_000_000,
@@ -69,7 +69,7 @@ MODES = {
         burst_clients=100, burst_secs="5s",
         offline_accounts=600,
         idle_counts=[1000, 2000], idle_hold="11s",
-        sub_clients=1500, sub_hold="15s",
+        sub_clients=1500, sub_per_user=3, sub_hold="15s",
         acks_secs="5s",
         soak_clients=200, soak_senders=10, soak_rate=20, soak_secs="60s", soak_drain="3s",
         hist_messages=20_000, hist_replay=2_000, hist_total=200_000,
@@ -80,7 +80,7 @@ MODES = {
         burst_clients=12, burst_secs="2s",
         offline_accounts=24,
         idle_counts=[30], idle_hold="1s",
-        sub_clients=30, sub_hold="1s",
+        sub_clients=30, sub_per_user=3, sub_hold="1s",
         acks_secs="2s",
         soak_clients=12, soak_senders=2, soak_rate=20, soak_secs="4s", soak_drain="1s",
         hist_messages=2_000, hist_replay=200, hist_total=10_000,
@@ -298,7 +298,8 @@ def scenario_subscribed(m, parlors):
     for label, exe in parlors:
         with Server("parlor", exe=exe) as s:
             rows.append((label, load(s, dialect="native", clients=m["sub_clients"], idle=True, subscribe=True,
-                                     existing_accounts=True, ramp=100, hold=m["sub_hold"])))
+                                     existing_accounts=True, per_user=m["sub_per_user"], ramp=100,
+                                     hold=m["sub_hold"])))
     return rows
 
 
@@ -697,11 +698,11 @@ def report(R, a, m, parlors, started, timings, failures, svg_name):
                       f"is in and the server's CPU has been quiet for 2 s (plus {m['idle_hold']}, so Parlor's heap trim after a quiet 5 s check has run); "
                       "every connection must still be open then.", ""]
         if sub:
-            lines += [f"*Subscribed*: {m['sub_clients']:,} connections of {math.ceil(m['sub_clients'] / 3):,} accounts that already exist: each "
+            lines += [f"*Subscribed*: {m['sub_clients']:,} connections of {math.ceil(m['sub_clients'] / m['sub_per_user']):,} accounts that already exist: each "
                       "account logged in once with its password, the server went quiet (plus "
                       f"{m['sub_hold']}) and the RSS before is read then; the measured connections log in with those logins' "
                       "session tokens and subscribe, as the web app does (with a `lastEventId` past the end, so nothing is "
-                      "replayed), three per account, 100 a second, so each receives the `online` and `presence` of those "
+                      f"replayed), {m['sub_per_user']} per account, 100 a second, so each receives the `online` and `presence` of those "
                       f"arriving after it. RSS after quiet plus {m['sub_hold']}.", ""]
         lines += ["| server | connections | kind | RSS before | RSS connected | bytes per connection |", "|---|---|---|---|---|---|"]
         ours = [(k, "logged in, never subscribed", r) for k, _, r in idle or [] if k in labels]
