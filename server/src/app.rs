@@ -7,6 +7,8 @@ use crate::admin::Admin;
 use crate::coalesce::CoalescingListener;
 use crate::dialect::{rwci::Rwci, workshop::Workshop, workspace::Workspace};
 use crate::driver::{ConnConfig, Edge};
+use crate::guard::Policy;
+use crate::headers::SecurityHeaders;
 use crate::hub::{Hub, Limits};
 use crate::lan::{self, Scheme};
 use crate::mdns::Advertiser;
@@ -56,6 +58,11 @@ pub struct ServeConfig {
     pub mdns: bool,
     /// Print a QR code of the first LAN URL at start.
     pub qr: bool,
+    /// Host names a request may carry besides IP literals, `localhost`, `*.local` and
+    /// the machine's name (`--allow-host`).
+    pub allow_hosts: Vec<String>,
+    /// Origins allowed besides the server's own and loopback ones (`--allow-origin`).
+    pub allow_origins: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -118,6 +125,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         dir: config.data.join("uploads"),
         max_bytes: config.max_upload_bytes,
     };
+    let policy = Policy::new(
+        config.tls.is_some(),
+        &config.allow_hosts,
+        &config.allow_origins,
+    )?;
+    let security = SecurityHeaders::new().context("cannot build the security headers")?;
     let state_hub = hub.clone();
     let state = AppState {
         hub,
@@ -126,7 +139,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };
-    let router = router(state, uploads, admin);
+    let router = router(state, uploads, admin)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(policy),
+            crate::guard::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(security),
+            crate::headers::layer,
+        ));
     {
         let hub = state_hub.clone();
         let shutdown = shutdown.clone();

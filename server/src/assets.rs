@@ -98,6 +98,41 @@ fn is_hashed(path: &str) -> bool {
         .is_some_and(|(_, h)| h.len() >= 16 && h.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// The base64 SHA-256 of each inline script in the embedded `index.html` (Trunk writes
+/// one that loads the WebAssembly module), for the `Content-Security-Policy`.
+pub fn inline_script_hashes() -> Vec<String> {
+    use sha2::Digest;
+    let Some(index) = Bundle::get("index.html") else {
+        return Vec::new();
+    };
+    inline_scripts(&String::from_utf8_lossy(&index.data))
+        .into_iter()
+        .map(|script| data_encoding::BASE64.encode(&sha2::Sha256::digest(script.as_bytes())))
+        .collect()
+}
+
+/// The exact text of each `<script>` without a `src` in `html`.
+fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut scripts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..open_end];
+        let body = &after[open_end + 1..];
+        let Some(close) = body.find("</script") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            scripts.push(&body[..close]);
+        }
+        rest = &body[close..];
+    }
+    scripts
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -113,5 +148,18 @@ mod tests {
         assert!(is_hashed("main-0123456789abcdef.css"));
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("favicon.svg"));
+    }
+
+    #[test]
+    fn inline_scripts_are_found_exactly() {
+        let html = "<head><script src=\"/a.js\"></script>\n<script type=\"module\">\nlet a = 1;\n</script><script>b()</script></head>";
+        assert_eq!(inline_scripts(html), vec!["\nlet a = 1;\n", "b()"]);
+    }
+
+    #[test]
+    fn the_embedded_index_has_its_inline_script_hashed() {
+        let hashes = inline_script_hashes();
+        assert!(!hashes.is_empty());
+        assert!(hashes.iter().all(|h| h.len() == 44 && h.ends_with('=')));
     }
 }

@@ -7,6 +7,8 @@
 //! - [`ws`]: the native protocol edge (`/ws`).
 //! - [`dialect`]: the RWCI, Workspace and Workshop edges on the same hub.
 //! - [`assets`]: the embedded web app.
+//! - [`guard`]: Host and Origin checks on the WebSocket paths and the API.
+//! - [`headers`]: security headers (the Content-Security-Policy) on every response.
 //! - [`coalesce`]: connections whose writes leave together at each flush.
 //! - [`uploads`]: image uploads under `--data/uploads`.
 //! - [`lan`]: this machine's LAN addresses and the start-up banner; [`qr`] draws its QR code.
@@ -23,6 +25,8 @@ pub mod coalesce;
 pub mod dialect;
 pub mod domain;
 pub mod driver;
+pub mod guard;
+pub mod headers;
 pub mod hub;
 pub mod lan;
 pub mod mdns;

@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web app and every chat protocol.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Send a message from the server to every connected client (or one user), in
     /// each client's protocol. Run it on the machine where `parlor serve` runs.
     Broadcast(BroadcastArgs),
@@ -118,6 +118,24 @@ struct ServeArgs {
     /// Do not print a QR code of the LAN address at start.
     #[arg(long, env = "PARLOR_NO_QR", value_parser = BoolishValueParser::new())]
     no_qr: bool,
+    /// Also accept requests whose Host is NAME (besides IP addresses, `localhost`,
+    /// `*.local` and this machine's name); repeat for several.
+    #[arg(
+        long = "allow-host",
+        value_name = "NAME",
+        env = "PARLOR_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
+    allow_hosts: Vec<String>,
+    /// Also accept WebSocket and API requests from pages of ORIGIN
+    /// (`https://chat.example.org`); repeat for several.
+    #[arg(
+        long = "allow-origin",
+        value_name = "ORIGIN",
+        env = "PARLOR_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
+    allow_origins: Vec<String>,
 }
 
 impl ServeArgs {
@@ -150,6 +168,8 @@ impl ServeArgs {
             tls,
             mdns: !self.no_mdns,
             qr: !self.no_qr,
+            allow_hosts: self.allow_hosts,
+            allow_origins: self.allow_origins,
         }
     }
 }
