@@ -7,7 +7,7 @@
 
 use crate::hub::Hub;
 use app::protocol::{codes, Attachment, AttachmentMeta, ErrorBody};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -51,7 +51,7 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
     (status, Json(body)).into_response()
 }
 
-pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -77,13 +77,30 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Bytes) 
             "log in first (Authorization: Bearer <token>)",
         );
     };
-    if body.len() > up.max_bytes {
-        return error(
+    let too_large = || {
+        error(
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::BAD_REQUEST,
             format!("an image has at most {} bytes", up.max_bytes),
-        );
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > up.max_bytes as u64) {
+        return too_large();
     }
+    // Only now is the body read, and never more than the limit (plus one byte, to
+    // tell "at the limit" from "over it").
+    let body = match axum::body::to_bytes(body, up.max_bytes.saturating_add(1)).await {
+        Ok(body) if body.len() <= up.max_bytes => body,
+        Ok(_) => return too_large(),
+        Err(e) => {
+            tracing::debug!(error = %e, "upload body not read");
+            return too_large();
+        }
+    };
     let Some((mimetype, ext)) = sniff(&body) else {
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

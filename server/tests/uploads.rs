@@ -106,3 +106,64 @@ async fn uploads_need_a_token_an_image_and_a_sane_size() {
         .await;
     assert_eq!(status, 404);
 }
+
+/// Sends only the head of a `POST /api/uploads` announcing `length` bytes of body (and
+/// none of them), and reads the status line the server answers within two seconds.
+async fn status_before_body(server: &Server, extra: &[(&str, &str)], length: u64) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    let mut head = format!(
+        "POST /api/uploads HTTP/1.1\r\nHost: {}\r\nContent-Type: image/png\r\nContent-Length: {length}\r\n",
+        server.addr
+    );
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while !got.windows(2).any(|w| w == b"\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok()?;
+    let line = String::from_utf8_lossy(&got);
+    line.split(' ').nth(1)?.parse().ok()
+}
+
+#[tokio::test]
+async fn a_stranger_is_refused_before_the_body_is_read() {
+    let server = Server::start();
+    // Ten megabytes announced, none sent: the answer must come from the headers alone.
+    assert_eq!(
+        status_before_body(&server, &[], 10 * 1024 * 1024).await,
+        Some(401),
+        "no token: 401 without waiting for the body"
+    );
+    assert_eq!(
+        status_before_body(
+            &server,
+            &[("Authorization", "Bearer not-a-token")],
+            10 * 1024 * 1024
+        )
+        .await,
+        Some(401),
+        "a wrong token: 401 without waiting for the body"
+    );
+    // A real token, but more than the limit announced: refused before the body too.
+    let token = token(&server, "alice").await;
+    let auth = format!("Bearer {token}");
+    assert_eq!(
+        status_before_body(&server, &[("Authorization", &auth)], 50 * 1024 * 1024).await,
+        Some(413),
+        "over the limit: 413 without waiting for the body"
+    );
+}
