@@ -667,6 +667,54 @@ async fn the_rate_limit_refuses_and_does_not_deliver() {
 }
 
 #[tokio::test]
+async fn edits_share_the_budget_of_messages() {
+    let server = Server::start_with(&["--rate-limit", "5"]);
+    let mut alice = server.online("alice").await;
+    let mut bob = server.online("bob").await;
+    let r = alice
+        .request("new", json!({"chatId":"#General","message":"v0"}))
+        .await;
+    let id = r["payload"]["messageId"].as_u64().expect("id");
+    // One message and four edits spend the budget of five.
+    for i in 1..5 {
+        let r = alice
+            .request(
+                "edit",
+                json!({"chatId":"#General","messageId":id,"message":format!("v{i}")}),
+            )
+            .await;
+        assert!(r.get("error").is_none(), "{r}");
+    }
+    let r = alice
+        .request(
+            "edit",
+            json!({"chatId":"#General","messageId":id,"message":"flood"}),
+        )
+        .await;
+    assert_eq!(r["error"]["code"], "rate_limited", "{r}");
+    let r = alice
+        .request(
+            "new",
+            json!({"chatId":"#General","message":"and a new one"}),
+        )
+        .await;
+    assert_eq!(r["error"]["code"], "rate_limited", "{r}");
+    bob.event("new").await;
+    for i in 1..5 {
+        let ev = bob.event("edit").await;
+        assert_eq!(ev["payload"]["message"], format!("v{i}"));
+    }
+    bob.expect_none(Duration::from_millis(300), |v| {
+        v["eventType"] == "edit" || v["eventType"] == "new"
+    })
+    .await;
+    let page = bob
+        .request("getMessages", json!({"chatId":"#General","count":1}))
+        .await;
+    assert_eq!(page["payload"][0]["message"], "v4", "{page}");
+}
+
+#[tokio::test]
 async fn unauthenticated_connections_are_closed_after_the_auth_timeout() {
     let server = Server::start_with(&["--auth-timeout", "300ms"]);
     let mut c = server.client().await;

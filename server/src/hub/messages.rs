@@ -69,8 +69,11 @@ impl Hub {
         attachments: Option<Vec<Attachment>>,
     ) -> Result<(), Refusal> {
         check_content(&text, attachments.as_deref().unwrap_or(&[]))?;
+        let chat = self.chat_for(&session.user, chat, true)?;
+        // An edit is stored and fanned out in full, like a message: one budget for both.
+        self.take_rate(&session.user)?;
         let edit = Edit {
-            chat: self.chat_for(&session.user, chat, true)?,
+            chat,
             editor: session.user.clone(),
             message_id,
             text,
@@ -122,7 +125,7 @@ impl Hub {
             .map_err(|e| e.into_refusal())
     }
 
-    /// Counts one message against the sender's rate limit.
+    /// Counts one message or edit against the sender's rate limit.
     fn take_rate(&self, user: &UserKey) -> Result<(), Refusal> {
         let mut state = self.lock();
         let Some(entry) = state.users.get_mut(user) else {
@@ -138,7 +141,7 @@ impl Hub {
         }
         if entry.sent.len() >= self.limits.rate_limit {
             return Err(Refusal::RateLimited(format!(
-                "at most {} messages per {}",
+                "at most {} messages and edits per {}",
                 self.limits.rate_limit,
                 humantime::format_duration(self.limits.rate_window)
             )));
