@@ -123,10 +123,16 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
         .get("x-filename")
         .and_then(|v| v.to_str().ok())
         .map(|f| {
-            f.chars()
-                .filter(|c| !c.is_control())
-                .take(255)
-                .collect::<String>()
+            // At most the bytes a `new` message accepts in an attachment's filename,
+            // cut at a character boundary.
+            let mut name = String::new();
+            for c in f.chars().filter(|c| !c.is_control()) {
+                if name.len() + c.len_utf8() > app::protocol::MAX_ATTACHMENT_FILENAME {
+                    break;
+                }
+                name.push(c);
+            }
+            name
         })
         .filter(|f| !f.trim().is_empty())
         .unwrap_or_else(|| format!("image.{ext}"));

@@ -715,6 +715,52 @@ async fn edits_share_the_budget_of_messages() {
 }
 
 #[tokio::test]
+async fn oversized_attachment_fields_are_refused_and_not_delivered() {
+    let server = Server::start();
+    let mut alice = server.online("alice").await;
+    let mut bob = server.online("bob").await;
+    let attachment = |url: String, filename: String| {
+        json!({"type":"image","id":"a1","filename":filename,"url":url,
+            "meta":{"mimetype":"image/png"}})
+    };
+    let long_url = format!("https://example.org/{}", "x".repeat(2048));
+    for (what, a) in [
+        ("url", attachment(long_url, "a.png".into())),
+        (
+            "filename",
+            attachment("/uploads/a.png".into(), "é".repeat(128)),
+        ),
+    ] {
+        let r = alice
+            .request(
+                "new",
+                json!({"chatId":"#General","message":"look","attachments":[a]}),
+            )
+            .await;
+        assert_eq!(r["error"]["code"], "bad_request", "{r}");
+        assert!(
+            r["error"]["message"].as_str().unwrap_or("").contains(what),
+            "{r}"
+        );
+    }
+    // At the limits exactly, it is stored and delivered.
+    let url = format!("/uploads/{}", "y".repeat(2048 - "/uploads/".len()));
+    let r = alice
+        .request(
+            "new",
+            json!({"chatId":"#General","message":"ok","attachments":[attachment(url.clone(), "n".repeat(255))]}),
+        )
+        .await;
+    assert!(r["payload"]["messageId"].is_u64(), "{r}");
+    let ev = bob.event("new").await;
+    assert_eq!(
+        ev["payload"]["message"], "ok",
+        "only the message within limits"
+    );
+    assert_eq!(ev["payload"]["attachments"][0]["url"], url.as_str());
+}
+
+#[tokio::test]
 async fn unauthenticated_connections_are_closed_after_the_auth_timeout() {
     let server = Server::start_with(&["--auth-timeout", "300ms"]);
     let mut c = server.client().await;

@@ -65,6 +65,12 @@ pub mod codes {
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 /// Most attachments one message may carry.
 pub const MAX_ATTACHMENTS: usize = 10;
+/// Longest attachment `url`, in bytes.
+pub const MAX_ATTACHMENT_URL: usize = 2048;
+/// Longest attachment `filename`, in bytes.
+pub const MAX_ATTACHMENT_FILENAME: usize = 255;
+/// Longest attachment `type`, `id` and `meta.mimetype`, in bytes each.
+pub const MAX_ATTACHMENT_TOKEN: usize = 128;
 /// Largest page `getMessages` returns.
 pub const MAX_PAGE: u32 = 100;
 

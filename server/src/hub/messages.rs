@@ -15,7 +15,10 @@ use crate::domain::{
     now_ms, Chat, ChatRef, EventData, LogEvent, ReceiptKind, Refusal, SessionId, UserKey,
 };
 use crate::store::{Delete, Edit, EventSink, Mark, NewMessage, ReceiptOutcome};
-use app::protocol::{Attachment, MessageId, MAX_ATTACHMENTS, MAX_MESSAGE_BYTES};
+use app::protocol::{
+    Attachment, MessageId, MAX_ATTACHMENTS, MAX_ATTACHMENT_FILENAME, MAX_ATTACHMENT_TOKEN,
+    MAX_ATTACHMENT_URL, MAX_MESSAGE_BYTES,
+};
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -287,5 +290,23 @@ fn check_content(text: &str, attachments: &[Attachment]) -> Result<(), Refusal> 
             "a message has at most {MAX_ATTACHMENTS} attachments"
         )));
     }
-    Ok(())
+    attachments.iter().try_for_each(check_attachment)
+}
+
+/// Every string field of an attachment within its documented size: each is stored,
+/// and sent to everyone in the chat, with every copy of the message.
+fn check_attachment(a: &Attachment) -> Result<(), Refusal> {
+    let fields = [
+        ("url", a.url.len(), MAX_ATTACHMENT_URL),
+        ("filename", a.filename.len(), MAX_ATTACHMENT_FILENAME),
+        ("type", a.kind.len(), MAX_ATTACHMENT_TOKEN),
+        ("id", a.id.len(), MAX_ATTACHMENT_TOKEN),
+        ("meta.mimetype", a.meta.mimetype.len(), MAX_ATTACHMENT_TOKEN),
+    ];
+    match fields.iter().find(|(_, len, max)| len > max) {
+        Some((field, _, max)) => Err(Refusal::BadRequest(format!(
+            "an attachment's {field} has at most {max} bytes"
+        ))),
+        None => Ok(()),
+    }
 }
