@@ -195,10 +195,6 @@ pub async fn download(State(up): State<Uploads>, Path(name): Path<String>) -> Re
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000, immutable"),
             );
-            h.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
             response
         }
         Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),

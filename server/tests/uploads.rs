@@ -57,6 +57,7 @@ async fn an_image_uploads_and_is_served_back() {
     assert_eq!(status, 200);
     assert_eq!(served, png());
     assert!(headers.contains(&("content-type".into(), "image/png".into())));
+    assert!(headers.contains(&("x-content-type-options".into(), "nosniff".into())));
     let stored = std::fs::read_dir(server.data.join("uploads"))
         .expect("uploads dir")
         .count();
