@@ -81,7 +81,7 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 
 pub async fn broadcast(
     State(admin): State<Admin>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<crate::admission::Peer>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -90,7 +90,7 @@ pub async fn broadcast(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|t| t.trim() == &*admin.token);
-    if !peer.ip().is_loopback() || !authorised {
+    if !peer.addr.ip().is_loopback() || !authorised {
         return error(
             StatusCode::FORBIDDEN,
             codes::FORBIDDEN,

@@ -4,6 +4,7 @@
 //! (bounded), withdraws the announcement, and lets the store commit what it holds.
 
 use crate::admin::Admin;
+use crate::admission::{Admission, AdmissionListener, Caps, Crowded, Peer};
 use crate::coalesce::CoalescingListener;
 use crate::dialect::{rwci::Rwci, workshop::Workshop, workspace::Workspace};
 use crate::driver::{ConnConfig, Edge};
@@ -63,6 +64,8 @@ pub struct ServeConfig {
     pub allow_hosts: Vec<String>,
     /// Origins allowed besides the server's own and loopback ones (`--allow-origin`).
     pub allow_origins: Vec<String>,
+    /// Connection caps and the pre-login budget.
+    pub caps: Caps,
 }
 
 #[derive(Clone)]
@@ -187,8 +190,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    // The outer `tap_io`s do nothing to the stream; they give the wrapped listeners
-    // axum's `ConnectInfo<SocketAddr>`, which axum implements for tapped listeners.
+    // Counted before the TLS handshake, so that handshakes count against the caps. The
+    // outer `tap_io`s do nothing to the stream; they give the wrapped listeners axum's
+    // `ConnectInfo<Peer>`, which axum implements for tapped listeners.
+    let listener = AdmissionListener::new(listener, Admission::new(config.caps.clone()));
     let served = match acceptor {
         None => {
             let listener = CoalescingListener::new(listener).tap_io(|_| {});
@@ -224,12 +229,12 @@ async fn serve_until<L>(
     tracker: &TaskTracker,
 ) -> anyhow::Result<()>
 where
-    L: Listener<Addr = SocketAddr>,
-    for<'a> SocketAddr: Connected<IncomingStream<'a, L>>,
+    L: Listener<Addr = Peer>,
+    for<'a> Peer: Connected<IncomingStream<'a, L>>,
 {
     let server = axum::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<Peer>(),
     )
     .with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let mut server = std::pin::pin!(server.into_future());
@@ -283,7 +288,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn native(
     upgrade: WebSocketUpgrade,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     State(state): State<AppState>,
 ) -> Response {
     upgrade_with(upgrade, peer, state, Native::default())
@@ -291,7 +296,7 @@ async fn native(
 
 async fn rwci(
     upgrade: WebSocketUpgrade,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     State(state): State<AppState>,
 ) -> Response {
     upgrade_with(upgrade, peer, state, Rwci)
@@ -304,7 +309,7 @@ struct WorkspaceQuery {
 
 async fn workspace(
     upgrade: WebSocketUpgrade,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     State(state): State<AppState>,
     Query(query): Query<WorkspaceQuery>,
 ) -> Response {
@@ -316,7 +321,7 @@ async fn workspace(
 
 async fn workshop(
     upgrade: WebSocketUpgrade,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     State(state): State<AppState>,
 ) -> Response {
     upgrade_with(upgrade, peer, state, Workshop::default())
@@ -326,12 +331,22 @@ async fn workshop(
 /// edge's connection on the driver as a tracked task (shutdown waits for it).
 fn upgrade_with<E: Edge + 'static>(
     upgrade: WebSocketUpgrade,
-    peer: SocketAddr,
+    Peer { addr: peer, ticket }: Peer,
     state: AppState,
     edge: E,
 ) -> Response {
     if state.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    if let Some(ticket) = &ticket {
+        if let Err(crowded) = ticket.await_login() {
+            tracing::debug!(%peer, path = E::PATH, %crowded, "upgrade refused");
+            let status = match crowded {
+                Crowded::Address => StatusCode::TOO_MANY_REQUESTS,
+                Crowded::Server => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            return (status, crowded.to_string()).into_response();
+        }
     }
     tracing::info!(%peer, path = E::PATH, "connection opened");
     let token = state.tracker.token();
@@ -347,7 +362,7 @@ fn upgrade_with<E: Edge + 'static>(
                 shutdown,
                 ..
             } = state;
-            crate::driver::serve(socket, edge, hub, conn, shutdown, peer).await;
+            crate::driver::serve(socket, edge, hub, conn, shutdown, peer, ticket).await;
             drop(token);
         })
 }

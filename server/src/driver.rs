@@ -8,6 +8,7 @@
 //! implements [`Edge`] — log in from its frames, handle a frame of a logged-in client,
 //! render a hub item — and never touches the socket's loop.
 
+use crate::admission::{OverPreLoginBudget, Ticket};
 use crate::hub::{Hub, Outbound, Session};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::FuturesOrdered;
@@ -174,6 +175,7 @@ pub async fn serve<E: Edge>(
     cfg: Arc<ConnConfig>,
     shutdown: CancellationToken,
     peer: SocketAddr,
+    ticket: Option<Arc<Ticket>>,
 ) {
     let mut socket = Socket {
         ws: &mut ws,
@@ -184,6 +186,9 @@ pub async fn serve<E: Edge>(
     // connection's task for as long as the connection lives.
     let ending = match Box::pin(log_in(&mut edge, &mut socket, &shutdown)).await {
         Ok((session, rx)) => {
+            if let Some(ticket) = &ticket {
+                ticket.logged_in();
+            }
             let session = Arc::new(session);
             let user = session.name.clone();
             tracing::info!(%peer, %user, path = E::PATH, "logged in");
@@ -233,6 +238,10 @@ fn text_of(msg: Option<Result<Message, axum::Error>>) -> Result<Option<Utf8Bytes
         Some(Ok(Message::Text(text))) => Ok(Some(text)),
         Some(Ok(Message::Close(_))) | None => Err(Ending::Gone),
         Some(Err(e)) if is_too_big(&e) => Err(Ending::Close(close::TOO_BIG, "frame too large")),
+        Some(Err(e)) if is_over_pre_login_budget(&e) => Err(Ending::Close(
+            close::TOO_BIG,
+            "too much sent before logging in",
+        )),
         Some(Err(e)) => {
             tracing::debug!(error = %e, "receive failed");
             Err(Ending::Gone)
@@ -373,6 +382,22 @@ async fn send_close(ws: &mut WebSocket, code: u16, reason: &'static str) {
         })
         .await;
     }
+}
+
+/// Whether a receive error means the peer sent more than it may before its login
+/// (the read failed in [`crate::admission`]).
+fn is_over_pre_login_budget(err: &axum::Error) -> bool {
+    use std::error::Error as _;
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<OverPreLoginBudget>());
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Whether a receive error means the peer sent a frame over the size limit.

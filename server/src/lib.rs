@@ -19,6 +19,7 @@
 //! - [`app`]: the HTTP router, start-up and graceful shutdown.
 
 pub mod admin;
+pub mod admission;
 pub mod app;
 pub mod assets;
 pub mod coalesce;

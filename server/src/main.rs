@@ -3,6 +3,7 @@
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use server::admin::BroadcastRequest;
+use server::admission::Caps;
 use server::app::{serve, ServeConfig};
 use server::domain::UserKey;
 use server::driver::ConnConfig;
@@ -136,6 +137,25 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     allow_origins: Vec<String>,
+    /// Most open connections in all (loopback clients included).
+    #[arg(long, env = "PARLOR_MAX_CONNECTIONS", default_value_t = Caps::default().total)]
+    max_connections: usize,
+    /// Most open connections from one client address.
+    #[arg(long, env = "PARLOR_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = Caps::default().per_address)]
+    max_connections_per_address: usize,
+    /// Most WebSockets waiting to log in, in all.
+    #[arg(long, default_value_t = Caps::default().pre_login_total)]
+    max_pending_logins: usize,
+    /// Most WebSockets waiting to log in from one client address.
+    #[arg(long, default_value_t = Caps::default().pre_login_per_address)]
+    max_pending_logins_per_address: usize,
+    /// Bytes a WebSocket may send before it has logged in (more closes it with 1009).
+    #[arg(long, default_value_t = Caps::default().pre_login_bytes)]
+    max_pre_login_bytes: usize,
+    /// Apply the per-address caps and the pre-login limit to loopback clients too
+    /// (by default they are exempt, for load tests and local tools).
+    #[arg(long, env = "PARLOR_LIMIT_LOOPBACK", value_parser = BoolishValueParser::new())]
+    limit_loopback: bool,
 }
 
 impl ServeArgs {
@@ -170,6 +190,14 @@ impl ServeArgs {
             qr: !self.no_qr,
             allow_hosts: self.allow_hosts,
             allow_origins: self.allow_origins,
+            caps: Caps {
+                total: self.max_connections,
+                per_address: self.max_connections_per_address,
+                pre_login_total: self.max_pending_logins,
+                pre_login_per_address: self.max_pending_logins_per_address,
+                pre_login_bytes: self.max_pre_login_bytes,
+                limit_loopback: self.limit_loopback,
+            },
         }
     }
 }
