@@ -126,6 +126,25 @@ pub fn safe_url(url: &str) -> Option<&str> {
     ok.then_some(url)
 }
 
+/// Whether an attachment's image may load inline: only Parlor's own uploads
+/// (`/uploads/NAME`, or the same on `own_origin`, the page's `scheme://host:port`).
+/// Any other image URL is shown as a link: loading it would tell its server who reads
+/// the chat and when (a tracking pixel), or send a request to another device on the
+/// LAN from every viewer's browser.
+pub fn is_own_upload(url: &str, own_origin: &str) -> bool {
+    let path = if url.starts_with('/') {
+        url
+    } else {
+        match url.strip_prefix(own_origin) {
+            Some(rest) if !own_origin.is_empty() => rest,
+            _ => return false,
+        }
+    };
+    path.strip_prefix("/uploads/").is_some_and(|name| {
+        !name.is_empty() && !name.contains(['/', '\\', '?', '#']) && !name.starts_with('.')
+    })
+}
+
 /// "Seen by bob", "Seen by 3" with the names for a tooltip.
 pub fn seen_by_text(names: &[String]) -> Option<(String, String)> {
     match names {
@@ -181,6 +200,29 @@ pub fn alert(chat_id: &str, sender: &str, text: &str, me: &str) -> Option<Alert>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_parlors_own_uploads_load_inline() {
+        use super::is_own_upload;
+        let own = "http://parlor.local:8080";
+        assert!(is_own_upload("/uploads/ab12.png", own));
+        assert!(is_own_upload(
+            "http://parlor.local:8080/uploads/ab12.png",
+            own
+        ));
+        assert!(!is_own_upload("https://tracker.example/pixel.gif", own));
+        assert!(!is_own_upload("http://192.168.1.1/uploads/x.png", own));
+        assert!(!is_own_upload(
+            "http://parlor.local:8080.evil.com/uploads/x.png",
+            own
+        ));
+        assert!(!is_own_upload("//evil.com/uploads/x.png", own));
+        assert!(!is_own_upload("/uploads/../api/admin", own));
+        assert!(!is_own_upload("/uploads/", own));
+        assert!(!is_own_upload("/api/uploads", own));
+        assert!(!is_own_upload("/uploads/x.png?y", own));
+        assert!(!is_own_upload("http://parlor.local:8080/uploads/x.png", ""));
+    }
+
     use super::*;
 
     fn t(s: &str) -> Segment {

@@ -6,7 +6,7 @@ use super::platform::{day_label, format_time, local_day};
 use super::store::ChatStore;
 use crate::protocol::{Attachment, MessageId};
 use crate::receipts::{dm_mark, seen_by};
-use crate::text::{is_room, safe_url, seen_by_text, split_links, Segment};
+use crate::text::{is_own_upload, is_room, safe_url, seen_by_text, split_links, Segment};
 use crate::timeline::{layout, Layout, Line, LineState};
 use leptos::html;
 use leptos::prelude::*;
@@ -327,12 +327,25 @@ fn render_attachments(attachments: &[Attachment]) -> Option<AnyView> {
     if attachments.is_empty() {
         return None;
     }
+    // Without a window (never in a browser) only relative upload URLs count as own.
+    let own_origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
     let items = attachments
         .iter()
         .filter_map(|a| {
             let url = safe_url(&a.url)?.to_owned();
             let name = if a.filename.is_empty() { "image".to_owned() } else { a.filename.clone() };
-            Some(if a.kind == "image" {
+            Some(if a.kind == "image" && !is_own_upload(&url, &own_origin) {
+                // Someone else's server: a link, never loaded by the viewer's browser.
+                let title = url.clone();
+                view! {
+                    <a class="attachment file external" href=url title=title target="_blank" rel="noopener noreferrer">
+                        {format!("{name} (external image)")}
+                    </a>
+                }
+                .into_any()
+            } else if a.kind == "image" {
                 let (w, h) = (a.meta.width.unwrap_or(320), a.meta.height.unwrap_or(240));
                 let href = url.clone();
                 view! {
