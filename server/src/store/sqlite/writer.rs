@@ -268,7 +268,22 @@ pub fn edit_message(
     })
 }
 
-/// Deletes a message: its text and attachments are erased, a tombstone remains.
+/// Erases a message's text and attachments from every `new` and `edit` event of the
+/// log that carries them; the events keep their place (ids, author, times), so replay
+/// positions and receipts stay valid, and say `deleted`.
+pub(super) fn scrub_events(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE events SET data = json_remove(
+                json_set(data, '$.message.text', '', '$.message.deleted', json('true')),
+                '$.message.attachments')
+            WHERE message_id = ?1",
+    )?
+    .execute([id as i64])?;
+    Ok(())
+}
+
+/// Deletes a message: its text and attachments are erased, from the message and from
+/// every event of the log that carried them; a tombstone remains.
 pub fn delete_message(
     conn: &Connection,
     delete: Delete,
@@ -285,6 +300,7 @@ pub fn delete_message(
         "UPDATE messages SET body = '', attachments = '[]', deleted = 1, updated_at = ?1 WHERE id = ?2",
         params![at, id as i64],
     )?;
+    scrub_events(conn, id)?;
     let event = append(
         conn,
         at,
@@ -435,10 +451,13 @@ pub(super) fn append(
 ) -> Result<LogEvent, StoreError> {
     let json = serde_json::to_string(&data)
         .map_err(|e| Refusal::Internal(format!("cannot encode event: {e}")))?;
-    conn.execute(
-        "INSERT INTO events (at, chat, data) VALUES (?1, ?2, ?3)",
-        params![at, chat.key(), json],
-    )?;
+    // The message an event carries the content of, so that a delete can scrub it.
+    let message_id = match &data {
+        EventData::New { message } | EventData::Edit { message } => Some(message.id as i64),
+        _ => None,
+    };
+    conn.prepare_cached("INSERT INTO events (at, chat, data, message_id) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![at, chat.key(), json, message_id])?;
     Ok(LogEvent {
         id: conn.last_insert_rowid() as EventId,
         at,
