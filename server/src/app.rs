@@ -80,6 +80,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         SqliteStore::open(&config.data)
             .with_context(|| format!("cannot open the store in {}", config.data.display()))?,
     );
+    // The store made the data directory and the database owner-only; so are the other
+    // files there (kept from an older Parlor, perhaps readable by others) and uploads.
+    let uploads_dir = config.data.join("uploads");
+    crate::private::files_in(&config.data)
+        .and_then(|()| crate::private::dir(&uploads_dir))
+        .and_then(|()| crate::private::files_in(&uploads_dir))
+        .with_context(|| format!("cannot make {} owner-only", config.data.display()))?;
     let hub = Hub::start(store.clone(), config.limits.clone())
         .await
         .context("cannot load the world from the store")?;
@@ -122,7 +129,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     };
     let uploads = Uploads {
         hub: hub.clone(),
-        dir: config.data.join("uploads"),
+        dir: uploads_dir,
         max_bytes: config.max_upload_bytes,
     };
     let policy = Policy::new(

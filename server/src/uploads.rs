@@ -164,9 +164,9 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
 
 /// Writes to a temporary file, syncs it, then renames it into place.
 fn store_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    crate::private::dir(dir)?;
     let tmp = dir.join(format!(".{name}.part"));
-    let mut file = std::fs::File::create(&tmp)?;
+    let mut file = crate::private::create(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, dir.join(name))

@@ -106,8 +106,17 @@ impl SqliteStore {
             path: data_dir.to_owned(),
             source,
         };
-        std::fs::create_dir_all(data_dir).map_err(data_error)?;
+        crate::private::dir(data_dir).map_err(data_error)?;
         let path = data_dir.join(DB_FILE);
+        // Made owner-only before SQLite opens it; SQLite gives the WAL and shared-memory
+        // files the database's mode.
+        crate::private::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(data_error)?;
         let probe = data_dir.join(".parlor-write-test");
         std::fs::write(&probe, b"ok")
             .and_then(|()| std::fs::remove_file(&probe))
@@ -116,6 +125,10 @@ impl SqliteStore {
         let found = schema::migrate(&mut conn)?;
         ops::ensure_general(&conn)?;
         erase_leftovers(&conn, found)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = data_dir.join(format!("{DB_FILE}{suffix}"));
+            crate::private::file(&file).map_err(data_error)?;
+        }
         // Checkpoints run on their own thread (below), never inside a commit.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpoint_conn = open_conn(&path, false)?;
