@@ -22,7 +22,7 @@ pub use reads::*;
 pub use writer::{delete_message, edit_message, mark, new_message, Applied};
 
 use super::{
-    Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, ReceiptOutcome,
+    Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, NewUpload, ReceiptOutcome,
     ReplayPlan, Store, StoreError, StoreFuture, StoredMessage, UnreadSnapshot, World,
 };
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
@@ -73,6 +73,8 @@ struct Inner {
     /// Something was erased (a delete, a cleared room) since the last checkpoint: the
     /// next one empties the WAL, whose older frames still hold the erased text.
     erased: AtomicBool,
+    /// Notified after a commit that may have released uploads (the sweeper waits).
+    released: Arc<tokio::sync::Notify>,
     stats: Stats,
 }
 
@@ -147,6 +149,7 @@ impl SqliteStore {
                 checkpointer: Mutex::new(None),
                 closing: (Mutex::new(false), Condvar::new()),
                 erased: AtomicBool::new(false),
+                released: Arc::new(tokio::sync::Notify::new()),
                 stats: Stats::default(),
             }),
         };
@@ -228,6 +231,7 @@ impl SqliteStore {
         Box::pin(async move {
             store.write(f).await?;
             store.inner.erased.store(true, Ordering::Relaxed);
+            store.inner.released.notify_one();
             Ok(())
         })
     }
@@ -337,7 +341,18 @@ impl Store for SqliteStore {
     }
 
     fn edit(&self, edit: Edit, origin: Option<SessionId>) -> StoreFuture<()> {
-        self.job(move |c| writer::edit_message(c, edit, origin))
+        if edit.attachments.is_none() {
+            return self.job(move |c| writer::edit_message(c, edit, origin));
+        }
+        // New attachments may release the uploads of the old ones.
+        let store = self.clone();
+        Box::pin(async move {
+            store
+                .write(move |c| writer::edit_message(c, edit, origin))
+                .await?;
+            store.inner.released.notify_one();
+            Ok(())
+        })
     }
 
     fn delete(&self, delete: Delete, origin: Option<SessionId>) -> StoreFuture<()> {
@@ -433,6 +448,22 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreFuture<Vec<LogEvent>> {
         self.query(move |c| reads::replay_page(c, &user, after, upto, limit))
+    }
+
+    fn upload_usage(&self, owner: UserKey) -> StoreFuture<u64> {
+        self.query(move |c| reads::upload_usage(c, &owner))
+    }
+
+    fn record_upload(&self, upload: NewUpload, quota: u64) -> StoreFuture<bool> {
+        self.job(move |c| ops::record_upload(c, &upload, quota))
+    }
+
+    fn take_unreferenced_uploads(&self, before: Millis) -> StoreFuture<Vec<String>> {
+        self.job(move |c| ops::take_unreferenced_uploads(c, before))
+    }
+
+    fn uploads_released(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.inner.released)
     }
 }
 

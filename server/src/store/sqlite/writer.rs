@@ -207,6 +207,7 @@ pub fn new_message(
         params![chat_key, msg.sender, sender_key.as_str(), msg.client_message_id, msg.text, attachments, msg.at],
     )?;
     let id = conn.last_insert_rowid() as MessageId;
+    link_uploads(conn, id, &msg.attachments)?;
     let message = Message {
         id,
         sender: msg.sender,
@@ -251,6 +252,8 @@ pub fn edit_message(
     let mut message = own_message(conn, &edit.chat, edit.message_id, &edit.editor)?;
     message.text = edit.text;
     if let Some(a) = edit.attachments {
+        unlink_uploads(conn, edit.message_id)?;
+        link_uploads(conn, edit.message_id, &a)?;
         message.attachments = a;
     }
     message.updated_at = edit.at;
@@ -266,6 +269,39 @@ pub fn edit_message(
         events: vec![event],
         origin,
     })
+}
+
+/// Records that message `id` refers to the uploads among `attachments` (those stored
+/// here), so that their files are kept while it does.
+fn link_uploads(
+    conn: &Connection,
+    id: MessageId,
+    attachments: &[app::protocol::Attachment],
+) -> Result<(), StoreError> {
+    for name in attachments
+        .iter()
+        .filter_map(|a| crate::domain::upload_of(&a.url))
+    {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO upload_refs (name, message_id)
+             SELECT name, ?2 FROM uploads WHERE name = ?1",
+        )?
+        .execute(params![name, id as i64])?;
+    }
+    Ok(())
+}
+
+/// Drops message `id`'s references to uploads; those no other message refers to are
+/// released (removed at the next sweep, without waiting for the grace period).
+pub(super) fn unlink_uploads(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE uploads SET released = 1
+         WHERE name IN (SELECT name FROM upload_refs WHERE message_id = ?1)",
+    )?
+    .execute([id as i64])?;
+    conn.prepare_cached("DELETE FROM upload_refs WHERE message_id = ?1")?
+        .execute([id as i64])?;
+    Ok(())
 }
 
 /// Erases a message's text and attachments from every `new` and `edit` event of the
@@ -301,6 +337,7 @@ pub fn delete_message(
         params![at, id as i64],
     )?;
     scrub_events(conn, id)?;
+    unlink_uploads(conn, id)?;
     let event = append(
         conn,
         at,
