@@ -2,7 +2,8 @@
 //! uploads, secrets and keys) is for the account that runs it: directories are made
 //! `0700` and files `0600` whatever the umask of whoever starts Parlor, and a directory
 //! or file found readable by others at start (made by an older Parlor, or by hand) is
-//! tightened, with a log line saying so.
+//! tightened, with a log line saying so (or an error in the log when it cannot be: a
+//! directory of another user given as `--data`).
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -81,13 +82,23 @@ fn tighten(path: &Path, mode: u32) -> io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let current = std::fs::metadata(path)?.permissions().mode() & 0o777;
         if current & 0o077 != 0 {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-            tracing::warn!(
-                path = %path.display(),
-                was = format!("{current:o}"),
-                now = format!("{mode:o}"),
-                "made owner-only"
-            );
+            match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                Ok(()) => tracing::warn!(
+                    path = %path.display(),
+                    was = format!("{current:o}"),
+                    now = format!("{mode:o}"),
+                    "made owner-only"
+                ),
+                // Not ours to change (a directory of another user given as --data):
+                // serving goes on, and the operator is told.
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => tracing::error!(
+                    path = %path.display(),
+                    mode = format!("{current:o}"),
+                    error = %e,
+                    "readable by others, and cannot be made owner-only"
+                ),
+                Err(e) => return Err(e),
+            }
         }
     }
     #[cfg(not(unix))]
