@@ -314,3 +314,27 @@ async fn a_file_goes_with_the_last_message_that_refers_to_it() {
     assert!(gone(&server, &shared).await, "the deleted message's file");
     assert_eq!(stored(&server), 0);
 }
+
+#[tokio::test]
+async fn clearing_a_room_removes_the_files_of_its_messages() {
+    let server = Server::start();
+    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let (_, image) = upload(&server, &auth).await;
+    let mut alice = server.online("alice").await;
+    let r = alice.request("createRoom", json!({"name":"Photos"})).await;
+    assert!(r.get("error").is_none(), "{r}");
+    let r = alice
+        .request(
+            "new",
+            json!({"chatId":"#Photos","message":"pic","attachments":[image]}),
+        )
+        .await;
+    assert!(r["payload"]["messageId"].is_u64(), "{r}");
+    let url = image["url"].as_str().expect("url");
+    assert_eq!(server.get(url, &[]).await.0, 200);
+    let r = alice
+        .request("clearRoom", json!({"chatId":"#Photos"}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    assert!(gone(&server, url).await, "the cleared message's file");
+}
