@@ -56,6 +56,8 @@ pub fn write_token(data: &Path) -> std::io::Result<String> {
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
     let token = data_encoding::HEXLOWER.encode(&raw);
     let path = data.join(TOKEN_FILE);
+    // An older file may be readable by others: tighten it before the new secret goes in.
+    crate::private::file(&path)?;
     #[cfg(unix)]
     {
         use std::io::Write;

@@ -15,7 +15,7 @@ use crate::lan::{self, Scheme};
 use crate::mdns::Advertiser;
 use crate::store::{SqliteStore, Store};
 use crate::tls::{TlsListener, TlsSource};
-use crate::uploads::Uploads;
+use crate::uploads::{UploadLimits, Uploads};
 use crate::ws::Native;
 use anyhow::Context;
 use axum::extract::connect_info::Connected;
@@ -51,8 +51,8 @@ pub struct ServeConfig {
     pub conn: ConnConfig,
     /// Largest accepted WebSocket message, in bytes.
     pub max_frame_bytes: usize,
-    /// Largest accepted image upload, in bytes.
-    pub max_upload_bytes: usize,
+    /// Image uploads: largest, budget, quota, grace before an unsent one is removed.
+    pub uploads: UploadLimits,
     /// Serve HTTPS and WSS instead of HTTP and WS.
     pub tls: Option<TlsSource>,
     /// Announce the service over mDNS/DNS-SD.
@@ -83,6 +83,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         SqliteStore::open(&config.data)
             .with_context(|| format!("cannot open the store in {}", config.data.display()))?,
     );
+    // The store made the data directory and the database owner-only; so are the other
+    // files there (kept from an older Parlor, perhaps readable by others) and uploads.
+    let uploads_dir = config.data.join("uploads");
+    crate::private::files_in(&config.data)
+        .and_then(|()| crate::private::dir(&uploads_dir))
+        .and_then(|()| crate::private::files_in(&uploads_dir))
+        .with_context(|| format!("cannot make {} owner-only", config.data.display()))?;
     let hub = Hub::start(store.clone(), config.limits.clone())
         .await
         .context("cannot load the world from the store")?;
@@ -123,11 +130,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .context("cannot write the admin token")?
             .into(),
     };
-    let uploads = Uploads {
-        hub: hub.clone(),
-        dir: config.data.join("uploads"),
-        max_bytes: config.max_upload_bytes,
-    };
+    let uploads = Uploads::new(
+        hub.clone(),
+        store.clone(),
+        uploads_dir,
+        config.uploads.clone(),
+    );
+    crate::uploads::spawn_sweeper(&uploads, shutdown.clone());
     let policy = Policy::new(
         config.tls.is_some(),
         &config.allow_hosts,
@@ -264,7 +273,9 @@ fn router(state: AppState, uploads: Uploads, admin: Admin) -> Router {
     let files = Router::new()
         .route("/api/uploads", post(crate::uploads::upload))
         .route("/uploads/{name}", get(crate::uploads::download))
-        .layer(DefaultBodyLimit::max(uploads.max_bytes.saturating_add(1)))
+        .layer(DefaultBodyLimit::max(
+            uploads.limits.max_bytes.saturating_add(1),
+        ))
         .with_state(uploads);
     Router::new()
         .route("/healthz", get(healthz))

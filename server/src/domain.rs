@@ -207,6 +207,34 @@ pub enum Refusal {
     Internal(String),
 }
 
+/// The image types Parlor stores as uploads: (mimetype, extension).
+pub const UPLOAD_KINDS: &[(&str, &str)] = &[
+    ("image/png", "png"),
+    ("image/jpeg", "jpg"),
+    ("image/gif", "gif"),
+    ("image/webp", "webp"),
+];
+
+/// Whether `name` can be the name of a stored upload: 32 lowercase hex digits, a dot
+/// and one of the [`UPLOAD_KINDS`]' extensions.
+pub fn is_upload_name(name: &str) -> bool {
+    name.split_once('.').is_some_and(|(id, ext)| {
+        id.len() == 32
+            && id.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+            && UPLOAD_KINDS.iter().any(|(_, e)| *e == ext)
+    })
+}
+
+/// The upload an attachment's `url` refers to: `/uploads/NAME`, or the same path
+/// under any `scheme://host`.
+pub fn upload_of(url: &str) -> Option<&str> {
+    let path = match url.split_once("://") {
+        Some((_, rest)) => &rest[rest.find('/')?..],
+        None => url,
+    };
+    path.strip_prefix("/uploads/").filter(|n| is_upload_name(n))
+}
+
 /// `2026-01-16T10:00:00.000Z` (with `millis`) or `2026-01-16T10:00:00Z`, in UTC.
 pub fn iso8601(ms: Millis, millis: bool) -> String {
     use time::macros::format_description;
@@ -240,6 +268,19 @@ mod tests {
         assert!(ascii.is("bob_1") && ascii.is("BOB_1") && !ascii.is("bob_2"));
         let sigma = UserKey::of("ΟΔΟΣ");
         assert!(sigma.is("ΟΔΟΣ") && sigma.is("οδος"));
+    }
+
+    #[test]
+    fn an_upload_is_named_by_its_path_on_any_host() {
+        let name = "0123456789abcdef0123456789abcdef.png";
+        assert_eq!(upload_of(&format!("/uploads/{name}")), Some(name));
+        assert_eq!(
+            upload_of(&format!("http://pi.local:8080/uploads/{name}")),
+            Some(name)
+        );
+        assert_eq!(upload_of("/uploads/../parlor.db"), None);
+        assert_eq!(upload_of("http://example.com/photo.png"), None);
+        assert_eq!(upload_of(&format!("/uploads/{name}x")), None);
     }
 
     #[test]

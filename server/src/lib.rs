@@ -32,6 +32,7 @@ pub mod hub;
 pub mod lan;
 pub mod mdns;
 pub mod memory;
+pub mod private;
 pub mod qr;
 pub mod store;
 pub mod tls;

@@ -9,6 +9,7 @@ use server::domain::UserKey;
 use server::driver::ConnConfig;
 use server::hub::Limits;
 use server::tls::TlsSource;
+use server::uploads::UploadLimits;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -83,6 +84,18 @@ struct ServeArgs {
     /// Largest accepted image upload in bytes.
     #[arg(long, default_value_t = 10 << 20)]
     max_upload_bytes: usize,
+    /// Bytes of uploads one user may keep.
+    #[arg(long, default_value_t = 200 << 20)]
+    upload_quota: u64,
+    /// Image uploads one user may make per --upload-window.
+    #[arg(long, default_value_t = 30)]
+    upload_rate: usize,
+    /// The upload budget's window.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    upload_window: Duration,
+    /// How long an uploaded image that no message refers to is kept.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    upload_grace: Duration,
     /// Events queued per connection before a connection that does not read is dropped.
     #[arg(long, default_value_t = 1024)]
     outbound_queue: usize,
@@ -184,7 +197,13 @@ impl ServeArgs {
                 write_timeout: self.write_timeout,
             },
             max_frame_bytes: self.max_frame_bytes,
-            max_upload_bytes: self.max_upload_bytes,
+            uploads: UploadLimits {
+                max_bytes: self.max_upload_bytes,
+                rate: self.upload_rate,
+                window: self.upload_window,
+                quota: self.upload_quota,
+                grace: self.upload_grace,
+            },
             tls,
             mdns: !self.no_mdns,
             qr: !self.no_qr,

@@ -173,6 +173,14 @@ pub fn self_signed(data: &Path, ips: &[IpAddr]) -> Result<(PathBuf, PathBuf), Tl
     let dir = data.join(TLS_DIR);
     let cert = dir.join(CERT_FILE);
     let key = dir.join(KEY_FILE);
+    if dir.is_dir() {
+        // Kept from an earlier start, perhaps readable by others: owner-only again.
+        create_private_dir(&dir)?;
+        crate::private::file(&key).map_err(|source| TlsError::Write {
+            path: key.clone(),
+            source,
+        })?;
+    }
     if cert.is_file() && key.is_file() {
         match still_valid(&cert) {
             Ok(()) => return Ok((cert, key)),
@@ -257,17 +265,7 @@ fn create_private_dir(dir: &Path) -> Result<(), TlsError> {
         path: dir.to_owned(),
         source,
     };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(err)
-    }
-    #[cfg(not(unix))]
-    std::fs::create_dir_all(dir).map_err(err)
+    crate::private::dir(dir).map_err(err)
 }
 
 /// Writes `bytes` to a temporary file with `mode` and renames it to `path`.

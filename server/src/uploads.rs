@@ -4,33 +4,116 @@
 //! <session token>`, optional `X-Filename`), checks its type by its first bytes and its
 //! size, reads its width and height, stores it, and answers the attachment to put in a
 //! `new` message (seed 003's shape). `GET /uploads/<name>` serves stored files.
+//!
+//! Uploads cost disk space that other users share, so each user has a budget of
+//! uploads per window (kept here, in memory) and a quota of stored bytes (counted by
+//! the store, which records every upload's owner and size and which messages refer to
+//! it). A sweeper removes the files no message refers to: at once when the last such
+//! message was deleted, edited or cleared, otherwise after a grace period (a file
+//! uploaded and never sent).
 
+use crate::domain::{is_upload_name, now_ms, UserKey, UPLOAD_KINDS as KINDS};
 use crate::hub::Hub;
+use crate::store::{NewUpload, Store};
 use app::protocol::{codes, Attachment, AttachmentMeta, ErrorBody};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
-/// Where uploads live and how large they may be.
+/// How large uploads may be, how many a user may make, how much they may keep, and
+/// how long an upload no message refers to is kept.
+#[derive(Debug, Clone)]
+pub struct UploadLimits {
+    /// Largest upload, in bytes.
+    pub max_bytes: usize,
+    /// Uploads one user may make per `window`.
+    pub rate: usize,
+    pub window: Duration,
+    /// Bytes of uploads one user may keep.
+    pub quota: u64,
+    /// How long an upload that no message refers to is kept.
+    pub grace: Duration,
+}
+
+impl Default for UploadLimits {
+    fn default() -> UploadLimits {
+        UploadLimits {
+            max_bytes: 10 << 20,
+            rate: 30,
+            window: Duration::from_secs(600),
+            quota: 200 << 20,
+            grace: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Where uploads live, their limits, and who uploaded when.
 #[derive(Clone)]
 pub struct Uploads {
     pub hub: Arc<Hub>,
+    pub store: Arc<dyn Store>,
     pub dir: PathBuf,
-    pub max_bytes: usize,
+    pub limits: UploadLimits,
+    budget: Arc<Budget>,
 }
 
-/// The image types accepted: (mimetype, extension).
-const KINDS: &[(&str, &str)] = &[
-    ("image/png", "png"),
-    ("image/jpeg", "jpg"),
-    ("image/gif", "gif"),
-    ("image/webp", "webp"),
-];
+impl Uploads {
+    pub fn new(
+        hub: Arc<Hub>,
+        store: Arc<dyn Store>,
+        dir: PathBuf,
+        limits: UploadLimits,
+    ) -> Uploads {
+        Uploads {
+            hub,
+            store,
+            dir,
+            limits,
+            budget: Arc::new(Budget::default()),
+        }
+    }
+}
+
+/// Each user's recent uploads, for the per-user budget.
+#[derive(Default)]
+struct Budget {
+    recent: Mutex<HashMap<UserKey, VecDeque<Instant>>>,
+}
+
+/// Users whose recent uploads are kept before those with none in the window are
+/// forgotten.
+const BUDGET_USERS: usize = 1024;
+
+impl Budget {
+    /// Spends one upload of `user`'s budget; `false` when it is spent.
+    fn spend(&self, user: &UserKey, limits: &UploadLimits) -> bool {
+        let now = Instant::now();
+        let Ok(mut recent) = self.recent.lock() else {
+            return false;
+        };
+        let fresh = |t: &Instant| now.duration_since(*t) < limits.window;
+        if recent.len() >= BUDGET_USERS {
+            recent.retain(|_, times| times.iter().any(fresh));
+        }
+        let times = recent.entry(user.clone()).or_default();
+        while times.front().is_some_and(|t| !fresh(t)) {
+            times.pop_front();
+        }
+        if times.len() >= limits.rate {
+            return false;
+        }
+        times.push_back(now);
+        true
+    }
+}
 
 /// The type of an image by its first bytes (`imagesize` knows the signatures).
 fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
@@ -77,24 +160,62 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
             "log in first (Authorization: Bearer <token>)",
         );
     };
+    let max_bytes = up.limits.max_bytes;
     let too_large = || {
         error(
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::BAD_REQUEST,
-            format!("an image has at most {} bytes", up.max_bytes),
+            format!("an image has at most {max_bytes} bytes"),
+        )
+    };
+    let over_quota = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::BAD_REQUEST,
+            format!(
+                "you keep {} bytes of uploads at most; delete messages with images to make room",
+                up.limits.quota
+            ),
         )
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > up.max_bytes as u64) {
+    if declared.is_some_and(|n| n > max_bytes as u64) {
         return too_large();
+    }
+    let user = UserKey::of(&owner);
+    if !up.budget.spend(&user, &up.limits) {
+        tracing::info!(user = %owner, "upload refused: over the upload budget");
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            codes::RATE_LIMITED,
+            format!(
+                "at most {} uploads per {}; try again later",
+                up.limits.rate,
+                humantime::format_duration(up.limits.window)
+            ),
+        );
+    }
+    let used = match up.store.upload_usage(user.clone()).await {
+        Ok(used) => used,
+        Err(e) => {
+            let refusal = e.into_refusal();
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                codes::INTERNAL,
+                refusal.to_string(),
+            );
+        }
+    };
+    if used.saturating_add(declared.unwrap_or(0)) > up.limits.quota {
+        return over_quota();
     }
     // Only now is the body read, and never more than the limit (plus one byte, to
     // tell "at the limit" from "over it").
-    let body = match axum::body::to_bytes(body, up.max_bytes.saturating_add(1)).await {
-        Ok(body) if body.len() <= up.max_bytes => body,
+    let body = match axum::body::to_bytes(body, max_bytes.saturating_add(1)).await {
+        Ok(body) if body.len() <= max_bytes => body,
         Ok(_) => return too_large(),
         Err(e) => {
             tracing::debug!(error = %e, "upload body not read");
@@ -146,6 +267,28 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
             "the image could not be stored",
         );
     }
+    let record = NewUpload {
+        name: name.clone(),
+        owner: user,
+        bytes: len as u64,
+        at: now_ms(),
+    };
+    match up.store.record_upload(record, up.limits.quota).await {
+        Ok(true) => {}
+        Ok(false) => {
+            remove(&up.dir, &name).await;
+            return over_quota();
+        }
+        Err(e) => {
+            remove(&up.dir, &name).await;
+            let refusal = e.into_refusal();
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                codes::INTERNAL,
+                refusal.to_string(),
+            );
+        }
+    }
     tracing::info!(user = %owner, file = %name, bytes = len, "image uploaded");
     let attachment = Attachment {
         kind: "image".into(),
@@ -164,21 +307,56 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
 
 /// Writes to a temporary file, syncs it, then renames it into place.
 fn store_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    crate::private::dir(dir)?;
     let tmp = dir.join(format!(".{name}.part"));
-    let mut file = std::fs::File::create(&tmp)?;
+    let mut file = crate::private::create(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, dir.join(name))
 }
 
-pub async fn download(State(up): State<Uploads>, Path(name): Path<String>) -> Response {
-    let valid = name.split_once('.').is_some_and(|(id, ext)| {
-        id.len() == 32
-            && id.chars().all(|c| c.is_ascii_hexdigit())
-            && KINDS.iter().any(|(_, e)| *e == ext)
+/// Removes an upload's file; one already gone is not an error.
+async fn remove(dir: &std::path::Path, name: &str) {
+    match tokio::fs::remove_file(dir.join(name)).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::error!(file = %name, error = %e, "cannot remove an upload"),
+    }
+}
+
+/// Removes the files of uploads no message refers to: those released (their last
+/// message deleted, edited or cleared) as soon as the store says so, and those never
+/// referred to once `grace` has passed; until `shutdown`.
+pub fn spawn_sweeper(up: &Uploads, shutdown: CancellationToken) {
+    let (store, dir, grace) = (up.store.clone(), up.dir.clone(), up.limits.grace);
+    let every = (grace / 2).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    let released = store.uploads_released();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = released.notified() => {}
+                () = shutdown.cancelled() => break,
+            }
+            let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+            let before = now_ms().saturating_sub(grace_ms);
+            match store.take_unreferenced_uploads(before).await {
+                Ok(names) => {
+                    for name in names {
+                        remove(&dir, &name).await;
+                        tracing::info!(file = %name, "removed an upload no message refers to");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot sweep uploads"),
+            }
+        }
     });
-    if !valid {
+}
+
+pub async fn download(State(up): State<Uploads>, Path(name): Path<String>) -> Response {
+    if !is_upload_name(&name) {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
     let ext = name.rsplit('.').next().unwrap_or("");

@@ -168,3 +168,173 @@ async fn a_stranger_is_refused_before_the_body_is_read() {
         "over the limit: 413 without waiting for the body"
     );
 }
+
+/// Uploads `png()` as `auth`: the status and the parsed body.
+async fn upload(server: &Server, auth: &str) -> (u16, Value) {
+    let (status, _, body) = http(
+        server.addr,
+        "POST",
+        "/api/uploads",
+        &[("Authorization", auth)],
+        &png(),
+    )
+    .await;
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    (status, body)
+}
+
+fn stored(server: &Server) -> usize {
+    std::fs::read_dir(server.data.join("uploads"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn uploads_over_the_budget_are_refused_with_429_and_nothing_stored() {
+    let server = Server::start_with(&["--upload-rate", "3", "--upload-window", "10m"]);
+    let auth = format!("Bearer {}", token(&server, "alice").await);
+    for _ in 0..3 {
+        assert_eq!(upload(&server, &auth).await.0, 201);
+    }
+    let (status, body) = upload(&server, &auth).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert_eq!(stored(&server), 3, "nothing stored past the budget");
+    // Another user's budget is their own.
+    let bob = format!("Bearer {}", token(&server, "bob").await);
+    assert_eq!(upload(&server, &bob).await.0, 201);
+}
+
+#[tokio::test]
+async fn uploads_over_the_quota_are_refused_with_413_before_and_after_the_body() {
+    let quota = (png().len() * 3).to_string();
+    let server = Server::start_with(&["--upload-quota", &quota]);
+    let auth = format!("Bearer {}", token(&server, "alice").await);
+    for _ in 0..3 {
+        assert_eq!(upload(&server, &auth).await.0, 201);
+    }
+    let (status, body) = upload(&server, &auth).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    assert_eq!(stored(&server), 3, "the refused upload is not kept");
+    // Announced over the quota: refused from the headers, before the body.
+    assert_eq!(
+        status_before_body(&server, &[("Authorization", &auth)], 1000).await,
+        Some(413)
+    );
+    let bob = format!("Bearer {}", token(&server, "bob").await);
+    assert_eq!(upload(&server, &bob).await.0, 201, "the quota is per user");
+}
+
+/// Waits until `url` is no longer served (up to five seconds).
+async fn gone(server: &Server, url: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if server.get(url, &[]).await.0 == 404 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn an_upload_no_message_refers_to_is_removed_after_the_grace_period() {
+    let server = Server::start_with(&["--upload-grace", "1s"]);
+    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let (_, unsent) = upload(&server, &auth).await;
+    let (_, sent) = upload(&server, &auth).await;
+    let mut alice = server.online("alice").await;
+    let r = alice
+        .request(
+            "new",
+            json!({"chatId":"#General","message":"look","attachments":[sent]}),
+        )
+        .await;
+    assert!(r["payload"]["messageId"].is_u64(), "{r}");
+    let unsent = unsent["url"].as_str().expect("url");
+    assert!(gone(&server, unsent).await, "{unsent} is still served");
+    assert_eq!(
+        stored(&server),
+        1,
+        "only the file a message refers to is kept"
+    );
+    let (status, _, _) = server.get(sent["url"].as_str().expect("url"), &[]).await;
+    assert_eq!(
+        status, 200,
+        "a file a message refers to is kept past the grace"
+    );
+}
+
+#[tokio::test]
+async fn a_file_goes_with_the_last_message_that_refers_to_it() {
+    // The grace period is long: only the deletions remove anything.
+    let server = Server::start();
+    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let (_, shared) = upload(&server, &auth).await;
+    let (_, replaced) = upload(&server, &auth).await;
+    let mut alice = server.online("alice").await;
+    let mut ids = Vec::new();
+    for attachments in [json!([shared]), json!([shared, replaced])] {
+        let r = alice
+            .request(
+                "new",
+                json!({"chatId":"#General","message":"pic","attachments":attachments}),
+            )
+            .await;
+        ids.push(r["payload"]["messageId"].as_u64().expect("id"));
+    }
+    let (shared, replaced) = (
+        shared["url"].as_str().expect("url").to_string(),
+        replaced["url"].as_str().expect("url").to_string(),
+    );
+    // An edit that drops an attachment releases its file.
+    let r = alice
+        .request(
+            "edit",
+            json!({"chatId":"#General","messageId":ids[1],"message":"pic","attachments":[]}),
+        )
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    assert!(
+        gone(&server, &replaced).await,
+        "the dropped attachment's file"
+    );
+    // A file two messages refer to stays while one of them does.
+    let r = alice
+        .request("delete", json!({"chatId":"#General","messageId":ids[1]}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(server.get(&shared, &[]).await.0, 200);
+    let r = alice
+        .request("delete", json!({"chatId":"#General","messageId":ids[0]}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    assert!(gone(&server, &shared).await, "the deleted message's file");
+    assert_eq!(stored(&server), 0);
+}
+
+#[tokio::test]
+async fn clearing_a_room_removes_the_files_of_its_messages() {
+    let server = Server::start();
+    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let (_, image) = upload(&server, &auth).await;
+    let mut alice = server.online("alice").await;
+    let r = alice.request("createRoom", json!({"name":"Photos"})).await;
+    assert!(r.get("error").is_none(), "{r}");
+    let r = alice
+        .request(
+            "new",
+            json!({"chatId":"#Photos","message":"pic","attachments":[image]}),
+        )
+        .await;
+    assert!(r["payload"]["messageId"].is_u64(), "{r}");
+    let url = image["url"].as_str().expect("url");
+    assert_eq!(server.get(url, &[]).await.0, 200);
+    let r = alice
+        .request("clearRoom", json!({"chatId":"#Photos"}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    assert!(gone(&server, url).await, "the cleared message's file");
+}

@@ -17,6 +17,7 @@ use app::protocol::{Attachment, EventId, MessageId, Millis};
 use futures_util::future::BoxFuture;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 pub use sqlite::SqliteStore;
 
@@ -164,6 +165,27 @@ pub trait Store: Send + Sync {
         upto: EventId,
         limit: u32,
     ) -> StoreFuture<Vec<LogEvent>>;
+
+    /// The bytes of the uploads `owner` keeps.
+    fn upload_usage(&self, owner: UserKey) -> StoreFuture<u64>;
+    /// Records a stored upload; `false` (and nothing recorded) when its owner would
+    /// then keep more than `quota` bytes.
+    fn record_upload(&self, upload: NewUpload, quota: u64) -> StoreFuture<bool>;
+    /// Forgets the uploads no message refers to that were either released (the last
+    /// message referring to one was deleted, edited or cleared) or recorded before
+    /// `before`; answers their names, whose files are the caller's to remove.
+    fn take_unreferenced_uploads(&self, before: Millis) -> StoreFuture<Vec<String>>;
+    /// Notified after a commit that may have released uploads.
+    fn uploads_released(&self) -> Arc<Notify>;
+}
+
+/// An upload as stored: its file's name under `uploads/`, its owner and size.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub name: String,
+    pub owner: UserKey,
+    pub bytes: u64,
+    pub at: Millis,
 }
 
 /// An account as stored.

@@ -188,7 +188,8 @@ async fn replay_missed(
         }
     };
     let (count, read_upto) = entry;
-    if from_other && message.id > *read_upto {
+    // A deleted message (its `new` scrubbed) is nobody's unread message.
+    if from_other && !message.deleted && message.id > *read_upto {
         *count += 1;
     }
     Ok(*count)

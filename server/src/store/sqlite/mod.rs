@@ -22,14 +22,14 @@ pub use reads::*;
 pub use writer::{delete_message, edit_message, mark, new_message, Applied};
 
 use super::{
-    Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, ReceiptOutcome,
+    Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, NewUpload, ReceiptOutcome,
     ReplayPlan, Store, StoreError, StoreFuture, StoredMessage, UnreadSnapshot, World,
 };
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
 use app::protocol::{EventId, MessageId, Millis};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -44,6 +44,10 @@ pub const DB_FILE: &str = "parlor.db";
 const READERS: usize = 8;
 /// How often the checkpointer looks whether anything was committed since its last run.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// How long an erasing checkpoint waits for the writer's batch and for readers before
+/// it gives up until the next round.
+const ERASING_CHECKPOINT_WAIT: Duration = Duration::from_millis(200);
 
 /// What happens when the writer thread dies: by default the process exits with
 /// status 70 (EX_SOFTWARE), so that systemd restarts it.
@@ -66,6 +70,11 @@ struct Inner {
     checkpointer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Set (and signalled) when the store closes: the checkpointer stops.
     closing: (Mutex<bool>, Condvar),
+    /// Something was erased (a delete, a cleared room) since the last checkpoint: the
+    /// next one empties the WAL, whose older frames still hold the erased text.
+    erased: AtomicBool,
+    /// Notified after a commit that may have released uploads (the sweeper waits).
+    released: Arc<tokio::sync::Notify>,
     stats: Stats,
 }
 
@@ -99,18 +108,35 @@ impl SqliteStore {
             path: data_dir.to_owned(),
             source,
         };
-        std::fs::create_dir_all(data_dir).map_err(data_error)?;
+        crate::private::dir(data_dir).map_err(data_error)?;
         let path = data_dir.join(DB_FILE);
+        // Made owner-only before SQLite opens it; SQLite gives the WAL and shared-memory
+        // files the database's mode.
+        crate::private::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(data_error)?;
         let probe = data_dir.join(".parlor-write-test");
         std::fs::write(&probe, b"ok")
             .and_then(|()| std::fs::remove_file(&probe))
             .map_err(data_error)?;
         let mut conn = open_conn(&path, false)?;
-        schema::migrate(&mut conn)?;
+        let found = schema::migrate(&mut conn)?;
         ops::ensure_general(&conn)?;
+        erase_leftovers(&conn, found)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = data_dir.join(format!("{DB_FILE}{suffix}"));
+            crate::private::file(&file).map_err(data_error)?;
+        }
         // Checkpoints run on their own thread (below), never inside a commit.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpoint_conn = open_conn(&path, false)?;
+        // Only an erasing checkpoint (TRUNCATE) waits, and it holds off the writer while
+        // it does: never for long.
+        checkpoint_conn.busy_timeout(ERASING_CHECKPOINT_WAIT)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let store = SqliteStore {
             inner: Arc::new(Inner {
@@ -122,6 +148,8 @@ impl SqliteStore {
                 writer: Mutex::new(None),
                 checkpointer: Mutex::new(None),
                 closing: (Mutex::new(false), Condvar::new()),
+                erased: AtomicBool::new(false),
+                released: Arc::new(tokio::sync::Notify::new()),
                 stats: Stats::default(),
             }),
         };
@@ -191,6 +219,21 @@ impl SqliteStore {
     {
         let store = self.clone();
         Box::pin(async move { store.write(f).await })
+    }
+
+    /// A write job that erases content: once committed, the next checkpoint empties
+    /// the WAL (whose older frames still hold what was erased).
+    fn erasing_job<F>(&self, f: F) -> StoreFuture<()>
+    where
+        F: FnOnce(&Connection) -> Result<Applied<()>, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        Box::pin(async move {
+            store.write(f).await?;
+            store.inner.erased.store(true, Ordering::Relaxed);
+            store.inner.released.notify_one();
+            Ok(())
+        })
     }
 
     /// A read as a store answer.
@@ -298,11 +341,22 @@ impl Store for SqliteStore {
     }
 
     fn edit(&self, edit: Edit, origin: Option<SessionId>) -> StoreFuture<()> {
-        self.job(move |c| writer::edit_message(c, edit, origin))
+        if edit.attachments.is_none() {
+            return self.job(move |c| writer::edit_message(c, edit, origin));
+        }
+        // New attachments may release the uploads of the old ones.
+        let store = self.clone();
+        Box::pin(async move {
+            store
+                .write(move |c| writer::edit_message(c, edit, origin))
+                .await?;
+            store.inner.released.notify_one();
+            Ok(())
+        })
     }
 
     fn delete(&self, delete: Delete, origin: Option<SessionId>) -> StoreFuture<()> {
-        self.job(move |c| writer::delete_message(c, delete, origin))
+        self.erasing_job(move |c| writer::delete_message(c, delete, origin))
     }
 
     fn mark(&self, mark: Mark, origin: Option<SessionId>) -> StoreFuture<ReceiptOutcome> {
@@ -340,7 +394,7 @@ impl Store for SqliteStore {
         at: Millis,
         origin: Option<SessionId>,
     ) -> StoreFuture<()> {
-        self.job(move |c| ops::clear_room(c, room, &actor, at, origin))
+        self.erasing_job(move |c| ops::clear_room(c, room, &actor, at, origin))
     }
 
     fn messages(
@@ -395,6 +449,22 @@ impl Store for SqliteStore {
     ) -> StoreFuture<Vec<LogEvent>> {
         self.query(move |c| reads::replay_page(c, &user, after, upto, limit))
     }
+
+    fn upload_usage(&self, owner: UserKey) -> StoreFuture<u64> {
+        self.query(move |c| reads::upload_usage(c, &owner))
+    }
+
+    fn record_upload(&self, upload: NewUpload, quota: u64) -> StoreFuture<bool> {
+        self.job(move |c| ops::record_upload(c, &upload, quota))
+    }
+
+    fn take_unreferenced_uploads(&self, before: Millis) -> StoreFuture<Vec<String>> {
+        self.job(move |c| ops::take_unreferenced_uploads(c, before))
+    }
+
+    fn uploads_released(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.inner.released)
+    }
 }
 
 fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
@@ -411,12 +481,40 @@ fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: every commit syncs the WAL, so an acknowledged write survives a crash.
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Deleted content is overwritten with zeros in the database file, not left in
+        // free space (deleted means gone). It costs nothing on the path of a new
+        // message, which frees nothing.
+        conn.pragma_update(None, "secure_delete", "ON")?;
     }
     Ok(conn)
 }
 
+/// At start, before anything else uses the database: a database last written by a
+/// Parlor that did not scrub deleted messages (before schema version 3) may hold their
+/// text in free pages, rewritten once (`VACUUM`); and the WAL a crash left behind may
+/// hold erased text in older frames, emptied here.
+fn erase_leftovers(conn: &Connection, found: i64) -> Result<(), StoreError> {
+    if (1..schema::SCRUBBED_FROM).contains(&found) {
+        let deleted: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE deleted = 1)",
+            [],
+            |r| r.get(0),
+        )?;
+        if deleted {
+            tracing::info!("rewriting the database once so that deleted messages leave no trace");
+            conn.execute_batch("VACUUM")?;
+        }
+    }
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
 /// Checkpoints the WAL (PASSIVE: it never waits for, nor blocks, the writer or the
 /// readers) whenever something was committed since the last run, until the store closes.
+/// After an erasure the checkpoint is TRUNCATE instead: it copies every frame and
+/// empties the WAL file, so the older frames that held the erased text are gone; it
+/// briefly holds off the writer (at most [`ERASING_CHECKPOINT_WAIT`] to begin), and if
+/// a reader keeps it from finishing, it is tried again at the next round.
 fn checkpoint_loop(conn: &Connection, inner: &Inner) {
     let mut seen = 0;
     let (flag, wake) = &inner.closing;
@@ -430,15 +528,30 @@ fn checkpoint_loop(conn: &Connection, inner: &Inner) {
         }
         drop(closing);
         let commits = inner.stats.commits.load(Ordering::Relaxed);
-        if commits == seen {
+        let erasing = inner.erased.swap(false, Ordering::Relaxed);
+        if commits == seen && !erasing {
             continue;
         }
         seen = commits;
-        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            Ok(()) => {
+        let sql = if erasing {
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        } else {
+            "PRAGMA wal_checkpoint(PASSIVE)"
+        };
+        // The first column says whether the checkpoint could not finish (busy).
+        match conn.query_row(sql, [], |r| r.get::<_, i64>(0)) {
+            Ok(busy) => {
                 inner.stats.checkpoints.fetch_add(1, Ordering::Relaxed);
+                if erasing && busy != 0 {
+                    inner.erased.store(true, Ordering::Relaxed);
+                }
             }
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+            Err(e) => {
+                if erasing {
+                    inner.erased.store(true, Ordering::Relaxed);
+                }
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
         }
     }
 }

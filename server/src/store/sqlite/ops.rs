@@ -6,7 +6,7 @@
 use super::writer::append;
 use super::Applied;
 use crate::domain::{Chat, EventData, LogEvent, Refusal, RoomId, SessionId, UserKey, GENERAL};
-use crate::store::{Account, Member, NewRoom, StoreError};
+use crate::store::{Account, Member, NewRoom, NewUpload, StoreError};
 use app::protocol::{EventId, Millis};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -290,6 +290,15 @@ pub fn clear_room(
     let (name, _) = room_name(conn, room)?;
     let chat = Chat::Room(room);
     let key = chat.key();
+    conn.execute(
+        "UPDATE uploads SET released = 1 WHERE name IN (SELECT name FROM upload_refs
+            WHERE message_id IN (SELECT id FROM messages WHERE chat = ?1))",
+        [&key],
+    )?;
+    conn.execute(
+        "DELETE FROM upload_refs WHERE message_id IN (SELECT id FROM messages WHERE chat = ?1)",
+        [&key],
+    )?;
     conn.execute("DELETE FROM messages WHERE chat = ?1", [&key])?;
     conn.execute("DELETE FROM receipts WHERE chat = ?1", [&key])?;
     conn.execute("DELETE FROM events WHERE chat = ?1", [&key])?;
@@ -307,4 +316,44 @@ pub fn clear_room(
         events: vec![event],
         origin,
     })
+}
+
+/// Records a stored upload unless its owner would then keep more than `quota` bytes.
+pub fn record_upload(
+    conn: &Connection,
+    upload: &NewUpload,
+    quota: u64,
+) -> Result<Applied<bool>, StoreError> {
+    let used = super::reads::upload_usage(conn, &upload.owner)?;
+    if used.saturating_add(upload.bytes) > quota {
+        return Ok(Applied::quiet(false));
+    }
+    conn.execute(
+        "INSERT INTO uploads (name, owner_key, bytes, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            upload.name,
+            upload.owner.as_str(),
+            i64::try_from(upload.bytes).unwrap_or(i64::MAX),
+            upload.at
+        ],
+    )?;
+    Ok(Applied::quiet(true))
+}
+
+/// Forgets the uploads no message refers to that were released or recorded before
+/// `before`; answers their names.
+pub fn take_unreferenced_uploads(
+    conn: &Connection,
+    before: Millis,
+) -> Result<Applied<Vec<String>>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM uploads
+         WHERE (released = 1 OR created_at < ?1)
+           AND NOT EXISTS (SELECT 1 FROM upload_refs r WHERE r.name = uploads.name)
+         RETURNING name",
+    )?;
+    let names = stmt
+        .query_map([before], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Applied::quiet(names))
 }

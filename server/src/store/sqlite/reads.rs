@@ -300,3 +300,10 @@ pub fn receipt_marks(
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// The bytes of the uploads `owner` keeps.
+pub fn upload_usage(conn: &Connection, owner: &UserKey) -> Result<u64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(SUM(bytes), 0) FROM uploads WHERE owner_key = ?1")?
+        .query_row([owner.as_str()], |r| r.get::<_, i64>(0))? as u64)
+}

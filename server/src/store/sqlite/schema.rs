@@ -76,12 +76,45 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX tokens_by_user ON tokens (user_key);
     ",
+    // 3: deleted means gone. Each `new` and `edit` event names its message, so that a
+    // delete can find and scrub them; the events of messages deleted before this
+    // version are scrubbed now. Uploads are tracked: who stored how many bytes, and
+    // which messages refer to each file, so that unreferenced files can be removed.
+    "
+    ALTER TABLE events ADD COLUMN message_id INTEGER;
+    UPDATE events SET message_id = json_extract(data, '$.message.id')
+        WHERE json_extract(data, '$.kind') IN ('new', 'edit');
+    CREATE INDEX events_by_message ON events (message_id) WHERE message_id IS NOT NULL;
+    UPDATE events SET data = json_remove(
+            json_set(data, '$.message.text', '', '$.message.deleted', json('true')),
+            '$.message.attachments')
+        WHERE message_id IN (SELECT id FROM messages WHERE deleted = 1);
+    CREATE TABLE uploads (
+        name       TEXT PRIMARY KEY,             -- the file's name under uploads/
+        owner_key  TEXT NOT NULL,
+        bytes      INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        -- set when the last message referring to it went away: removed at once
+        released   INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX uploads_by_owner ON uploads (owner_key);
+    CREATE TABLE upload_refs (
+        name       TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        PRIMARY KEY (name, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX upload_refs_by_message ON upload_refs (message_id);
+    ",
 ];
+
+/// The version from which the log is scrubbed on delete (see migration 3).
+pub const SCRUBBED_FROM: i64 = 3;
 
 /// The schema version this build writes.
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;
 
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// Applies the migrations this database lacks; answers the version it was at.
+pub fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > CURRENT {
         return Err(StoreError::TooNew {
@@ -96,5 +129,5 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
         tracing::info!(version = i + 1, "applied schema migration");
     }
-    Ok(())
+    Ok(found)
 }

@@ -207,6 +207,7 @@ pub fn new_message(
         params![chat_key, msg.sender, sender_key.as_str(), msg.client_message_id, msg.text, attachments, msg.at],
     )?;
     let id = conn.last_insert_rowid() as MessageId;
+    link_uploads(conn, id, &msg.attachments)?;
     let message = Message {
         id,
         sender: msg.sender,
@@ -251,6 +252,8 @@ pub fn edit_message(
     let mut message = own_message(conn, &edit.chat, edit.message_id, &edit.editor)?;
     message.text = edit.text;
     if let Some(a) = edit.attachments {
+        unlink_uploads(conn, edit.message_id)?;
+        link_uploads(conn, edit.message_id, &a)?;
         message.attachments = a;
     }
     message.updated_at = edit.at;
@@ -268,7 +271,55 @@ pub fn edit_message(
     })
 }
 
-/// Deletes a message: its text and attachments are erased, a tombstone remains.
+/// Records that message `id` refers to the uploads among `attachments` (those stored
+/// here), so that their files are kept while it does.
+fn link_uploads(
+    conn: &Connection,
+    id: MessageId,
+    attachments: &[app::protocol::Attachment],
+) -> Result<(), StoreError> {
+    for name in attachments
+        .iter()
+        .filter_map(|a| crate::domain::upload_of(&a.url))
+    {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO upload_refs (name, message_id)
+             SELECT name, ?2 FROM uploads WHERE name = ?1",
+        )?
+        .execute(params![name, id as i64])?;
+    }
+    Ok(())
+}
+
+/// Drops message `id`'s references to uploads; those no other message refers to are
+/// released (removed at the next sweep, without waiting for the grace period).
+pub(super) fn unlink_uploads(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE uploads SET released = 1
+         WHERE name IN (SELECT name FROM upload_refs WHERE message_id = ?1)",
+    )?
+    .execute([id as i64])?;
+    conn.prepare_cached("DELETE FROM upload_refs WHERE message_id = ?1")?
+        .execute([id as i64])?;
+    Ok(())
+}
+
+/// Erases a message's text and attachments from every `new` and `edit` event of the
+/// log that carries them; the events keep their place (ids, author, times), so replay
+/// positions and receipts stay valid, and say `deleted`.
+pub(super) fn scrub_events(conn: &Connection, id: MessageId) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE events SET data = json_remove(
+                json_set(data, '$.message.text', '', '$.message.deleted', json('true')),
+                '$.message.attachments')
+            WHERE message_id = ?1",
+    )?
+    .execute([id as i64])?;
+    Ok(())
+}
+
+/// Deletes a message: its text and attachments are erased, from the message and from
+/// every event of the log that carried them; a tombstone remains.
 pub fn delete_message(
     conn: &Connection,
     delete: Delete,
@@ -285,6 +336,8 @@ pub fn delete_message(
         "UPDATE messages SET body = '', attachments = '[]', deleted = 1, updated_at = ?1 WHERE id = ?2",
         params![at, id as i64],
     )?;
+    scrub_events(conn, id)?;
+    unlink_uploads(conn, id)?;
     let event = append(
         conn,
         at,
@@ -435,10 +488,13 @@ pub(super) fn append(
 ) -> Result<LogEvent, StoreError> {
     let json = serde_json::to_string(&data)
         .map_err(|e| Refusal::Internal(format!("cannot encode event: {e}")))?;
-    conn.execute(
-        "INSERT INTO events (at, chat, data) VALUES (?1, ?2, ?3)",
-        params![at, chat.key(), json],
-    )?;
+    // The message an event carries the content of, so that a delete can scrub it.
+    let message_id = match &data {
+        EventData::New { message } | EventData::Edit { message } => Some(message.id as i64),
+        _ => None,
+    };
+    conn.prepare_cached("INSERT INTO events (at, chat, data, message_id) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![at, chat.key(), json, message_id])?;
     Ok(LogEvent {
         id: conn.last_insert_rowid() as EventId,
         at,
