@@ -125,10 +125,14 @@ impl ClientFrame {
                 codes::BAD_REQUEST,
                 format!("type, payloadType and eventType have at most {MAX_TYPE_NAME} bytes"),
             );
-            e.id = match raw.id {
-                Some(RawId::Str(s)) if s.len() > MAX_REQUEST_ID => Some(String::new()),
-                other => other.map(RawId::into_string),
-            };
+            // A request is answered (as any bad request whose id can be read); any other
+            // frame with an unknown type is dropped.
+            if raw.kind.as_deref() == Some("request") {
+                e.id = match raw.id {
+                    Some(RawId::Str(s)) if s.len() > MAX_REQUEST_ID => Some(String::new()),
+                    other => other.map(RawId::into_string),
+                };
+            }
             return Err(e);
         }
         match raw.kind.as_deref() {
