@@ -41,7 +41,7 @@ async fn a_status_flood_never_closes_another_users_connection() {
     let started = Instant::now();
 
     const N: usize = 5000;
-    let status = |i: usize| if i % 2 == 0 { "busy" } else { "away" };
+    let status = |i: usize| ["busy", "away"][i % 2];
     let mut answered = 0;
     for i in 0..N {
         alice
