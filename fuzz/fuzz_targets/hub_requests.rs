@@ -1,10 +1,16 @@
 //! Any native request reaches the hub's command handling without a panic: a real
-//! store in a temporary directory, a logged-in session, each input one request.
+//! store in a temporary directory, a logged-in session, each input one request. The
+//! budgets of rooms, memberships and status changes are small and short, so inputs
+//! run both within and over them; and the input also becomes the string field of one
+//! of those requests (the first byte picks which), oversized when repeated, so a field
+//! over its maximum is always refused with `bad_request` and never reaches the hub.
 #![no_main]
 
 use app::protocol::ClientFrame;
 use libfuzzer_sys::fuzz_target;
-use server::hub::{Hub, Limits, Login, Session};
+use app::protocol::{codes, MAX_CHAT_ID_BYTES, MAX_ROOM_NAME_CHARS};
+use server::hub::{Budget, Hub, Limits, Login, Session};
+use std::time::Duration;
 use server::store::SqliteStore;
 use std::sync::{Arc, OnceLock};
 
@@ -26,8 +32,12 @@ fn world() -> &'static World {
         let dir = tempfile::tempdir().expect("tempdir");
         let (hub, session) = rt.block_on(async {
             let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
+            let short = Budget::new(5, Duration::from_millis(50));
             let limits = Limits {
                 rate_limit: usize::MAX,
+                rooms: short,
+                memberships: short,
+                statuses: short,
                 ..Limits::default()
             };
             let hub = Hub::start(store, limits).await.expect("hub");
@@ -51,13 +61,7 @@ fn world() -> &'static World {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let Ok(ClientFrame::Request(request)) = ClientFrame::parse(text) else {
-        return;
-    };
+fn run(request: app::protocol::Request) -> serde_json::Value {
     let w = world();
     let reply = w.rt.block_on(server::ws::answer(
         w.hub.clone(),
@@ -66,4 +70,56 @@ fuzz_target!(|data: &[u8]| {
     ));
     let parsed: serde_json::Value = serde_json::from_str(&reply).expect("the reply is JSON");
     assert_eq!(parsed["type"], "response");
+    parsed
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(ClientFrame::Request(request)) = ClientFrame::parse(text) {
+        run(request);
+    }
+    let Some((&pick, rest)) = text.as_bytes().split_first() else {
+        return;
+    };
+    let Ok(rest) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let value = rest.repeat(1 + usize::from(pick / 4) * 4);
+    let (kind, payload, over) = match pick % 4 {
+        0 => (
+            "createRoom",
+            serde_json::json!({ "name": value }),
+            value.chars().count() > MAX_ROOM_NAME_CHARS,
+        ),
+        1 => (
+            "joinRoom",
+            serde_json::json!({ "chatId": format!("#{value}") }),
+            value.len() + 1 > MAX_CHAT_ID_BYTES,
+        ),
+        2 => (
+            "leaveRoom",
+            serde_json::json!({ "chatId": format!("#{value}") }),
+            value.len() + 1 > MAX_CHAT_ID_BYTES,
+        ),
+        _ => ("setStatus", serde_json::json!({ "status": value }), false),
+    };
+    let frame = serde_json::json!({"type":"request","id":"f","timestamp":1,
+        "payloadType":kind,"payload":payload});
+    match ClientFrame::parse(&frame.to_string()) {
+        Ok(ClientFrame::Request(request)) => {
+            assert!(!over, "an oversized field parsed: {frame}");
+            let reply = run(request);
+            if let Some(code) = reply["error"]["code"].as_str() {
+                assert_ne!(code, codes::INTERNAL, "{reply}");
+            }
+        }
+        Ok(_) => unreachable!("a request template parses to a request"),
+        Err(e) => {
+            if over {
+                assert_eq!(e.code, codes::BAD_REQUEST, "{e}");
+            }
+        }
+    }
 });

@@ -164,10 +164,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         let hub = state_hub.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            // Presence that waited is told within about a quarter second of its due
+            // time (once a second per user); lapsed typing is ended.
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
             loop {
                 tokio::select! {
-                    _ = tick.tick() => hub.sweep_typing(),
+                    _ = tick.tick() => {
+                        hub.flush_presence();
+                        hub.sweep_typing();
+                    }
                     () = shutdown.cancelled() => break,
                 }
             }

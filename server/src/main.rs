@@ -7,7 +7,7 @@ use server::admission::Caps;
 use server::app::{serve, ServeConfig};
 use server::domain::UserKey;
 use server::driver::ConnConfig;
-use server::hub::Limits;
+use server::hub::{Budget, Limits, MEMBERSHIP_BUDGET, ROOM_BUDGET, STATUS_BUDGET};
 use server::tls::TlsSource;
 use server::uploads::UploadLimits;
 use std::net::SocketAddr;
@@ -69,6 +69,15 @@ struct ServeArgs {
     /// The rate limit's window.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     rate_window: Duration,
+    /// Most rooms one user may create per hour.
+    #[arg(long, default_value_t = ROOM_BUDGET.count)]
+    room_limit: usize,
+    /// Most rooms one user may join or leave per minute.
+    #[arg(long, default_value_t = MEMBERSHIP_BUDGET.count)]
+    membership_limit: usize,
+    /// Most status changes (setStatus, Workspace presence:update) per user per minute.
+    #[arg(long, default_value_t = STATUS_BUDGET.count)]
+    status_limit: usize,
     /// Close connections that have not logged in after this long.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     auth_timeout: Duration,
@@ -189,6 +198,9 @@ impl ServeArgs {
                 typing_ttl: self.typing_ttl,
                 allow_guests: !self.no_guests,
                 admins: self.admins.iter().map(|a| UserKey::of(a)).collect(),
+                rooms: Budget::new(self.room_limit, ROOM_BUDGET.window),
+                memberships: Budget::new(self.membership_limit, MEMBERSHIP_BUDGET.window),
+                statuses: Budget::new(self.status_limit, STATUS_BUDGET.window),
             },
             conn: ConnConfig {
                 auth_timeout: self.auth_timeout,

@@ -868,6 +868,13 @@ async fn an_idle_connection_shows_away_unless_another_is_active() {
     let server = Server::start();
     let mut alice = server.online("alice").await;
     let mut bob = server.online("bob").await;
+    // Bob's arrival first, so that each step below waits for its own event.
+    alice
+        .next_where(|v| {
+            v["eventType"] == "presence"
+                && v["payload"] == json!({"userId":"bob","status":"online"})
+        })
+        .await;
     bob.send(json!({"type":"event","timestamp":1,"eventType":"idle"}))
         .await;
     alice

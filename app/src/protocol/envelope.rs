@@ -5,7 +5,9 @@
 //! [`ClientFrame::parse`] rather than derived, so that a bad request still yields its
 //! `id` and can be answered with an error instead of being dropped.
 
-use super::{codes, ChatRequest, Event, EventId, Millis, Request, RequestBody};
+use super::{
+    codes, ChatRequest, Event, EventId, Millis, Request, RequestBody, MAX_REQUEST_ID, MAX_TYPE_NAME,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -113,9 +115,38 @@ impl ClientFrame {
         let raw: RawClientFrame<'_> = serde_json::from_str(text)
             .map_err(|e| ParseError::new(codes::BAD_REQUEST, format!("not a valid frame: {e}")))?;
         let payload = raw.payload.map(|p| p.get()).filter(|p| *p != "null");
+        let names = [&raw.kind, &raw.payload_type, &raw.event_type];
+        if names
+            .iter()
+            .any(|n| n.as_ref().is_some_and(|n| n.len() > MAX_TYPE_NAME))
+        {
+            // Checked before anything is echoed in an error message.
+            let mut e = ParseError::new(
+                codes::BAD_REQUEST,
+                format!("type, payloadType and eventType have at most {MAX_TYPE_NAME} bytes"),
+            );
+            // A request is answered (as any bad request whose id can be read); any other
+            // frame with an unknown type is dropped.
+            if raw.kind.as_deref() == Some("request") {
+                e.id = match raw.id {
+                    Some(RawId::Str(s)) if s.len() > MAX_REQUEST_ID => Some(String::new()),
+                    other => other.map(RawId::into_string),
+                };
+            }
+            return Err(e);
+        }
         match raw.kind.as_deref() {
             Some("request") => {
                 let id = match raw.id {
+                    Some(RawId::Str(s)) if s.len() > MAX_REQUEST_ID => {
+                        // Answered with an empty id: echoing it would repeat the flood.
+                        let mut e = ParseError::new(
+                            codes::BAD_REQUEST,
+                            format!("a request id has at most {MAX_REQUEST_ID} bytes"),
+                        );
+                        e.id = Some(String::new());
+                        return Err(e);
+                    }
                     Some(id) => id.into_string(),
                     None => {
                         return Err(ParseError::new(codes::BAD_REQUEST, "a request needs an id"))
@@ -132,6 +163,8 @@ impl ClientFrame {
                     ))
                 })?;
                 let body = RequestBody::from_parts(&payload_type, payload).map_err(with_id)?;
+                body.check_sizes()
+                    .map_err(|m| with_id(ParseError::new(codes::BAD_REQUEST, m)))?;
                 Ok(ClientFrame::Request(Request {
                     id,
                     timestamp: timestamp_of(raw.timestamp),
@@ -159,6 +192,8 @@ impl ClientFrame {
                         ))
                     }
                 };
+                body.check_sizes()
+                    .map_err(|m| ParseError::new(codes::BAD_REQUEST, m))?;
                 Ok(ClientFrame::Event(ClientEvent {
                     timestamp: timestamp_of(raw.timestamp),
                     body,

@@ -23,12 +23,14 @@ mod events;
 mod requests;
 mod responses;
 mod shared;
+mod sizes;
 
 pub use envelope::*;
 pub use events::*;
 pub use requests::*;
 pub use responses::*;
 pub use shared::*;
+pub use sizes::*;
 
 /// Id of an event in the global event log (increasing, never reused).
 pub type EventId = u64;
@@ -71,6 +73,23 @@ pub const MAX_ATTACHMENT_URL: usize = 2048;
 pub const MAX_ATTACHMENT_FILENAME: usize = 255;
 /// Longest attachment `type`, `id` and `meta.mimetype`, in bytes each.
 pub const MAX_ATTACHMENT_TOKEN: usize = 128;
+/// Longest request `id`, in bytes (a longer one is answered with an empty `id`).
+pub const MAX_REQUEST_ID: usize = 64;
+/// Longest frame `type`, `payloadType` or `eventType`, in bytes.
+pub const MAX_TYPE_NAME: usize = 32;
+/// Longest username, in characters.
+pub const MAX_USERNAME_CHARS: usize = 32;
+/// Longest room name, in characters.
+pub const MAX_ROOM_NAME_CHARS: usize = 64;
+/// Longest `chatId`, in bytes: `#` and a room name of four-byte characters. The name
+/// rules (characters) apply on top.
+pub const MAX_CHAT_ID_BYTES: usize = 1 + 4 * MAX_ROOM_NAME_CHARS;
+/// Longest password, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest session `token`, in bytes (Parlor's own have 64).
+pub const MAX_TOKEN_BYTES: usize = 128;
+/// Longest `clientMessageId`, in bytes.
+pub const MAX_CLIENT_MESSAGE_ID: usize = 128;
 /// Largest page `getMessages` returns.
 pub const MAX_PAGE: u32 = 100;
 

@@ -2,6 +2,7 @@
 //! user names with the rules the contract sets for them. They live apart from the
 //! frames so that the server's validation and the client's display use one definition.
 
+use super::{MAX_ROOM_NAME_CHARS, MAX_USERNAME_CHARS};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -108,7 +109,7 @@ impl std::error::Error for NameError {}
 /// Usernames: 1 to 32 characters of letters, digits, `_`, `-`, `.`.
 pub fn validate_username(name: &str) -> Result<(), NameError> {
     let len = name.chars().count();
-    if len == 0 || len > 32 {
+    if len == 0 || len > MAX_USERNAME_CHARS {
         return Err(NameError("a username has 1 to 32 characters"));
     }
     if !name
@@ -125,7 +126,7 @@ pub fn validate_username(name: &str) -> Result<(), NameError> {
 /// Room names: 1 to 64 printable characters (no control characters, not all blank).
 pub fn validate_room_name(name: &str) -> Result<(), NameError> {
     let len = name.chars().count();
-    if len == 0 || len > 64 {
+    if len == 0 || len > MAX_ROOM_NAME_CHARS {
         return Err(NameError("a room name has 1 to 64 characters"));
     }
     if name.chars().any(char::is_control) {

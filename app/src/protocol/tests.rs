@@ -184,3 +184,54 @@ fn missed_is_the_last_field_of_a_new_event() {
         frame.to_json()
     );
 }
+
+#[test]
+fn a_field_over_its_maximum_is_a_bad_request_at_parse_time() {
+    let request = |kind: &str, payload: Value| {
+        json!({"type":"request","id":"r1","timestamp":1,"payloadType":kind,"payload":payload})
+            .to_string()
+    };
+    let long = |n: usize| "é".repeat(n);
+    let refused = [
+        request("createRoom", json!({"name": long(MAX_ROOM_NAME_CHARS + 1)})),
+        request(
+            "joinRoom",
+            json!({"chatId": "#".to_owned() + &"x".repeat(MAX_CHAT_ID_BYTES)}),
+        ),
+        request(
+            "auth",
+            json!({"username": long(MAX_USERNAME_CHARS + 1), "password": "p"}),
+        ),
+        request(
+            "auth",
+            json!({"username": "a", "token": "t".repeat(MAX_TOKEN_BYTES + 1)}),
+        ),
+        request(
+            "delete",
+            json!({"chatId":"#General","messageId":1,
+                "clientMessageId": "c".repeat(MAX_CLIENT_MESSAGE_ID + 1)}),
+        ),
+    ];
+    for text in refused {
+        let e = ClientFrame::parse(&text).expect_err(&text);
+        assert_eq!((e.code, e.id.as_deref()), (codes::BAD_REQUEST, Some("r1")));
+    }
+    // At the maximum (counted in characters where the rule says so): accepted.
+    assert!(ClientFrame::parse(&request(
+        "createRoom",
+        json!({"name": long(MAX_ROOM_NAME_CHARS)})
+    ))
+    .is_ok());
+    // An id over its maximum is answered with an empty one; a long payloadType is not
+    // echoed back.
+    let e = ClientFrame::parse(
+        &json!({"type":"request","id":"i".repeat(MAX_REQUEST_ID + 1),"payloadType":"listRooms"})
+            .to_string(),
+    )
+    .expect_err("long id");
+    assert_eq!(e.id.as_deref(), Some(""));
+    let kind = "k".repeat(MAX_TYPE_NAME + 1);
+    let e = ClientFrame::parse(&request(&kind, json!({}))).expect_err("long type");
+    assert_eq!(e.code, codes::BAD_REQUEST);
+    assert!(!e.message.contains(&kind));
+}

@@ -11,6 +11,7 @@ use crate::domain::{iso8601, ChatRef, EventData, Refusal, RoomId, GENERAL};
 use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{ChatName, Hub, Live, Login, Outbound, Place, Session};
 use app::dialect::workshop::{Frame, HistoryMessage, RoomInfo, UserStatus};
+use app::protocol::validate_room_name;
 use axum::extract::ws::Utf8Bytes;
 
 /// Messages of a room's history sent on entering it.
@@ -127,6 +128,11 @@ impl Workshop {
     }
 
     async fn switch(&mut self, hub: &Hub, session: &Session, room_name: &str) -> Vec<Utf8Bytes> {
+        if let Err(e) = validate_room_name(room_name) {
+            return vec![out(Frame::RoomSwitchReject {
+                response: capitalise(&e.to_string()),
+            })];
+        }
         let Some(id) = hub.room_id(room_name) else {
             return vec![out(Frame::RoomSwitchReject {
                 response: "Room not found".into(),
@@ -255,7 +261,11 @@ impl Edge for Workshop {
             },
             Frame::RoomSwitchRequest { room_name } => self.switch(&hub, &session, &room_name).await,
             Frame::RoomChatClear { room_name, .. } => {
-                match hub.clear_room(&session, &ChatRef::Room(room_name)).await {
+                let cleared = match validate_room_name(&room_name) {
+                    Ok(()) => hub.clear_room(&session, &ChatRef::Room(room_name)).await,
+                    Err(e) => Err(Refusal::BadRequest(e.to_string())),
+                };
+                match cleared {
                     Ok(()) => Vec::new(),
                     Err(refusal) => system("error", capitalise(&refusal.to_string())),
                 }

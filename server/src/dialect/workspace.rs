@@ -92,10 +92,10 @@ impl Edge for Workspace {
                 }
             }
             ClientFrame::PresenceUpdate { status } => match Status::parse(&status) {
-                Some(status) => {
-                    hub.set_status(session, status);
-                    None
-                }
+                Some(status) => match hub.set_status(session, status) {
+                    Ok(()) => None,
+                    Err(refusal) => Some(error(code_of(&refusal), refusal.to_string())),
+                },
                 None => Some(error(
                     codes::BAD_REQUEST,
                     "invalid status: online, away, busy or offline",

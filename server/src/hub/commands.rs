@@ -4,10 +4,11 @@
 //! (names, membership), then either writes through the store (and the commit publishes
 //! the event) or, for what is not kept, fans out at once.
 
+use super::budgets::Spend;
 use super::{Hub, Live, LiveShared, Outbound, Session};
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, UserKey, GENERAL};
 use crate::store::{Member, NewRoom};
-use app::protocol::{validate_room_name, validate_username, EventId};
+use app::protocol::{validate_room_name, validate_username, EventId, MAX_PASSWORD_BYTES};
 
 impl Hub {
     /// Logs in with a password; an unknown name registers it. Answers the account's
@@ -18,8 +19,10 @@ impl Hub {
         password: &str,
     ) -> Result<(String, bool), Refusal> {
         validate_username(username).map_err(|e| Refusal::BadRequest(e.to_string()))?;
-        if password.is_empty() || password.len() > 1024 {
-            return Err(Refusal::BadRequest("a password has 1 to 1024 bytes".into()));
+        if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
+            return Err(Refusal::BadRequest(format!(
+                "a password has 1 to {MAX_PASSWORD_BYTES} bytes"
+            )));
         }
         let existing = self
             .store
@@ -92,6 +95,7 @@ impl Hub {
                 "a room with this name already exists".into(),
             ));
         }
+        self.take_budget(&session.user, Spend::Room)?;
         let room = NewRoom {
             name: name.to_owned(),
             creator: member(session),
@@ -108,6 +112,7 @@ impl Hub {
         let Chat::Room(room) = self.chat_for(&session.user, chat, false)? else {
             return Err(Refusal::BadRequest("only rooms can be joined".into()));
         };
+        self.take_budget(&session.user, Spend::Membership)?;
         self.store
             .join_room(room, member(session), now_ms(), session.origin())
             .await
@@ -127,6 +132,7 @@ impl Hub {
         {
             return Err(Refusal::Forbidden("everyone stays in General".into()));
         }
+        self.take_budget(&session.user, Spend::Membership)?;
         self.store
             .leave_room(room, member(session), now_ms(), session.origin())
             .await

@@ -16,16 +16,13 @@ use crate::domain::{
 };
 use crate::store::{Delete, Edit, EventSink, Mark, NewMessage, ReceiptOutcome};
 use app::protocol::{
-    Attachment, MessageId, MAX_ATTACHMENTS, MAX_ATTACHMENT_FILENAME, MAX_ATTACHMENT_TOKEN,
-    MAX_ATTACHMENT_URL, MAX_MESSAGE_BYTES,
+    Attachment, MessageId, MAX_ATTACHMENTS, MAX_CLIENT_MESSAGE_ID as MAX_CLIENT_ID,
+    MAX_MESSAGE_BYTES,
 };
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Longest accepted `clientMessageId`.
-const MAX_CLIENT_ID: usize = 128;
 
 impl Hub {
     /// Posts a message. Answers its id and whether it repeated an earlier
@@ -296,17 +293,5 @@ fn check_content(text: &str, attachments: &[Attachment]) -> Result<(), Refusal> 
 /// Every string field of an attachment within its documented size: each is stored,
 /// and sent to everyone in the chat, with every copy of the message.
 fn check_attachment(a: &Attachment) -> Result<(), Refusal> {
-    let fields = [
-        ("url", a.url.len(), MAX_ATTACHMENT_URL),
-        ("filename", a.filename.len(), MAX_ATTACHMENT_FILENAME),
-        ("type", a.kind.len(), MAX_ATTACHMENT_TOKEN),
-        ("id", a.id.len(), MAX_ATTACHMENT_TOKEN),
-        ("meta.mimetype", a.meta.mimetype.len(), MAX_ATTACHMENT_TOKEN),
-    ];
-    match fields.iter().find(|(_, len, max)| len > max) {
-        Some((field, _, max)) => Err(Refusal::BadRequest(format!(
-            "an attachment's {field} has at most {max} bytes"
-        ))),
-        None => Ok(()),
-    }
+    app::protocol::check_attachment(a).map_err(Refusal::BadRequest)
 }

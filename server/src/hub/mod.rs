@@ -15,6 +15,7 @@
 //! (`messages`); the other commands are in `commands`, the reads in `queries`. Nothing
 //! here awaits while holding the state lock.
 
+mod budgets;
 mod commands;
 mod counters;
 mod messages;
@@ -25,6 +26,7 @@ mod queries;
 #[cfg(test)]
 mod tests;
 
+pub use budgets::Budget;
 pub use outbound::*;
 pub use queries::*;
 
@@ -32,7 +34,7 @@ use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, SessionId, UserKey};
 use crate::store::{Store, StoreError};
 use app::protocol::{EventId, Millis, Status};
 use counters::Counters;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -55,7 +57,20 @@ pub struct Limits {
     pub allow_guests: bool,
     /// Users who may clear any room's history.
     pub admins: Vec<UserKey>,
+    /// Rooms one user may create (`createRoom`).
+    pub rooms: Budget,
+    /// Rooms one user may join or leave (`joinRoom`, `leaveRoom`).
+    pub memberships: Budget,
+    /// Status changes one user may make (`setStatus`).
+    pub statuses: Budget,
 }
+
+/// Default budgets (docs/protocol.md 3.4).
+pub const ROOM_BUDGET: Budget = Budget::new(10, Duration::from_secs(3600));
+pub const MEMBERSHIP_BUDGET: Budget = Budget::new(60, Duration::from_secs(60));
+pub const STATUS_BUDGET: Budget = Budget::new(30, Duration::from_secs(60));
+/// Presence changes of one user reach others at most this often (the latest wins).
+pub const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -67,6 +82,9 @@ impl Default for Limits {
             typing_ttl: Duration::from_secs(5),
             allow_guests: true,
             admins: Vec::new(),
+            rooms: ROOM_BUDGET,
+            memberships: MEMBERSHIP_BUDGET,
+            statuses: STATUS_BUDGET,
         }
     }
 }
@@ -123,6 +141,15 @@ struct UserEntry {
     acked: EventId,
     counters: Counters,
     sent: VecDeque<Instant>,
+    spent: budgets::Spent,
+    /// When others were last told of this user's presence (status, or rooms to the
+    /// sessions sitting in them); changes within [`PRESENCE_INTERVAL`] of it wait.
+    told_at: Option<Instant>,
+    /// A change waits for the next flush (the user is in `State::presence_due`).
+    pending: bool,
+    /// While a change waits: the rooms the sitting sessions were last told the user
+    /// is in (kept once per wait, not per change).
+    rooms_told: Option<BTreeSet<RoomId>>,
 }
 
 impl UserEntry {
@@ -137,6 +164,10 @@ impl UserEntry {
             acked: 0,
             counters: Counters::Unloaded,
             sent: VecDeque::new(),
+            spent: budgets::Spent::default(),
+            told_at: None,
+            pending: false,
+            rooms_told: None,
         }
     }
 }
@@ -174,6 +205,9 @@ struct State {
     sitting: HashMap<RoomId, Vec<SessionId>>,
     /// Numbers the loads of counters.
     loads: u64,
+    /// Users whose presence changed within a second of the last telling, to be told
+    /// by [`Hub::flush_presence`].
+    presence_due: Vec<UserKey>,
 }
 
 pub struct Hub {
@@ -355,7 +389,7 @@ impl Hub {
         self.activity.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.limits.outbound_queue.max(1));
         let kick = Arc::new(Notify::new());
-        self.with_room_presence(&mut state, &key, |state| {
+        self.change_presence(&mut state, &key, |state| {
             if let Some(user) = state.users.get_mut(&key) {
                 user.sessions.push(id);
             }
@@ -376,7 +410,6 @@ impl Hub {
                 state.sitting.entry(room).or_default().push(id);
             }
         });
-        self.refresh_presence(&mut state, &key);
         drop(state);
         let session = Session {
             id,
@@ -397,7 +430,7 @@ impl Hub {
             return;
         };
         let mut store_ack = None;
-        self.with_room_presence(&mut state, &user, |state| {
+        self.change_presence(&mut state, &user, |state| {
             if let Some(session) = state.sessions.remove(&id) {
                 if let Place::Room(room) = session.place {
                     unseat(state, room, id);
@@ -411,21 +444,20 @@ impl Hub {
                     store_ack = (entry.acked > 0).then_some(entry.acked);
                 }
             }
-        });
-        let gone = state.users.get(&user).is_none_or(|u| u.sessions.is_empty());
-        if gone {
-            deactivate(&mut state, &user);
-            let typing: Vec<Chat> = state
-                .typing
-                .keys()
-                .filter(|(u, _)| *u == user)
-                .map(|(_, c)| c.clone())
-                .collect();
-            for chat in typing {
-                self.stop_typing_in(&mut state, &user, &chat);
+            let gone = state.users.get(&user).is_none_or(|u| u.sessions.is_empty());
+            if gone {
+                deactivate(state, &user);
+                let typing: Vec<Chat> = state
+                    .typing
+                    .keys()
+                    .filter(|(u, _)| *u == user)
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                for chat in typing {
+                    self.stop_typing_in(state, &user, &chat);
+                }
             }
-        }
-        self.refresh_presence(&mut state, &user);
+        });
         drop(state);
         if let (Some(event), Ok(rt)) = (store_ack, tokio::runtime::Handle::try_current()) {
             let ack = self.store.set_acked(user, event);

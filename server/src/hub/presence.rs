@@ -1,18 +1,28 @@
 //! Presence and typing: a user's status merged over their sessions, who is in a room
 //! for the sessions sitting in it, and typing indicators that lapse. None of it is
-//! kept in the log; it is fanned out at once as [`Live`] events.
+//! kept in the log; it is fanned out as [`Live`] events.
+//!
+//! Presence is coalesced per user: the first change after a quiet second is told at
+//! once; changes within [`PRESENCE_INTERVAL`] of the last telling only mark the user
+//! pending (a flag, and their key queued once per wait), and [`Hub::flush_presence`],
+//! run by a timer, tells the latest state when the second is up. A flood of status
+//! changes, invisible/visible or idle toggles, or reconnects therefore costs each
+//! other session at most a few items a second, and never fills its queue.
 
-use super::{name_of, unseat, Hub, Live, LiveShared, Outbound, Place, Session, State};
+use super::{
+    name_of, unseat, Hub, Live, LiveShared, Outbound, Place, Session, State, PRESENCE_INTERVAL,
+};
 use crate::domain::{Chat, ChatRef, Refusal, RoomId, UserKey};
 use app::protocol::{Millis, Status};
 use std::collections::BTreeSet;
 use std::time::Instant;
 
 impl Hub {
-    /// Recomputes a user's merged status and tells everyone when it changed.
-    pub(super) fn refresh_presence(&self, state: &mut State, key: &UserKey) {
+    /// Recomputes a user's merged status and tells everyone when it changed; answers
+    /// whether anything was told.
+    pub(super) fn refresh_presence(&self, state: &mut State, key: &UserKey) -> bool {
         let Some(user) = state.users.get(key) else {
-            return;
+            return false;
         };
         let merged = user
             .sessions
@@ -27,7 +37,7 @@ impl Hub {
             .unwrap_or(Status::Offline);
         let was = user.shown;
         if merged == was {
-            return;
+            return false;
         }
         let name = user.name.clone();
         if let Some(user) = state.users.get_mut(key) {
@@ -47,16 +57,108 @@ impl Hub {
         if merged == Status::Offline {
             self.broadcast_live(state, Live::Offline { user: name }, None);
         }
+        true
+    }
+
+    /// Runs `change`, a change of the user's presence (status, visibility, idleness,
+    /// a session coming or going), and tells others about it: at once when nothing
+    /// was told of the user in the last [`PRESENCE_INTERVAL`], otherwise at the next
+    /// flush (the latest state wins; nothing is computed or allocated per change).
+    pub(super) fn change_presence(
+        &self,
+        state: &mut State,
+        key: &UserKey,
+        change: impl FnOnce(&mut State),
+    ) {
+        let now = Instant::now();
+        let waiting = state.users.get(key).is_some_and(|u| {
+            u.pending
+                || u.told_at
+                    .is_some_and(|t| now.duration_since(t) < PRESENCE_INTERVAL)
+        });
+        if !waiting {
+            let rooms = self.with_room_presence(state, key, change);
+            let status = self.refresh_presence(state, key);
+            if rooms || status {
+                if let Some(user) = state.users.get_mut(key) {
+                    user.told_at = Some(now);
+                }
+            }
+            return;
+        }
+        // Keep what the sitting sessions were told, once per wait.
+        let keep = !state.sitting.is_empty()
+            && state.users.get(key).is_some_and(|u| u.rooms_told.is_none());
+        let before = keep.then(|| rooms_present(state, key));
+        change(state);
+        let State {
+            users,
+            presence_due,
+            ..
+        } = state;
+        if let Some(user) = users.get_mut(key) {
+            if before.is_some() {
+                user.rooms_told = before;
+            }
+            if !user.pending {
+                user.pending = true;
+                presence_due.push(key.clone());
+            }
+        }
+    }
+
+    /// Tells the latest presence of every user whose changes waited and whose second
+    /// is up; run a few times a second.
+    pub fn flush_presence(&self) {
+        let mut state = self.lock();
+        if state.presence_due.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let due = std::mem::take(&mut state.presence_due);
+        let mut later = Vec::new();
+        for key in due {
+            let ready = state.users.get(&key).map(|u| {
+                u.told_at
+                    .is_none_or(|t| now.duration_since(t) >= PRESENCE_INTERVAL)
+            });
+            match ready {
+                None => continue,
+                Some(false) => {
+                    later.push(key);
+                    continue;
+                }
+                Some(true) => {}
+            }
+            let before = state.users.get_mut(&key).and_then(|u| {
+                u.pending = false;
+                u.rooms_told.take()
+            });
+            let mut told = false;
+            if let Some(before) = before {
+                if !state.sitting.is_empty() {
+                    let after = rooms_present(&state, &key);
+                    told |= self.tell_rooms(&mut state, &key, &before, &after);
+                }
+            }
+            told |= self.refresh_presence(&mut state, &key);
+            if told {
+                if let Some(user) = state.users.get_mut(&key) {
+                    user.told_at = Some(now);
+                }
+            }
+        }
+        state.presence_due = later;
     }
 
     /// Runs `change` and tells the sessions sitting in each room the user came into or
-    /// left because of it.
+    /// left because of it, at once; answers whether anything was told.
     pub(super) fn with_room_presence(
         &self,
         state: &mut State,
         user: &UserKey,
         change: impl FnOnce(&mut State),
-    ) {
+    ) -> bool {
         // Nobody sits anywhere (no Workshop client): nobody to tell, nothing to compute.
         // A session that sits down now is the user's own, which is not told.
         let before = if state.sitting.is_empty() {
@@ -66,20 +168,47 @@ impl Hub {
         };
         change(state);
         if state.sitting.is_empty() {
-            return;
+            return false;
         }
         let after = rooms_present(state, user);
         if before == after {
-            return;
+            return false;
+        }
+        // A change told now also moves what a waiting change compares against.
+        if let Some(told) = state
+            .users
+            .get_mut(user)
+            .and_then(|u| u.rooms_told.as_mut())
+        {
+            for r in before.difference(&after) {
+                told.remove(r);
+            }
+            told.extend(after.difference(&before).copied());
+        }
+        self.tell_rooms(state, user, &before, &after)
+    }
+
+    /// Tells the sessions sitting in each room in one set and not the other that the
+    /// user left it or came into it; answers whether anything was told.
+    fn tell_rooms(
+        &self,
+        state: &mut State,
+        user: &UserKey,
+        before: &BTreeSet<RoomId>,
+        after: &BTreeSet<RoomId>,
+    ) -> bool {
+        if before == after {
+            return false;
         }
         let name = state
             .users
             .get(user)
             .map_or_else(|| user.as_str().to_owned(), |u| u.name.clone());
         let changes = before
-            .difference(&after)
+            .difference(after)
             .map(|r| (*r, false))
-            .chain(after.difference(&before).map(|r| (*r, true)));
+            .chain(after.difference(before).map(|r| (*r, true)));
+        let mut told = false;
         for (room, present) in changes.collect::<Vec<_>>() {
             let (Some(seated), Some(entry)) = (state.sitting.get(&room), state.rooms.get(&room))
             else {
@@ -94,10 +223,12 @@ impl Hub {
                 if let Some(session) = state.sessions.get_mut(&id) {
                     if session.user != *user {
                         Self::push(session, item.clone());
+                        told = true;
                     }
                 }
             }
         }
+        told
     }
 
     /// Places a session in one room (Workshop's room switch); the user must be a
@@ -218,34 +349,36 @@ impl Hub {
 
     /// Sets the status the user chose, for all of their connections and later ones.
     /// A connection that is idle shows `online` as `away`; a hidden one shows nothing.
-    pub fn set_status(&self, session: &Session, status: Status) {
+    /// Counted against the user's status budget.
+    pub fn set_status(&self, session: &Session, status: Status) -> Result<(), Refusal> {
+        self.take_budget(&session.user, super::budgets::Spend::Status)?;
         let mut state = self.lock();
-        self.with_room_presence(&mut state, &session.user, |state| {
+        self.change_presence(&mut state, &session.user, |state| {
             if let Some(user) = state.users.get_mut(&session.user) {
                 user.chosen = status;
             }
         });
-        self.refresh_presence(&mut state, &session.user);
+        Ok(())
     }
 
     /// This connection goes invisible (`false`) or visible again (`true`).
     pub fn set_visible(&self, session: &Session, visible: bool) {
         let mut state = self.lock();
-        self.with_room_presence(&mut state, &session.user, |state| {
+        self.change_presence(&mut state, &session.user, |state| {
             if let Some(s) = state.sessions.get_mut(&session.id) {
                 s.hidden = !visible;
             }
         });
-        self.refresh_presence(&mut state, &session.user);
     }
 
     /// Nobody uses this connection (`true`), or someone does again.
     pub fn set_idle(&self, session: &Session, idle: bool) {
         let mut state = self.lock();
-        if let Some(s) = state.sessions.get_mut(&session.id) {
-            s.idle = idle;
-        }
-        self.refresh_presence(&mut state, &session.user);
+        self.change_presence(&mut state, &session.user, |state| {
+            if let Some(s) = state.sessions.get_mut(&session.id) {
+                s.idle = idle;
+            }
+        });
     }
 }
 

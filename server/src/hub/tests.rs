@@ -180,6 +180,9 @@ async fn presence_is_merged_over_a_users_sessions() {
     let (one, _r1) = connect(&w.hub, "alice").await;
     let (two, _r2) = w.hub.attach(Login::account("alice")).await.expect("second");
     w.hub.subscribe(&two);
+    // Presence told within a second waits for the flush: let that second pass.
+    tokio::time::sleep(super::PRESENCE_INTERVAL).await;
+    w.hub.flush_presence();
     drain(&mut rx);
     // One idle tab: still online, because the other is in use.
     w.hub.set_idle(&one, true);
@@ -195,6 +198,11 @@ async fn presence_is_merged_over_a_users_sessions() {
     drop(one);
     assert!(lives(&drain(&mut rx)).is_empty(), "still away on the other");
     drop(two);
+    // Within a second of the last presence told: it waits for the flush.
+    w.hub.flush_presence();
+    assert!(lives(&drain(&mut rx)).is_empty(), "told too soon");
+    tokio::time::sleep(super::PRESENCE_INTERVAL).await;
+    w.hub.flush_presence();
     let seen = lives(&drain(&mut rx));
     assert!(seen.contains(&Live::Offline {
         user: "alice".into()
@@ -297,4 +305,75 @@ async fn sessions_sitting_in_a_room_see_who_comes_and_goes() {
         "one leave, no second join"
     );
     assert!(w.hub.room_present(attic_id).iter().any(|(n, _)| n == "bob"));
+}
+
+#[tokio::test]
+async fn a_flood_of_status_changes_is_told_once_a_second_the_latest_winning() {
+    let limits = Limits {
+        statuses: super::Budget::new(10_000, Duration::from_secs(60)),
+        ..Limits::default()
+    };
+    let w = world(limits).await;
+    let general_id = w.hub.room_id("General").expect("General");
+    let (alice, _a) = connect(&w.hub, "alice").await;
+    let (_bob, mut b) = connect(&w.hub, "bob").await;
+    w.hub.guest_login("sitter").await.expect("guest");
+    let sitter = Login {
+        guest: true,
+        exclusive: true,
+        echo: true,
+        place: Place::Room(general_id),
+        ..Login::account("sitter")
+    };
+    let (sitting, mut s) = w.hub.attach(sitter).await.expect("sitter");
+    w.hub.subscribe(&sitting);
+    tokio::time::sleep(super::PRESENCE_INTERVAL).await;
+    w.hub.flush_presence();
+    drain(&mut b);
+    drain(&mut s);
+    // The first change is told at once; the next 999 wait for the flush.
+    for i in 0..1000 {
+        let status = [Status::Busy, Status::Offline][i % 2];
+        w.hub.set_status(&alice, status).expect("within budget");
+    }
+    let told = lives(&drain(&mut b));
+    assert_eq!(
+        told,
+        vec![Live::Presence {
+            user: "alice".into(),
+            status: Status::Busy
+        }]
+    );
+    w.hub.flush_presence();
+    assert!(lives(&drain(&mut b)).is_empty(), "told within the second");
+    tokio::time::sleep(super::PRESENCE_INTERVAL).await;
+    w.hub.flush_presence();
+    let told = lives(&drain(&mut b));
+    assert_eq!(
+        told,
+        vec![
+            Live::Presence {
+                user: "alice".into(),
+                status: Status::Offline
+            },
+            Live::Offline {
+                user: "alice".into()
+            }
+        ],
+        "only the latest"
+    );
+    // The sitting session saw alice leave General once (offline), not a thousand
+    // comings and goings.
+    let seen: Vec<Live> = lives(&drain(&mut s))
+        .into_iter()
+        .filter(|l| matches!(l, Live::RoomPresence { user, .. } if user == "alice"))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![Live::RoomPresence {
+            room: "General".into(),
+            user: "alice".into(),
+            present: false
+        }]
+    );
 }

@@ -180,7 +180,7 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             Response::empty(id, now_ms())
         }
         RequestBody::SetStatus(set) => {
-            hub.set_status(session, set.status);
+            hub.set_status(session, set.status)?;
             Response::empty(id, now)
         }
     })

@@ -1,0 +1,79 @@
+//! Budgets of the requests that change the world besides chat messages (those share
+//! the message window in `messages`): creating rooms, joining and leaving them, and
+//! status changes, each counted per user over a sliding window of its own. Over a
+//! budget the request is refused with `rate_limited` before anything is stored or
+//! sent. None of this is on the path of a chat message.
+
+use super::Hub;
+use crate::domain::{Refusal, UserKey};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// At most `count` requests per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub count: usize,
+    pub window: Duration,
+}
+
+impl Budget {
+    pub const fn new(count: usize, window: Duration) -> Budget {
+        Budget { count, window }
+    }
+}
+
+/// What a budget is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Spend {
+    /// `createRoom` (Workshop `room_create`).
+    Room,
+    /// `joinRoom`, `leaveRoom` (Workshop `room_switch_request`).
+    Membership,
+    /// `setStatus` (Workspace `presence:update`).
+    Status,
+}
+
+/// When a user spent each budget, newest last (empty until first used: no allocation
+/// for users who never spend).
+#[derive(Default)]
+pub(super) struct Spent {
+    rooms: VecDeque<Instant>,
+    memberships: VecDeque<Instant>,
+    statuses: VecDeque<Instant>,
+}
+
+impl Hub {
+    /// Counts one request against the user's budget of its kind, or refuses it.
+    pub(super) fn take_budget(&self, user: &UserKey, spend: Spend) -> Result<(), Refusal> {
+        let (budget, what) = match spend {
+            Spend::Room => (self.limits.rooms, "rooms created"),
+            Spend::Membership => (self.limits.memberships, "rooms joined or left"),
+            Spend::Status => (self.limits.statuses, "status changes"),
+        };
+        let mut state = self.lock();
+        let Some(entry) = state.users.get_mut(user) else {
+            return Ok(());
+        };
+        let times = match spend {
+            Spend::Room => &mut entry.spent.rooms,
+            Spend::Membership => &mut entry.spent.memberships,
+            Spend::Status => &mut entry.spent.statuses,
+        };
+        let now = Instant::now();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= budget.window)
+        {
+            times.pop_front();
+        }
+        if times.len() >= budget.count {
+            return Err(Refusal::RateLimited(format!(
+                "at most {} {what} per {}",
+                budget.count,
+                humantime::format_duration(budget.window)
+            )));
+        }
+        times.push_back(now);
+        Ok(())
+    }
+}
