@@ -136,6 +136,18 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     allow_origins: Vec<String>,
+    /// Characters a new password needs at least (registering, changing it).
+    #[arg(long, env = "PARLOR_MIN_PASSWORD_LENGTH", default_value_t = 8)]
+    min_password_length: usize,
+    /// Logins that may wait for a password hashing thread; more are refused at once
+    /// (`rate_limited`, server busy).
+    #[arg(long, env = "PARLOR_HASH_QUEUE", default_value_t = 256)]
+    hash_queue: usize,
+    /// A session token not used to log in for this long stops working (and the
+    /// connections holding it close).
+    #[arg(long, env = "PARLOR_TOKEN_LIFETIME", default_value = "30d",
+        value_parser = humantime::parse_duration)]
+    token_lifetime: Duration,
 }
 
 impl ServeArgs {
@@ -156,6 +168,10 @@ impl ServeArgs {
                 typing_ttl: self.typing_ttl,
                 allow_guests: !self.no_guests,
                 admins: self.admins.iter().map(|a| UserKey::of(a)).collect(),
+                min_password_length: self.min_password_length,
+                hash_queue: self.hash_queue,
+                token_lifetime: self.token_lifetime,
+                ..Limits::default()
             },
             conn: ConnConfig {
                 auth_timeout: self.auth_timeout,
