@@ -184,3 +184,28 @@ fn missed_is_the_last_field_of_a_new_event() {
         frame.to_json()
     );
 }
+
+#[test]
+fn the_session_requests_parse_and_round_trip() {
+    let change = r#"{"type":"request","id":"r22","timestamp":1,"payloadType":"changePassword","payload":{"oldPassword":"correct horse","newPassword":"battery staple 42"}}"#;
+    round_trip_client(change);
+    let Ok(ClientFrame::Request(request)) = ClientFrame::parse(change) else {
+        panic!("a request");
+    };
+    assert_eq!(
+        request.body,
+        RequestBody::ChangePassword(ChangePasswordRequest {
+            old_password: "correct horse".into(),
+            new_password: "battery staple 42".into(),
+        })
+    );
+    let everywhere =
+        r#"{"type":"request","id":"r21","timestamp":1,"payloadType":"logoutEverywhere"}"#;
+    let Ok(ClientFrame::Request(request)) = ClientFrame::parse(everywhere) else {
+        panic!("a request");
+    };
+    assert_eq!(request.body, RequestBody::LogoutEverywhere(Empty {}));
+    let ok: ChangePasswordOk =
+        serde_json::from_value(json!({"token": "ab"})).expect("the answer parses");
+    assert_eq!(ok.token, "ab");
+}
