@@ -134,19 +134,6 @@ pub async fn broadcast(
     (StatusCode::OK, Json(serde_json::json!({"sent": true}))).into_response()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn only_the_exact_secret_is_the_same() {
-        let token = "ab".repeat(32);
-        assert!(super::same_secret(&token, &token));
-        assert!(!super::same_secret(&token[..63], &token));
-        assert!(!super::same_secret(&"ab".repeat(31), &token));
-        assert!(!super::same_secret("", &token));
-        assert!(!super::same_secret(&format!("{}c", &token[..63]), &token));
-    }
-}
-
 /// `parlor broadcast`: sends `req` to the server at `server` with the secret in `data`,
 /// over HTTPS when that server serves TLS (it left its certificate in `data`).
 pub async fn send(server: SocketAddr, data: &Path, req: &BroadcastRequest) -> anyhow::Result<()> {
@@ -204,4 +191,17 @@ where
     let body = response.into_body().collect().await?.to_bytes();
     driving.abort();
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_exact_secret_is_the_same() {
+        let token = "ab".repeat(32);
+        assert!(super::same_secret(&token, &token));
+        assert!(!super::same_secret(&token[..63], &token));
+        assert!(!super::same_secret(&"ab".repeat(31), &token));
+        assert!(!super::same_secret("", &token));
+        assert!(!super::same_secret(&format!("{}c", &token[..63]), &token));
+    }
 }
