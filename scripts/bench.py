@@ -134,7 +134,10 @@ class Server:
         if log:
             COMMANDS.append("# " + " ".join(self.argv))
         # No mDNS announcement, no QR code (variables, so older binaries ignore them).
-        env = dict(os.environ, PARLOR_LOG="warn", PARLOR_NO_MDNS="1", PARLOR_NO_QR="1")
+        # The load clients log in with passwords faster than two threads hash them:
+        # let them all wait in the line instead of being refused as "server busy".
+        env = dict(os.environ, PARLOR_LOG="warn", PARLOR_NO_MDNS="1", PARLOR_NO_QR="1",
+                   PARLOR_HASH_QUEUE="1000000")
         launched = time.monotonic()
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:

@@ -41,10 +41,11 @@ fn world() -> &'static World {
                 ..Limits::default()
             };
             let hub = Hub::start(store, limits).await.expect("hub");
-            hub.authenticate("fuzz", "fuzz-password")
+            let local = std::net::IpAddr::from([127, 0, 0, 1]);
+            hub.authenticate("fuzz", "fuzz-password", local)
                 .await
                 .expect("register");
-            hub.authenticate("other", "fuzz-password")
+            hub.authenticate("other", "fuzz-password", local)
                 .await
                 .expect("register");
             let (session, rx) = hub.attach(Login::account("fuzz")).await.expect("attach");

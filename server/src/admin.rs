@@ -75,6 +75,13 @@ pub fn write_token(data: &Path) -> std::io::Result<String> {
     Ok(token)
 }
 
+/// Compares a presented secret with the admin token in constant time (no timing
+/// tells how many leading characters were right).
+fn same_secret(given: &str, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    given.as_bytes().ct_eq(token.as_bytes()).into()
+}
+
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
     let body =
         serde_json::json!({ "error": ErrorBody { code: code.into(), message: message.into() } });
@@ -91,7 +98,7 @@ pub async fn broadcast(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t.trim() == &*admin.token);
+        .is_some_and(|t| same_secret(t.trim(), &admin.token));
     if !peer.addr.ip().is_loopback() || !authorised {
         return error(
             StatusCode::FORBIDDEN,
@@ -186,4 +193,17 @@ where
     let body = response.into_body().collect().await?.to_bytes();
     driving.abort();
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_exact_secret_is_the_same() {
+        let token = "ab".repeat(32);
+        assert!(super::same_secret(&token, &token));
+        assert!(!super::same_secret(&token[..63], &token));
+        assert!(!super::same_secret(&"ab".repeat(31), &token));
+        assert!(!super::same_secret("", &token));
+        assert!(!super::same_secret(&format!("{}c", &token[..63]), &token));
+    }
 }

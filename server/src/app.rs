@@ -179,6 +179,27 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         });
     }
     {
+        // Tokens past their lifetime stop working on use; this also closes the live
+        // connections that hold them.
+        let hub = state_hub.clone();
+        let shutdown = shutdown.clone();
+        let every = (config.limits.token_lifetime / 4)
+            .clamp(Duration::from_secs(1), Duration::from_secs(60));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Err(e) = hub.expire_tokens().await {
+                            tracing::warn!(error = %e, "cannot expire session tokens");
+                        }
+                    }
+                    () = shutdown.cancelled() => break,
+                }
+            }
+        });
+    }
+    {
         let hub = state_hub.clone();
         crate::memory::spawn_trimmer(move || hub.activity(), shutdown.clone());
     }

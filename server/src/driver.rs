@@ -9,16 +9,17 @@
 //! render a hub item — and never touches the socket's loop.
 
 use crate::admission::{OverPreLoginBudget, Ticket};
-use crate::hub::{Hub, Outbound, Session};
+use crate::hub::{Ended, Hub, Kick, Outbound, Session};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::FuturesOrdered;
 use futures_util::{SinkExt, StreamExt};
+use std::collections::VecDeque;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio::time::{interval_at, sleep, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -52,10 +53,16 @@ pub mod close {
     /// The server failed (a store error in the middle of a replay): reconnect and
     /// resume from the last event id received.
     pub const INTERNAL: u16 = 1011;
+    /// The session ended elsewhere: its token was revoked (`logout` on another
+    /// connection, "log out everywhere", a password change) or expired. Log in again.
+    pub const SESSION_ENDED: u16 = 4001;
 }
 
 /// The close reason of a connection dropped for not reading.
 pub const TOO_SLOW: &str = "too slow: resume with lastEventId";
+/// Text frames a client may send while its login is being checked (kept, then
+/// handled in order); more close the connection.
+const MAX_EARLY_FRAMES: usize = 16;
 /// Requests answered concurrently per connection before reading pauses.
 const MAX_IN_FLIGHT: usize = 64;
 /// Most queued frames written with one flush.
@@ -123,12 +130,37 @@ pub struct Socket<'a> {
     ws: &'a mut WebSocket,
     pub hub: &'a Arc<Hub>,
     pub cfg: &'a ConnConfig,
+    /// The client's address.
+    pub peer: IpAddr,
+    /// Text frames that arrived while a login was being checked, handled next.
+    early: VecDeque<Utf8Bytes>,
 }
 
 impl Socket<'_> {
     /// Writes one text frame.
     pub async fn send(&mut self, frame: Utf8Bytes) -> Result<(), Ending> {
         bounded(self.cfg, self.ws.send(Message::Text(frame))).await
+    }
+
+    /// Runs `work` (a login's password check) while watching the socket: a client that
+    /// goes away ends the connection at once and `work` is dropped (a password hash it
+    /// waited for never runs). Frames that arrive meanwhile are kept for later.
+    pub async fn unless_gone<T>(&mut self, work: impl Future<Output = T>) -> Result<T, Ending> {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                biased;
+                done = &mut work => return Ok(done),
+                msg = self.ws.recv() => {
+                    if let Some(text) = text_of(msg)? {
+                        if self.early.len() >= MAX_EARLY_FRAMES {
+                            return Err(Ending::Close(close::POLICY, "too many frames before login"));
+                        }
+                        self.early.push_back(text);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -181,6 +213,8 @@ pub async fn serve<E: Edge>(
         ws: &mut ws,
         hub: &hub,
         cfg: &cfg,
+        peer: peer.ip(),
+        early: VecDeque::new(),
     };
     // Boxed: the login's state is big and needed once; inline it would stay in every
     // connection's task for as long as the connection lives.
@@ -218,12 +252,18 @@ async fn log_in<E: Edge>(
     let deadline = sleep(socket.cfg.auth_timeout);
     tokio::pin!(deadline);
     loop {
-        let msg = tokio::select! {
-            msg = socket.ws.recv() => msg,
-            () = deadline.as_mut() => return Err(Ending::Close(close::POLICY, "authentication timeout")),
-            () = shutdown.cancelled() => return Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
+        let text = match socket.early.pop_front() {
+            Some(text) => Some(text),
+            None => {
+                let msg = tokio::select! {
+                    msg = socket.ws.recv() => msg,
+                    () = deadline.as_mut() => return Err(Ending::Close(close::POLICY, "authentication timeout")),
+                    () = shutdown.cancelled() => return Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
+                };
+                text_of(msg)?
+            }
         };
-        if let Some(text) = text_of(msg)? {
+        if let Some(text) = text {
             if let Some(attached) = edge.login(&text, socket).await? {
                 return Ok(attached);
             }
@@ -267,6 +307,13 @@ async fn run<E: Edge>(
     if let Err(ending) = edge.welcome(&mut link).await {
         return ending;
     }
+    // What the client sent while its login was checked, in order.
+    while let Some(text) = link.socket.early.pop_front() {
+        if let Err(ending) = Box::pin(edge.on_text(&text, &mut link)).await {
+            let _ = timeout(Duration::from_secs(2), link.settle()).await;
+            return ending;
+        }
+    }
     let cfg = link.socket.cfg;
     let kicked = session.kicked.clone();
     let mut last_seen = Instant::now();
@@ -300,7 +347,7 @@ async fn run<E: Edge>(
                     link.socket.ws.send(Message::Ping(Default::default())).await.map_err(|_| Ending::Gone)
                 }
             }
-            () = kicked.notified() => Err(Ending::Close(close::POLICY, TOO_SLOW)),
+            () = kicked.notified() => Err(ended(kicked.why())),
             () = shutdown.cancelled() => Err(Ending::Close(close::GOING_AWAY, "server shutting down")),
         };
         if let Err(ending) = step {
@@ -332,7 +379,7 @@ fn take_batch(
 async fn send_queued(
     socket: &mut Socket<'_>,
     frames: impl Iterator<Item = Utf8Bytes>,
-    kicked: &Notify,
+    kicked: &Kick,
 ) -> Result<(), Ending> {
     let cfg = socket.cfg;
     let ws = &mut *socket.ws;
@@ -349,7 +396,18 @@ async fn send_queued(
     };
     tokio::select! {
         sent = write => sent,
-        () = kicked.notified() => Err(Ending::Close(close::POLICY, TOO_SLOW)),
+        () = kicked.notified() => Err(ended(kicked.why())),
+    }
+}
+
+/// How a connection the hub ended closes.
+fn ended(why: Ended) -> Ending {
+    match why {
+        Ended::TooSlow => Ending::Close(close::POLICY, TOO_SLOW),
+        Ended::LoggedOut => Ending::Close(close::SESSION_ENDED, "logged out"),
+        Ended::LoggedOutEverywhere => Ending::Close(close::SESSION_ENDED, "logged out everywhere"),
+        Ended::PasswordChanged => Ending::Close(close::SESSION_ENDED, "password changed"),
+        Ended::Expired => Ending::Close(close::SESSION_ENDED, "session expired"),
     }
 }
 

@@ -178,6 +178,18 @@ struct ServeArgs {
     /// (by default they are exempt, for load tests and local tools).
     #[arg(long, env = "PARLOR_LIMIT_LOOPBACK", value_parser = BoolishValueParser::new())]
     limit_loopback: bool,
+    /// Characters a new password needs at least (registering, changing it).
+    #[arg(long, env = "PARLOR_MIN_PASSWORD_LENGTH", default_value_t = 6)]
+    min_password_length: usize,
+    /// Logins that may wait for a password hashing thread; more are refused at once
+    /// (`rate_limited`, server busy).
+    #[arg(long, env = "PARLOR_HASH_QUEUE", default_value_t = 256)]
+    hash_queue: usize,
+    /// A session token not used to log in for this long stops working (and the
+    /// connections holding it close).
+    #[arg(long, env = "PARLOR_TOKEN_LIFETIME", default_value = "30d",
+        value_parser = humantime::parse_duration)]
+    token_lifetime: Duration,
 }
 
 impl ServeArgs {
@@ -201,6 +213,10 @@ impl ServeArgs {
                 rooms: Budget::new(self.room_limit, ROOM_BUDGET.window),
                 memberships: Budget::new(self.membership_limit, MEMBERSHIP_BUDGET.window),
                 statuses: Budget::new(self.status_limit, STATUS_BUDGET.window),
+                min_password_length: self.min_password_length,
+                hash_queue: self.hash_queue,
+                token_lifetime: self.token_lifetime,
+                ..Limits::default()
             },
             conn: ConnConfig {
                 auth_timeout: self.auth_timeout,

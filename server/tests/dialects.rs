@@ -11,7 +11,7 @@ const QUIET: Duration = Duration::from_millis(300);
 
 async fn rwci(server: &Server, name: &str) -> Client {
     let mut c = Client::connect(&server.url("/ws/rwci")).await;
-    c.send(json!({"type":"auth","username":name,"password":format!("pw-{name}")}))
+    c.send(json!({"type":"auth","username":name,"password":format!("password-{name}")}))
         .await;
     let auth = c.next().await;
     assert_eq!(auth["type"], "auth");
@@ -637,7 +637,7 @@ async fn rwci_refuses_a_second_login_of_a_connected_user_and_keeps_the_first() {
     let mut first = rwci(&server, "alice").await;
     let mut second = Client::connect(&server.url("/ws/rwci")).await;
     second
-        .send(json!({"type":"auth","username":"alice","password":"pw-alice"}))
+        .send(json!({"type":"auth","username":"alice","password":"password-alice"}))
         .await;
     assert_eq!(
         second.next().await,

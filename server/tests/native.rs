@@ -26,7 +26,10 @@ async fn auth_registers_on_first_login_then_logs_in() {
     let server = Server::start();
     let mut a = server.client().await;
     let r = a
-        .request("auth", json!({"username": "alice", "password": "s3cret"}))
+        .request(
+            "auth",
+            json!({"username": "alice", "password": "s3cret-password"}),
+        )
         .await;
     assert_subset(
         &r,
@@ -36,7 +39,10 @@ async fn auth_registers_on_first_login_then_logs_in() {
 
     let mut again = server.client().await;
     let r = again
-        .request("auth", json!({"username": "ALICE", "password": "s3cret"}))
+        .request(
+            "auth",
+            json!({"username": "ALICE", "password": "s3cret-password"}),
+        )
         .await;
     assert_subset(
         &r,
@@ -68,7 +74,7 @@ async fn requests_before_auth_are_refused_and_the_connection_stays() {
         .await;
     assert_eq!(r["error"]["code"], "unauthorized");
     let r = c
-        .request("auth", json!({"username": "bob", "password": "pw"}))
+        .request("auth", json!({"username": "bob", "password": "password"}))
         .await;
     assert_eq!(r["payload"]["userId"], "bob");
 }
@@ -636,7 +642,10 @@ async fn a_fourth_connection_of_one_user_is_refused() {
     let _c = server.login("alice").await;
     let mut d = server.client().await;
     let r = d
-        .request("auth", json!({"username":"alice","password":"pw-alice"}))
+        .request(
+            "auth",
+            json!({"username":"alice","password":"password-alice"}),
+        )
         .await;
     assert_eq!(r["error"]["code"], "too_many_connections");
 }
@@ -808,7 +817,10 @@ async fn a_session_token_logs_in_without_the_password_until_logout() {
     let server = Server::start();
     let mut first = server.client().await;
     let r = first
-        .request("auth", json!({"username":"alice","password":"s3cret"}))
+        .request(
+            "auth",
+            json!({"username":"alice","password":"s3cret-password"}),
+        )
         .await;
     let token = r["payload"]["token"].as_str().expect("a token").to_string();
     assert!(token.len() >= 32);

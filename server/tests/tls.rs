@@ -220,7 +220,7 @@ async fn certificate_files_from_the_command_line_are_served() {
     let url = format!("wss://localhost:{}/ws", server.addr.port());
     let mut c = Client::connect_tls(&url, tls_client_config(&server.trust)).await;
     let r = c
-        .request("auth", json!({"username": "carol", "password": "pw"}))
+        .request("auth", json!({"username": "carol", "password": "password"}))
         .await;
     assert_eq!(r["payload"]["userId"], "carol", "{r}");
 }

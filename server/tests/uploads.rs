@@ -21,7 +21,7 @@ async fn token(server: &Server, name: &str) -> String {
     let r = c
         .request(
             "auth",
-            json!({"username": name, "password": format!("pw-{name}")}),
+            json!({"username": name, "password": format!("password-{name}")}),
         )
         .await;
     r["payload"]["token"].as_str().expect("token").to_string()

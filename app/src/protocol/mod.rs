@@ -55,7 +55,8 @@ pub mod codes {
     pub const NOT_FOUND: &str = "not_found";
     /// The name is taken (room names).
     pub const CONFLICT: &str = "conflict";
-    /// Too many messages in the last minute.
+    /// Over a budget: too many messages in the last minute, too many failed logins
+    /// (wait and retry), or the server is busy checking other passwords.
     pub const RATE_LIMITED: &str = "rate_limited";
     /// Too many connections for this user.
     pub const TOO_MANY_CONNECTIONS: &str = "too_many_connections";

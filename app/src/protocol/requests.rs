@@ -40,6 +40,8 @@ pub enum RequestBody {
     SetStatus(SetStatusRequest),
     GetReceipts(ChatRequest),
     Logout(Empty),
+    LogoutEverywhere(Empty),
+    ChangePassword(ChangePasswordRequest),
     ClearRoom(ChatRequest),
 }
 
@@ -73,6 +75,8 @@ impl RequestBody {
             "setStatus" => RequestBody::SetStatus(p(payload)?),
             "getReceipts" => RequestBody::GetReceipts(p(payload)?),
             "logout" => RequestBody::Logout(p(payload)?),
+            "logoutEverywhere" => RequestBody::LogoutEverywhere(p(payload)?),
+            "changePassword" => RequestBody::ChangePassword(p(payload)?),
             "clearRoom" => RequestBody::ClearRoom(p(payload)?),
             other => {
                 return Err(ParseError::new(
@@ -178,4 +182,13 @@ pub struct CreateRoomRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetStatusRequest {
     pub status: Status,
+}
+
+/// `changePassword`: the current password and the new one (answered by
+/// [`super::ChangePasswordOk`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePasswordRequest {
+    pub old_password: String,
+    pub new_password: String,
 }

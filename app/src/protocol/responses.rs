@@ -15,6 +15,13 @@ pub struct AuthOk {
     pub token: Option<String>,
 }
 
+/// The answer to `changePassword`: the connection's new session token (every other
+/// token of the user is revoked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangePasswordOk {
+    pub token: String,
+}
+
 /// A member's receipt watermarks in one chat (`getReceipts`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -102,12 +102,17 @@ impl RequestBody {
             | RequestBody::GetReceipts(c)
             | RequestBody::ClearRoom(c) => chat_id(&c.chat_id),
             RequestBody::CreateRoom(create) => chars("name", &create.name, MAX_ROOM_NAME_CHARS),
+            RequestBody::ChangePassword(change) => {
+                bytes("oldPassword", &change.old_password, MAX_PASSWORD_BYTES)?;
+                bytes("newPassword", &change.new_password, MAX_PASSWORD_BYTES)
+            }
             RequestBody::Subscribe(_)
             | RequestBody::GetChats(_)
             | RequestBody::ListRooms(_)
             | RequestBody::ListUsers(_)
             | RequestBody::SetStatus(_)
-            | RequestBody::Logout(_) => Ok(()),
+            | RequestBody::Logout(_)
+            | RequestBody::LogoutEverywhere(_) => Ok(()),
         }
     }
 }

@@ -235,3 +235,28 @@ fn a_field_over_its_maximum_is_a_bad_request_at_parse_time() {
     assert_eq!(e.code, codes::BAD_REQUEST);
     assert!(!e.message.contains(&kind));
 }
+
+#[test]
+fn the_session_requests_parse_and_round_trip() {
+    let change = r#"{"type":"request","id":"r22","timestamp":1,"payloadType":"changePassword","payload":{"oldPassword":"correct horse","newPassword":"battery staple 42"}}"#;
+    round_trip_client(change);
+    let Ok(ClientFrame::Request(request)) = ClientFrame::parse(change) else {
+        panic!("a request");
+    };
+    assert_eq!(
+        request.body,
+        RequestBody::ChangePassword(ChangePasswordRequest {
+            old_password: "correct horse".into(),
+            new_password: "battery staple 42".into(),
+        })
+    );
+    let everywhere =
+        r#"{"type":"request","id":"r21","timestamp":1,"payloadType":"logoutEverywhere"}"#;
+    let Ok(ClientFrame::Request(request)) = ClientFrame::parse(everywhere) else {
+        panic!("a request");
+    };
+    assert_eq!(request.body, RequestBody::LogoutEverywhere(Empty {}));
+    let ok: ChangePasswordOk =
+        serde_json::from_value(json!({"token": "ab"})).expect("the answer parses");
+    assert_eq!(ok.token, "ab");
+}

@@ -1,8 +1,10 @@
 //! The Leptos web app (client-side rendered, built by trunk from `frontend/`).
 //!
 //! [`store`] owns the connection and all state; the views ([`login`], [`chat`],
-//! [`sidebar`], [`messages`], [`composer`]) only read its signals and call its methods.
+//! [`sidebar`], [`messages`], [`composer`], [`account`]) only read its signals and call
+//! its methods.
 
+pub mod account;
 pub mod chat;
 pub mod composer;
 pub mod connection;

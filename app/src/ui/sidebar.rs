@@ -1,6 +1,7 @@
 //! The sidebar: own name and status, rooms, direct messages and people. On a phone it
 //! is a drawer over the chat.
 
+use super::account::AccountPanel;
 use super::chat::status_label;
 use super::store::{ChatEntry, ChatStore};
 use crate::protocol::Status;
@@ -20,6 +21,7 @@ pub fn Sidebar(user: String) -> impl IntoView {
     let store = expect_context::<ChatStore>();
     let me = user.clone();
     let my_status = move || store.my_status.get();
+    let account_open = RwSignal::new(false);
     // Phone drawer: focus moves into it when it opens.
     let close_button = NodeRef::<html::Button>::new();
     Effect::new(move |_| {
@@ -61,8 +63,20 @@ pub fn Sidebar(user: String) -> impl IntoView {
                     <option value="busy">"Busy"</option>
                     <option value="offline">"Invisible"</option>
                 </select>
+                <button
+                    type="button"
+                    class="quiet"
+                    aria-expanded=move || account_open.get().to_string()
+                    aria-controls="account-panel"
+                    on:click=move |_| account_open.update(|o| *o = !*o)
+                >
+                    "Account"
+                </button>
                 <button type="button" class="quiet" on:click=move |_| store.logout()>"Log out"</button>
             </div>
+            <Show when=move || account_open.get()>
+                <AccountPanel open=account_open />
+            </Show>
             <nav class="chat-nav" aria-label="Chats">
                 <Rooms />
                 <DirectChats />

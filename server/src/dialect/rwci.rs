@@ -37,7 +37,11 @@ impl Edge for Rwci {
             Err(_) => return Ok(None),
         };
         // Seed 004: a login succeeds only if the username is not already connected.
-        let outcome = match hub.authenticate(&username, &password).await {
+        let peer = socket.peer;
+        let outcome = match socket
+            .unless_gone(hub.authenticate(&username, &password, peer))
+            .await?
+        {
             Ok((name, registered)) => {
                 let login = Login {
                     name,
@@ -45,6 +49,7 @@ impl Edge for Rwci {
                     exclusive: true,
                     echo: true,
                     place: Place::Everywhere,
+                    token: None,
                 };
                 hub.attach(login).await.map(|s| (s, registered))
             }

@@ -193,6 +193,7 @@ impl Edge for Workshop {
                     exclusive: true,
                     echo: true,
                     place: Place::Room(general),
+                    token: None,
                 };
                 hub.attach(login).await.map_err(|refusal| match refusal {
                     Refusal::Conflict(_) => "Username already in use.".to_owned(),

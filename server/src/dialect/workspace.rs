@@ -50,6 +50,7 @@ impl Edge for Workspace {
             exclusive: false,
             echo: true,
             place: Place::Everywhere,
+            token: None,
         };
         match hub.attach(login).await {
             Ok(attached) => Ok(Some(attached)),

@@ -9,14 +9,18 @@ use super::{Hub, Live, LiveShared, Outbound, Session};
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, UserKey, GENERAL};
 use crate::store::{Member, NewRoom};
 use app::protocol::{validate_room_name, validate_username, EventId, MAX_PASSWORD_BYTES};
+use std::net::IpAddr;
 
 impl Hub {
-    /// Logs in with a password; an unknown name registers it. Answers the account's
-    /// display name and whether this login created it.
+    /// Logs in with a password from a client at `from`; an unknown name registers it.
+    /// Answers the account's display name and whether this login created it. Refused
+    /// with `rate_limited`, before the password is looked at, while that client must
+    /// wait after failed logins (`throttle`), or while the hashing line is full.
     pub async fn authenticate(
         &self,
         username: &str,
         password: &str,
+        from: IpAddr,
     ) -> Result<(String, bool), Refusal> {
         validate_username(username).map_err(|e| Refusal::BadRequest(e.to_string()))?;
         if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
@@ -24,15 +28,18 @@ impl Hub {
                 "a password has 1 to {MAX_PASSWORD_BYTES} bytes"
             )));
         }
+        let key = UserKey::of(username);
+        self.may_try_password(&key, from)?;
         let existing = self
             .store
-            .account(UserKey::of(username))
+            .account(key.clone())
             .await
             .map_err(|e| e.into_refusal())?;
         let account = match existing {
             Some(account) => account,
             None => {
-                let hash = super::passwords::hash(password.to_owned()).await?;
+                self.check_new_password(password)?;
+                let hash = self.hasher.hash(password.to_owned()).await?;
                 let (account, created) = self
                     .store
                     .register(username.to_owned(), Some(hash), now_ms())
@@ -46,7 +53,8 @@ impl Hub {
         };
         let Some(hash) = account.password_hash else {
             // A guest used this name: the first password login makes it an account.
-            let hash = super::passwords::hash(password.to_owned()).await?;
+            self.check_new_password(password)?;
+            let hash = self.hasher.hash(password.to_owned()).await?;
             let claimed = self
                 .store
                 .claim_guest(UserKey::of(&account.name), hash)
@@ -58,7 +66,7 @@ impl Hub {
                 Err(Refusal::AuthFailed)
             };
         };
-        if super::passwords::verify(password.to_owned(), hash).await {
+        if self.check_password(&key, from, password, hash).await? {
             Ok((account.name, false))
         } else {
             Err(Refusal::AuthFailed)
@@ -164,9 +172,7 @@ impl Hub {
 
     /// A new session token for `name` (kept hashed).
     pub async fn issue_token(&self, name: &str) -> Result<String, Refusal> {
-        let mut bytes = [0u8; 32];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
-        let token = data_encoding::HEXLOWER.encode(&bytes);
+        let token = new_token();
         self.store
             .issue_token(UserKey::of(name), token_hash(&token), now_ms())
             .await
@@ -174,18 +180,19 @@ impl Hub {
         Ok(token)
     }
 
-    /// The account a session token belongs to, if it is still valid.
-    /// A store failure is an error, not "no such token".
+    /// The account a session token belongs to, if it is still valid (not revoked, and
+    /// used to log in within the token lifetime). A store failure is an error, not "no
+    /// such token".
     pub async fn token_owner(&self, token: &str) -> Result<Option<String>, Refusal> {
         let key = self
             .store
-            .token_user(token_hash(token))
+            .token_user(token_hash(token), self.token_cutoff())
             .await
             .map_err(|e| e.into_refusal())?;
         Ok(key.and_then(|k| self.lock().users.get(&k).map(|u| u.name.clone())))
     }
 
-    /// Logs in `username` with a session token.
+    /// Logs in `username` with a session token; the login renews the token's lifetime.
     pub async fn authenticate_token(&self, username: &str, token: &str) -> Result<String, Refusal> {
         match self.token_owner(token).await? {
             Some(name) if UserKey::of(&name) == UserKey::of(username) => {
@@ -199,12 +206,20 @@ impl Hub {
         }
     }
 
-    /// Forgets a session token (logout).
-    pub async fn revoke_token(&self, token: &str) -> Result<(), Refusal> {
+    /// Forgets a session token (logout) and ends the other connections holding it.
+    pub async fn revoke_token(&self, session: &Session, token: &str) -> Result<(), Refusal> {
+        let hash = token_hash(token);
         self.store
-            .revoke_token(token_hash(token))
+            .revoke_token(hash.clone())
             .await
-            .map_err(|e| e.into_refusal())
+            .map_err(|e| e.into_refusal())?;
+        self.end_sessions(
+            &session.user,
+            Some(session.id),
+            Some(&hash),
+            super::Ended::LoggedOut,
+        );
+        Ok(())
     }
 
     /// Remembers the last event the user acknowledged (used when `subscribe` names
@@ -249,7 +264,15 @@ impl Hub {
     }
 }
 
-fn token_hash(token: &str) -> String {
+/// A new session token: 32 random bytes, in hex.
+pub(super) fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    data_encoding::HEXLOWER.encode(&bytes)
+}
+
+/// What the store keeps of a session token.
+pub(super) fn token_hash(token: &str) -> String {
     use blake2::Digest;
     data_encoding::HEXLOWER.encode(&blake2::Blake2s256::digest(token.as_bytes()))
 }

@@ -23,12 +23,15 @@ mod outbound;
 mod passwords;
 mod presence;
 mod queries;
+mod sessions;
 #[cfg(test)]
 mod tests;
+mod throttle;
 
 pub use budgets::Budget;
 pub use outbound::*;
 pub use queries::*;
+pub use throttle::ThrottleRules;
 
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, SessionId, UserKey};
 use crate::store::{Store, StoreError};
@@ -36,12 +39,9 @@ use app::protocol::{EventId, Millis, Status};
 use counters::Counters;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify};
-
-/// Session tokens unused for this long are forgotten (at start).
-const TOKEN_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// Per-user and per-connection limits (docs/protocol.md), configurable by flags.
 #[derive(Debug, Clone)]
@@ -63,6 +63,14 @@ pub struct Limits {
     pub memberships: Budget,
     /// Status changes one user may make (`setStatus`).
     pub statuses: Budget,
+    /// Characters a new password needs at least (registering, changing it).
+    pub min_password_length: usize,
+    /// Logins that may wait for a password hashing thread; more are refused at once.
+    pub hash_queue: usize,
+    /// A session token not used to log in for this long stops working.
+    pub token_lifetime: Duration,
+    /// Failed-login throttling.
+    pub login_throttle: ThrottleRules,
 }
 
 /// Default budgets (docs/protocol.md 3.4).
@@ -85,7 +93,50 @@ impl Default for Limits {
             rooms: ROOM_BUDGET,
             memberships: MEMBERSHIP_BUDGET,
             statuses: STATUS_BUDGET,
+            min_password_length: 6,
+            hash_queue: 256,
+            token_lifetime: Duration::from_secs(30 * 24 * 3600),
+            login_throttle: ThrottleRules::default(),
         }
+    }
+}
+
+/// Why the hub ended a session (the connection closes, saying so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Its outbound queue filled up.
+    TooSlow,
+    /// Its session token was revoked (`logout` on another connection).
+    LoggedOut,
+    /// Its user logged out everywhere.
+    LoggedOutEverywhere,
+    /// Its user changed the password on another connection.
+    PasswordChanged,
+    /// Its session token expired.
+    Expired,
+}
+
+/// How the hub tells a connection to end, and why (the first reason given wins).
+#[derive(Debug, Default)]
+pub struct Kick {
+    notify: Notify,
+    why: OnceLock<Ended>,
+}
+
+impl Kick {
+    fn end(&self, why: Ended) {
+        let _ = self.why.set(why);
+        self.notify.notify_one();
+    }
+
+    /// Resolves once the hub ends the session.
+    pub async fn notified(&self) {
+        self.notify.notified().await
+    }
+
+    /// Why the session was ended.
+    pub fn why(&self) -> Ended {
+        self.why.get().copied().unwrap_or(Ended::TooSlow)
     }
 }
 
@@ -112,6 +163,9 @@ pub struct Login {
     /// the writer with a response instead.
     pub echo: bool,
     pub place: Place,
+    /// The session token the connection holds (native): `logout` of that token, or its
+    /// expiry, ends the connection.
+    pub token: Option<String>,
 }
 
 impl Login {
@@ -123,6 +177,15 @@ impl Login {
             exclusive: false,
             echo: false,
             place: Place::Everywhere,
+            token: None,
+        }
+    }
+
+    /// The same login, holding the session token `token`.
+    pub fn holding(self, token: &str) -> Login {
+        Login {
+            token: Some(token.to_owned()),
+            ..self
         }
     }
 }
@@ -190,7 +253,9 @@ struct SessionEntry {
     idle: bool,
     subscribed: bool,
     place: Place,
-    kick: Arc<Notify>,
+    /// The hash of the session token the connection holds.
+    token: Option<String>,
+    kick: Arc<Kick>,
     kicked: bool,
 }
 
@@ -214,6 +279,9 @@ pub struct Hub {
     store: Arc<dyn Store>,
     limits: Limits,
     state: Mutex<State>,
+    hasher: passwords::Hasher,
+    /// Failed logins (its own lock: logins never wait on the world's).
+    throttle: Mutex<throttle::Throttle>,
     next_session: AtomicU64,
     /// Grows with every published batch and every session that comes or goes.
     activity: AtomicU64,
@@ -226,8 +294,9 @@ pub struct Session {
     pub name: String,
     pub guest: bool,
     pub echo: bool,
-    /// Notified when the hub drops this session (its queue overflowed).
-    pub kicked: Arc<Notify>,
+    /// Notified when the hub ends this session (its queue overflowed, its token was
+    /// revoked or expired, its user changed the password).
+    pub kicked: Arc<Kick>,
     hub: Arc<Hub>,
 }
 
@@ -268,15 +337,17 @@ impl Hub {
         }
         let hub = Arc::new(Hub {
             store: store.clone(),
+            hasher: passwords::Hasher::new(limits.hash_queue),
+            throttle: Mutex::new(throttle::Throttle::new(limits.login_throttle.clone())),
             limits,
             state: Mutex::new(state),
             next_session: AtomicU64::new(1),
             activity: AtomicU64::new(0),
         });
         store.set_sink(hub.clone());
-        let expired = store.expire_tokens(now_ms() - TOKEN_LIFETIME_MS).await?;
-        if expired > 0 {
-            tracing::info!(expired, "forgot session tokens unused for 30 days");
+        let expired = store.expire_tokens(hub.token_cutoff()).await?;
+        if !expired.is_empty() {
+            tracing::info!(expired = expired.len(), "forgot expired session tokens");
         }
         Ok(hub)
     }
@@ -388,7 +459,8 @@ impl Hub {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         self.activity.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.limits.outbound_queue.max(1));
-        let kick = Arc::new(Notify::new());
+        let kick = Arc::new(Kick::default());
+        let token = login.token.as_deref().map(commands::token_hash);
         self.change_presence(&mut state, &key, |state| {
             if let Some(user) = state.users.get_mut(&key) {
                 user.sessions.push(id);
@@ -402,6 +474,7 @@ impl Hub {
                     idle: false,
                     subscribed: false,
                     place: login.place,
+                    token,
                     kick: kick.clone(),
                     kicked: false,
                 },
@@ -483,7 +556,7 @@ impl Hub {
         }
         if let Err(mpsc::error::TrySendError::Full(_)) = session.tx.try_send(item) {
             session.kicked = true;
-            session.kick.notify_one();
+            session.kick.end(Ended::TooSlow);
         }
     }
 

@@ -77,8 +77,8 @@ pub trait Store: Send + Sync {
 
     /// Rooms, their members, and all accounts: what the hub loads at start.
     fn load_world(&self) -> StoreFuture<World>;
-    /// Forgets session tokens unused since `before`; answers how many.
-    fn expire_tokens(&self, before: Millis) -> StoreFuture<usize>;
+    /// Forgets session tokens last used before `before`; answers their hashes.
+    fn expire_tokens(&self, before: Millis) -> StoreFuture<Vec<String>>;
 
     fn account(&self, user: UserKey) -> StoreFuture<Option<Account>>;
     /// Creates an account (a guest without a password hash) in General; an existing
@@ -96,7 +96,20 @@ pub trait Store: Send + Sync {
     fn issue_token(&self, user: UserKey, hash: String, at: Millis) -> StoreFuture<()>;
     fn touch_token(&self, hash: String, at: Millis) -> StoreFuture<()>;
     fn revoke_token(&self, hash: String) -> StoreFuture<()>;
-    fn token_user(&self, hash: String) -> StoreFuture<Option<UserKey>>;
+    /// Forgets every session token of a user.
+    fn revoke_user_tokens(&self, user: UserKey) -> StoreFuture<()>;
+    /// Sets a user's password hash, forgets every session token of theirs and keeps
+    /// `token_hash` as their only one, in one transaction.
+    fn change_password(
+        &self,
+        user: UserKey,
+        password_hash: String,
+        token_hash: String,
+        at: Millis,
+    ) -> StoreFuture<()>;
+    /// The user a session token belongs to, if it was last used at or after
+    /// `valid_since`.
+    fn token_user(&self, hash: String, valid_since: Millis) -> StoreFuture<Option<UserKey>>;
 
     /// Stores a message; a repeated `client_message_id` of the same sender answers the
     /// first message's id and `true`, and appends nothing.

@@ -13,9 +13,9 @@ use crate::domain::{now_ms, ChatRef, EventData, LogEvent, ReceiptKind, Refusal, 
 use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{ChatName, Hub, Live, LiveShared, Outbound, Session, Shared};
 use app::protocol::{
-    codes, BroadcastEvent, ClientEventBody, ClientFrame, DeleteEvent, EditEvent, Event, EventBody,
-    EventId, MemberEvent, MessageEvent, NewOk, NewRequest, ReceiptEvent, Request, RequestBody,
-    Response, RoomRef, ServerFrame, TypingEvent, UserPresence, UserRef,
+    codes, BroadcastEvent, ChangePasswordOk, ClientEventBody, ClientFrame, DeleteEvent, EditEvent,
+    Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, ReceiptEvent, Request,
+    RequestBody, Response, RoomRef, ServerFrame, TypingEvent, UserPresence, UserRef,
 };
 use axum::extract::ws::Utf8Bytes;
 use std::sync::Arc;
@@ -109,7 +109,8 @@ impl Edge for Native {
 }
 
 impl Native {
-    /// `subscribe` and `logout` are handled in place, after the answers in flight;
+    /// `subscribe`, `logout`, `logoutEverywhere` and `changePassword` are handled in
+    /// place, after the answers in flight;
     /// anything else is answered later, in order, while the connection goes on reading.
     async fn on_request(&mut self, request: Request, link: &mut Link<'_>) -> Result<(), Ending> {
         match &request.body {
@@ -118,7 +119,7 @@ impl Native {
             }
             RequestBody::Logout(_) => {
                 link.settle().await?;
-                let answer = match link.hub().revoke_token(&self.token).await {
+                let answer = match link.hub().revoke_token(link.session, &self.token).await {
                     Ok(()) => frame(ServerFrame::Response(Response::empty(
                         &request.id,
                         now_ms(),
@@ -127,6 +128,43 @@ impl Native {
                 };
                 link.send(answer).await?;
                 return Err(Ending::Close(close::NORMAL, "logged out"));
+            }
+            RequestBody::LogoutEverywhere(_) => {
+                link.settle().await?;
+                return match link.hub().logout_everywhere(link.session).await {
+                    Ok(()) => {
+                        let ok = Response::empty(&request.id, now_ms());
+                        link.send(frame(ServerFrame::Response(ok))).await?;
+                        Err(Ending::Close(close::NORMAL, "logged out"))
+                    }
+                    Err(refusal) => link.send(error_frame(&request.id, &refusal).into()).await,
+                };
+            }
+            RequestBody::ChangePassword(change) => {
+                // In place: the connection's token changes with the answer.
+                link.settle().await?;
+                let (hub, peer) = (link.hub().clone(), link.socket.peer);
+                let changed = hub
+                    .change_password(
+                        link.session,
+                        peer,
+                        &change.old_password,
+                        &change.new_password,
+                    )
+                    .await;
+                let answer = match changed {
+                    Ok(token) => {
+                        self.token = token.clone();
+                        let ok = ChangePasswordOk { token };
+                        frame(ServerFrame::Response(Response::ok(
+                            &request.id,
+                            now_ms(),
+                            &ok,
+                        )))
+                    }
+                    Err(refusal) => error_frame(&request.id, &refusal).into(),
+                };
+                return link.send(answer).await;
             }
             _ => {}
         }

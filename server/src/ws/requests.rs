@@ -14,7 +14,8 @@ use app::protocol::{
 use serde_json::json;
 use std::sync::Arc;
 
-/// Handles one request (never `auth`, `subscribe`, `logout` or `new`) and answers the
+/// Handles one request (never `auth`, `subscribe`, `new`, or those that end or change
+/// the session: `logout`, `logoutEverywhere`, `changePassword`) and answers the
 /// response frame.
 pub(super) async fn handle(hub: Arc<Hub>, session: Arc<Session>, request: Request) -> String {
     let id = request.id.clone();
@@ -30,9 +31,11 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
     let user = &session.user;
     Ok(match request.body {
         RequestBody::Auth(_) => return Err(Refusal::BadRequest("already logged in".into())),
-        RequestBody::Subscribe(_) | RequestBody::Logout(_) | RequestBody::New(_) => {
-            return Err(Refusal::Internal("handled by the connection".into()))
-        }
+        RequestBody::Subscribe(_)
+        | RequestBody::Logout(_)
+        | RequestBody::LogoutEverywhere(_)
+        | RequestBody::ChangePassword(_)
+        | RequestBody::New(_) => return Err(Refusal::Internal("handled by the connection".into())),
         RequestBody::GetReceipts(get) => {
             let marks = hub.receipts(user, &chat(&get.chat_id)?).await?;
             Response::ok(

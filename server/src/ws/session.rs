@@ -41,12 +41,16 @@ impl Native {
             socket.send(error.into()).await?;
             return Ok(None);
         };
+        let peer = socket.peer;
         let outcome = match &auth.token {
             Some(token) => hub
                 .authenticate_token(&auth.username, token)
                 .await
                 .map(|name| (name, false, token.clone())),
-            None => match hub.authenticate(&auth.username, &auth.password).await {
+            None => match socket
+                .unless_gone(hub.authenticate(&auth.username, &auth.password, peer))
+                .await?
+            {
                 Ok((name, registered)) => hub
                     .issue_token(&name)
                     .await
@@ -56,7 +60,7 @@ impl Native {
         };
         let outcome = match outcome {
             Ok((name, registered, token)) => hub
-                .attach(Login::account(&name))
+                .attach(Login::account(&name).holding(&token))
                 .await
                 .map(|session| (session, registered, token)),
             Err(e) => Err(e),
@@ -75,9 +79,10 @@ impl Native {
             }
             Err(refusal) => {
                 let refusal = match refusal {
-                    Refusal::AuthFailed | Refusal::TooManyConnections(_) | Refusal::Internal(_) => {
-                        refusal
-                    }
+                    Refusal::AuthFailed
+                    | Refusal::RateLimited(_)
+                    | Refusal::TooManyConnections(_)
+                    | Refusal::Internal(_) => refusal,
                     other => Refusal::BadRequest(format!("login failed: {other}")),
                 };
                 socket

@@ -185,7 +185,7 @@ impl Server {
         let r = c
             .request(
                 "auth",
-                json!({"username": name, "password": "pw-".to_string() + name}),
+                json!({"username": name, "password": "password-".to_string() + name}),
             )
             .await;
         assert!(r.get("error").is_none(), "login of {name} failed: {r}");
@@ -426,6 +426,23 @@ impl Client {
             next_id: 1,
             wait,
         }
+    }
+
+    /// Connects to `server`'s `path` from the local address `local` (any of
+    /// `127.0.0.0/8` on Linux), so the server sees another client address.
+    pub async fn connect_from(server: &Server, path: &str, local: std::net::IpAddr) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::new(local, 0))
+            .expect("bind the local address");
+        let tcp = tokio::time::timeout(WAIT, socket.connect(server.addr))
+            .await
+            .expect("connect timeout")
+            .expect("connect");
+        let (ws, _) = tokio_tungstenite::client_async(server.url(path), MaybeTlsStream::Plain(tcp))
+            .await
+            .expect("upgrade");
+        Client::over(ws, WAIT)
     }
 
     /// Connects over TLS (`wss://`) trusting what `config` trusts.

@@ -7,7 +7,10 @@ use super::super::platform;
 use super::{warn, warn_failed, ChatStore, Link, GENERAL};
 use crate::outbox::Outbox;
 use crate::presence::Typists;
-use crate::protocol::{AuthOk, AuthRequest, RequestBody, SetStatusRequest, Status};
+use crate::protocol::{
+    AuthOk, AuthRequest, ChangePasswordOk, ChangePasswordRequest, RequestBody, SetStatusRequest,
+    Status,
+};
 use crate::session::{auth_failure, storage_key, AuthFailure, SavedSession, SESSION_KEY};
 use crate::timeline::Line;
 use leptos::prelude::*;
@@ -122,6 +125,62 @@ impl ChatStore {
             });
         } else {
             self.end_session(None);
+        }
+    }
+
+    /// Logs out on every device: revokes every token of this user on the server (which
+    /// closes their other connections) and forgets the session here.
+    pub fn logout_everywhere(&self, on_error: impl FnOnce(String) + 'static) {
+        let store = *self;
+        self.request::<IgnoredAny>(
+            RequestBody::LogoutEverywhere(Default::default()),
+            move |answer| match answer {
+                Ok(_) => store.end_session(None),
+                Err(e) => on_error(e.message),
+            },
+        );
+    }
+
+    /// Changes the password; the server ends every other session of this user and
+    /// answers with a new token for this one, which replaces the saved one. `on_done`
+    /// gets the outcome (the server's message on failure).
+    pub fn change_password(
+        &self,
+        old_password: String,
+        new_password: String,
+        on_done: impl FnOnce(Result<(), String>) + 'static,
+    ) {
+        let store = *self;
+        let body = RequestBody::ChangePassword(ChangePasswordRequest {
+            old_password,
+            new_password,
+        });
+        self.request::<ChangePasswordOk>(body, move |answer| match answer {
+            Ok(ok) => {
+                store.keep_token(ok.token);
+                on_done(Ok(()));
+            }
+            Err(e) => on_done(Err(match e.code.as_str() {
+                "auth_failed" => "The current password is wrong.".to_owned(),
+                _ => e.message,
+            })),
+        });
+    }
+
+    /// Uses `token` from now on (and after a reload).
+    fn keep_token(&self, token: String) {
+        let client = self.client();
+        let user = {
+            let mut credentials = client.credentials.borrow_mut();
+            credentials.token = Some(token.clone());
+            credentials.password = None;
+            credentials.user.clone()
+        };
+        if let Some(username) = user {
+            match (SavedSession { username, token }).to_json() {
+                Ok(json) => platform::save(SESSION_KEY, &json),
+                Err(e) => warn(&format!("cannot save the session: {e}")),
+            }
         }
     }
 

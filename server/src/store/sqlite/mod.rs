@@ -293,7 +293,7 @@ impl Store for SqliteStore {
         self.query(reads::load_world)
     }
 
-    fn expire_tokens(&self, before: Millis) -> StoreFuture<usize> {
+    fn expire_tokens(&self, before: Millis) -> StoreFuture<Vec<String>> {
         self.job(move |c| ops::expire_tokens(c, before))
     }
 
@@ -330,8 +330,22 @@ impl Store for SqliteStore {
         self.job(move |c| ops::revoke_token(c, &hash))
     }
 
-    fn token_user(&self, hash: String) -> StoreFuture<Option<UserKey>> {
-        self.query(move |c| reads::token_user(c, &hash))
+    fn revoke_user_tokens(&self, user: UserKey) -> StoreFuture<()> {
+        self.job(move |c| ops::revoke_user_tokens(c, &user))
+    }
+
+    fn change_password(
+        &self,
+        user: UserKey,
+        password_hash: String,
+        token_hash: String,
+        at: Millis,
+    ) -> StoreFuture<()> {
+        self.job(move |c| ops::change_password(c, &user, &password_hash, &token_hash, at))
+    }
+
+    fn token_user(&self, hash: String, valid_since: Millis) -> StoreFuture<Option<UserKey>> {
+        self.query(move |c| reads::token_user(c, &hash, valid_since))
     }
 
     /// A chat message: a job of the writer (`writer::new_message`), answered after its

@@ -260,10 +260,43 @@ pub fn revoke_token(conn: &Connection, hash: &str) -> Result<Applied<()>, StoreE
     Ok(Applied::quiet(()))
 }
 
-/// Forgets tokens unused since `before`.
-pub fn expire_tokens(conn: &Connection, before: Millis) -> Result<Applied<usize>, StoreError> {
-    let n = conn.execute("DELETE FROM tokens WHERE used_at < ?1", [before])?;
-    Ok(Applied::quiet(n))
+/// Forgets every session token of `key` (log out everywhere).
+pub fn revoke_user_tokens(conn: &Connection, key: &UserKey) -> Result<Applied<()>, StoreError> {
+    conn.execute("DELETE FROM tokens WHERE user_key = ?1", [key.as_str()])?;
+    Ok(Applied::quiet(()))
+}
+
+/// A new password for `key`: its hash replaces the old one, every session token of
+/// theirs is forgotten, and `token_hash` is kept as the only one.
+pub fn change_password(
+    conn: &Connection,
+    key: &UserKey,
+    password_hash: &str,
+    token_hash: &str,
+    at: Millis,
+) -> Result<Applied<()>, StoreError> {
+    let changed = conn.execute(
+        "UPDATE users SET password_hash = ?1 WHERE key = ?2 AND password_hash IS NOT NULL",
+        params![password_hash, key.as_str()],
+    )?;
+    if changed != 1 {
+        return Err(Refusal::Forbidden("this account has no password".into()).into());
+    }
+    revoke_user_tokens(conn, key)?;
+    issue_token(conn, key, token_hash, at)?;
+    Ok(Applied::quiet(()))
+}
+
+/// Forgets tokens last used before `before`; answers their hashes.
+pub fn expire_tokens(
+    conn: &Connection,
+    before: Millis,
+) -> Result<Applied<Vec<String>>, StoreError> {
+    let mut stmt = conn.prepare("DELETE FROM tokens WHERE used_at < ?1 RETURNING hash")?;
+    let hashes = stmt
+        .query_map([before], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Applied::quiet(hashes))
 }
 
 /// Gives a guest-held name a password; `false` if it has one already.

@@ -273,12 +273,19 @@ pub fn replay_page(
     Ok(out)
 }
 
-/// The user a session token belongs to.
-pub fn token_user(conn: &Connection, hash: &str) -> Result<Option<UserKey>, StoreError> {
+/// The user a session token belongs to, if it was last used at or after
+/// `valid_since`.
+pub fn token_user(
+    conn: &Connection,
+    hash: &str,
+    valid_since: Millis,
+) -> Result<Option<UserKey>, StoreError> {
     Ok(conn
-        .query_row("SELECT user_key FROM tokens WHERE hash = ?1", [hash], |r| {
-            r.get::<_, String>(0)
-        })
+        .query_row(
+            "SELECT user_key FROM tokens WHERE hash = ?1 AND used_at >= ?2",
+            rusqlite::params![hash, valid_since],
+            |r| r.get::<_, String>(0),
+        )
         .optional()?
         .map(|k| UserKey::of(&k)))
 }
