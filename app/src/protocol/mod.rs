@@ -20,12 +20,14 @@
 
 mod envelope;
 mod events;
+mod names;
 mod requests;
 mod responses;
 mod shared;
 
 pub use envelope::*;
 pub use events::*;
+pub use names::*;
 pub use requests::*;
 pub use responses::*;
 pub use shared::*;
