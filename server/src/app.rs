@@ -155,7 +155,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tokio::select! {
-                    _ = tick.tick() => hub.sweep_typing(),
+                    _ = tick.tick() => {
+                        hub.sweep_typing();
+                        hub.sweep_guests();
+                    }
                     () = shutdown.cancelled() => break,
                 }
             }

@@ -122,6 +122,8 @@ pub struct Socket<'a> {
     ws: &'a mut WebSocket,
     pub hub: &'a Arc<Hub>,
     pub cfg: &'a ConnConfig,
+    /// The client's address (guests are tied to it).
+    pub peer: SocketAddr,
 }
 
 impl Socket<'_> {
@@ -179,6 +181,7 @@ pub async fn serve<E: Edge>(
         ws: &mut ws,
         hub: &hub,
         cfg: &cfg,
+        peer,
     };
     // Boxed: the login's state is big and needed once; inline it would stay in every
     // connection's task for as long as the connection lives.

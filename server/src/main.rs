@@ -55,9 +55,17 @@ struct ServeArgs {
     /// Refuse guest connections (dialects without passwords).
     #[arg(long)]
     no_guests: bool,
-    /// A user who may clear any room's history (repeat for several).
+    /// A password account that may clear any room's history (repeat for several);
+    /// never a guest of that name.
     #[arg(long = "admin", value_name = "USER")]
     admins: Vec<String>,
+    /// How long a guest's name stays theirs after their last connection closes.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    guest_grace: Duration,
+    /// Most guest names one client address may hold at once (connected or within
+    /// their grace); 0 for no cap. Loopback addresses are not capped.
+    #[arg(long, default_value_t = 16)]
+    guests_per_address: usize,
     /// Most concurrent connections per user.
     #[arg(long, default_value_t = 3)]
     max_connections_per_user: usize,
@@ -156,6 +164,8 @@ impl ServeArgs {
                 typing_ttl: self.typing_ttl,
                 allow_guests: !self.no_guests,
                 admins: self.admins.iter().map(|a| UserKey::of(a)).collect(),
+                guest_grace: self.guest_grace,
+                guests_per_address: self.guests_per_address,
             },
             conn: ConnConfig {
                 auth_timeout: self.auth_timeout,

@@ -238,6 +238,8 @@ impl Hub {
                         RoomEntry {
                             name: room.clone(),
                             creator: creator.clone(),
+                            // Set by the creating command once the store answers.
+                            creator_guest: false,
                             members: HashSet::new(),
                             active: HashSet::new(),
                         },

@@ -76,6 +76,33 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX tokens_by_user ON tokens (user_key);
     ",
+    // 3: guests are visitors, no longer accounts. Rooms remember whether a guest made
+    // them; the guests stored before are removed with their memberships and their
+    // direct chats (which no guest could read), so that an account registering one of
+    // their names later inherits nothing. Their room messages stay, under their name.
+    "
+    ALTER TABLE rooms ADD COLUMN creator_guest INTEGER NOT NULL DEFAULT 0;
+    UPDATE rooms SET creator_guest = 1
+        WHERE creator IN (SELECT name FROM users WHERE password_hash IS NULL);
+    CREATE TEMP TABLE gone_guests AS SELECT key FROM users WHERE password_hash IS NULL;
+    CREATE TEMP TABLE gone_chats AS
+        SELECT DISTINCT c.chat FROM
+            (SELECT chat FROM chat_members UNION SELECT chat FROM messages
+             UNION SELECT chat FROM events) c,
+            gone_guests g
+        WHERE c.chat LIKE 'd:%'
+            AND (substr(c.chat, 3, length(g.key) + 1) = g.key || ':'
+                 OR substr(c.chat, -(length(g.key) + 1)) = ':' || g.key);
+    DELETE FROM messages WHERE chat IN (SELECT chat FROM gone_chats);
+    DELETE FROM receipts WHERE chat IN (SELECT chat FROM gone_chats);
+    DELETE FROM events WHERE chat IN (SELECT chat FROM gone_chats);
+    DELETE FROM chat_members WHERE chat IN (SELECT chat FROM gone_chats)
+        OR user_key IN (SELECT key FROM gone_guests);
+    DELETE FROM tokens WHERE user_key IN (SELECT key FROM gone_guests);
+    DELETE FROM users WHERE key IN (SELECT key FROM gone_guests);
+    DROP TABLE gone_chats;
+    DROP TABLE gone_guests;
+    ",
 ];
 
 /// The schema version this build writes.
