@@ -52,6 +52,7 @@ impl Hub {
         let msg = NewMessage {
             chat,
             sender: session.name.clone(),
+            guest: session.guest,
             client_message_id,
             text,
             attachments,

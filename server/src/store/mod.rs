@@ -184,6 +184,9 @@ pub struct Member {
 pub struct NewMessage {
     pub chat: Chat,
     pub sender: String,
+    /// Sent by a guest: stored under a sender key no account can have (`~name`), so an
+    /// account that takes the name later cannot edit or delete the guest's words.
+    pub guest: bool,
     pub client_message_id: Option<String>,
     pub text: String,
     pub attachments: Vec<Attachment>,
