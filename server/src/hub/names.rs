@@ -50,6 +50,18 @@ pub(super) fn hold_room(rooms: &mut HashMap<String, Option<RoomId>>, name: &str,
     }
 }
 
+/// Frees `key`'s guest name now if its grace ran out (the sweep may not have run yet).
+fn free_if_lapsed(state: &mut State, key: &UserKey) {
+    let lapsed = state.users.get(key).is_some_and(|u| {
+        u.sessions.is_empty()
+            && u.visit
+                .is_some_and(|v| v.held_until.is_some_and(|t| t <= Instant::now()))
+    });
+    if let Some(entry) = lapsed.then(|| state.users.remove(key)).flatten() {
+        release(&mut state.names, &entry.name, key);
+    }
+}
+
 /// A guest's connection arrives: it is in General while connected, and holds its name.
 pub(super) fn visit_general(state: &mut State, key: &UserKey) {
     if let Some(name) = state.users.get(key).map(|u| u.name.clone()) {
@@ -94,6 +106,7 @@ impl Hub {
         validate_username(name).map_err(|e| Refusal::BadRequest(e.to_string()))?;
         let key = UserKey::of(name);
         let mut state = self.lock();
+        free_if_lapsed(&mut state, &key);
         if let Some(held) = state.users.get(&key) {
             if !held.guest {
                 return Err(Refusal::Forbidden(
@@ -171,6 +184,7 @@ impl Hub {
         validate_new_username(name).map_err(|e| Refusal::BadRequest(e.to_string()))?;
         let key = UserKey::of(name);
         let mut state = self.lock();
+        free_if_lapsed(&mut state, &key);
         if state.users.get(&key).is_some_and(|u| u.guest) {
             tracing::info!(name, "a password login on a name a guest holds");
             return Err(Refusal::AuthFailed);
