@@ -121,6 +121,7 @@ fn store_append(c: &mut Criterion) {
                                 let msg = NewMessage {
                                     chat: Chat::Room(general),
                                     sender: "alice".into(),
+                                    guest: false,
                                     client_message_id: None,
                                     text: format!("message {i}"),
                                     attachments: Vec::new(),

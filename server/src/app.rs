@@ -172,6 +172,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                     _ = tick.tick() => {
                         hub.flush_presence();
                         hub.sweep_typing();
+                        hub.sweep_guests();
                     }
                     () = shutdown.cancelled() => break,
                 }

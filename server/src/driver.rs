@@ -130,7 +130,7 @@ pub struct Socket<'a> {
     ws: &'a mut WebSocket,
     pub hub: &'a Arc<Hub>,
     pub cfg: &'a ConnConfig,
-    /// The client's address.
+    /// The client's address (login throttling and guests are tied to it).
     pub peer: IpAddr,
     /// Text frames that arrived while a login was being checked, handled next.
     early: VecDeque<Utf8Bytes>,

@@ -57,9 +57,17 @@ struct ServeArgs {
     /// Refuse guest connections (dialects without passwords).
     #[arg(long)]
     no_guests: bool,
-    /// A user who may clear any room's history (repeat for several).
+    /// A password account that may clear any room's history (repeat for several);
+    /// never a guest of that name.
     #[arg(long = "admin", value_name = "USER")]
     admins: Vec<String>,
+    /// How long a guest's name stays theirs after their last connection closes.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    guest_grace: Duration,
+    /// Most guest names one client address may hold at once (connected or within
+    /// their grace); 0 for no cap. Loopback addresses are not capped.
+    #[arg(long, default_value_t = 16)]
+    guests_per_address: usize,
     /// Most concurrent connections per user.
     #[arg(long, default_value_t = 3)]
     max_connections_per_user: usize,
@@ -216,6 +224,8 @@ impl ServeArgs {
                 min_password_length: self.min_password_length,
                 hash_queue: self.hash_queue,
                 token_lifetime: self.token_lifetime,
+                guest_grace: self.guest_grace,
+                guests_per_address: self.guests_per_address,
                 ..Limits::default()
             },
             conn: ConnConfig {

@@ -20,6 +20,7 @@
 
 mod envelope;
 mod events;
+mod names;
 mod requests;
 mod responses;
 mod shared;
@@ -27,6 +28,7 @@ mod sizes;
 
 pub use envelope::*;
 pub use events::*;
+pub use names::*;
 pub use requests::*;
 pub use responses::*;
 pub use shared::*;

@@ -123,14 +123,20 @@ pub fn validate_username(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
-/// Room names: 1 to 64 printable characters (no control characters, not all blank).
+/// Room names: 1 to 64 printable characters (no control characters, no zero-width or
+/// direction-changing ones, not all blank).
 pub fn validate_room_name(name: &str) -> Result<(), NameError> {
     let len = name.chars().count();
     if len == 0 || len > MAX_ROOM_NAME_CHARS {
         return Err(NameError("a room name has 1 to 64 characters"));
     }
-    if name.chars().any(char::is_control) {
-        return Err(NameError("a room name has only printable characters"));
+    if name
+        .chars()
+        .any(|c| c.is_control() || super::is_hidden_char(c))
+    {
+        return Err(NameError(
+            "a room name has only printable characters (no invisible or direction-changing ones)",
+        ));
     }
     if name.trim().is_empty() {
         return Err(NameError("a room name cannot be blank"));

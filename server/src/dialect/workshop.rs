@@ -185,7 +185,7 @@ impl Edge for Workshop {
             return Err(Ending::Close(close::POLICY, "no General room"));
         };
         self.room = general;
-        let attached = match hub.guest_login(&username).await {
+        let attached = match hub.guest_login(&username, socket.peer).await {
             Ok(name) => {
                 let login = Login {
                     name,

@@ -34,7 +34,7 @@ impl Edge for Workspace {
         let Some(username) = self.username.take().filter(|u| !u.is_empty()) else {
             return Err(Ending::Close(close::POLICY, "connect with ?username=NAME"));
         };
-        let name = match hub.guest_login(&username).await {
+        let name = match hub.guest_login(&username, socket.peer).await {
             Ok(name) => name,
             Err(refusal) => {
                 tracing::info!(%refusal, "workspace guest refused");

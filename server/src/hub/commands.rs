@@ -38,33 +38,20 @@ impl Hub {
         let account = match existing {
             Some(account) => account,
             None => {
-                self.check_new_password(password)?;
-                let hash = self.hasher.hash(password.to_owned()).await?;
-                let (account, created) = self
-                    .store
-                    .register(username.to_owned(), Some(hash), now_ms())
-                    .await
-                    .map_err(|e| e.into_refusal())?;
+                self.begin_registration(username)?;
+                let registered = self.register(username, password).await;
+                self.end_registration(username, registered.is_ok());
+                let (account, created) = registered?;
                 if created {
                     return Ok((account.name, true));
                 }
                 account
             }
         };
+        // Accounts always have a password; a row without one is from before guests
+        // were visitors, and the store's migration removed those.
         let Some(hash) = account.password_hash else {
-            // A guest used this name: the first password login makes it an account.
-            self.check_new_password(password)?;
-            let hash = self.hasher.hash(password.to_owned()).await?;
-            let claimed = self
-                .store
-                .claim_guest(UserKey::of(&account.name), hash)
-                .await
-                .map_err(|e| e.into_refusal())?;
-            return if claimed {
-                Ok((account.name, true))
-            } else {
-                Err(Refusal::AuthFailed)
-            };
+            return Err(Refusal::AuthFailed);
         };
         if self.check_password(&key, from, password, hash).await? {
             Ok((account.name, false))
@@ -73,46 +60,42 @@ impl Hub {
         }
     }
 
-    /// Lets a guest (a dialect without passwords) in under `name`. Refused when guests
-    /// are off or the name belongs to an account with a password.
-    pub async fn guest_login(&self, name: &str) -> Result<String, Refusal> {
-        if !self.limits.allow_guests {
-            return Err(Refusal::Forbidden(
-                "guests are not allowed on this server".into(),
-            ));
-        }
-        validate_username(name).map_err(|e| Refusal::BadRequest(e.to_string()))?;
-        let (account, _) = self
-            .store
-            .register(name.to_owned(), None, now_ms())
+    /// Hashes the password and stores the account (`false`: it existed already).
+    async fn register(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(crate::store::Account, bool), Refusal> {
+        self.check_new_password(password)?;
+        let hash = self.hasher.hash(password.to_owned()).await?;
+        self.store
+            .register(username.to_owned(), Some(hash), now_ms())
             .await
-            .map_err(|e| e.into_refusal())?;
-        if account.password_hash.is_some() {
-            return Err(Refusal::Forbidden(
-                "this name belongs to a registered account".into(),
-            ));
-        }
-        Ok(account.name)
+            .map_err(|e| e.into_refusal())
     }
 
     /// Creates a room; its creator is its first member.
+    /// A guest's membership is not stored (it lasts while the guest is connected).
     pub async fn create_room(&self, session: &Session, name: &str) -> Result<RoomId, Refusal> {
         validate_room_name(name).map_err(|e| Refusal::BadRequest(e.to_string()))?;
-        if self.lock().room_ids.contains_key(&name.to_lowercase()) {
-            return Err(Refusal::Conflict(
-                "a room with this name already exists".into(),
-            ));
+        self.begin_room(name)?;
+        if let Err(refusal) = self.take_budget(&session.user, Spend::Room) {
+            self.end_room(name, None);
+            return Err(refusal);
         }
-        self.take_budget(&session.user, Spend::Room)?;
         let room = NewRoom {
             name: name.to_owned(),
             creator: member(session),
+            creator_guest: session.guest,
             at: now_ms(),
         };
-        self.store
+        let created = self
+            .store
             .create_room(room, session.origin())
             .await
-            .map_err(|e| e.into_refusal())
+            .map_err(|e| e.into_refusal());
+        self.end_room(name, created.as_ref().ok().map(|id| (*id, session.guest)));
+        created
     }
 
     /// Joins a room; answers whether the user was not in it already.
@@ -121,6 +104,10 @@ impl Hub {
             return Err(Refusal::BadRequest("only rooms can be joined".into()));
         };
         self.take_budget(&session.user, Spend::Membership)?;
+        if session.guest {
+            self.guest_join(&session.user, room);
+            return Ok(room);
+        }
         self.store
             .join_room(room, member(session), now_ms(), session.origin())
             .await
@@ -141,6 +128,10 @@ impl Hub {
             return Err(Refusal::Forbidden("everyone stays in General".into()));
         }
         self.take_budget(&session.user, Spend::Membership)?;
+        if session.guest {
+            self.guest_leave(&session.user, room);
+            return Ok(());
+        }
         self.store
             .leave_room(room, member(session), now_ms(), session.origin())
             .await
@@ -154,9 +145,17 @@ impl Hub {
             let Chat::Room(id) = Self::resolve(&state, &session.user, chat, false)? else {
                 return Err(Refusal::BadRequest("only rooms can be cleared".into()));
             };
-            let creator = state.rooms.get(&id).and_then(|r| r.creator.clone());
-            let allowed = creator.is_some_and(|c| UserKey::of(&c) == session.user)
-                || self.limits.admins.contains(&session.user);
+            // The creator, as the same kind of user (a guest's room is not cleared by
+            // an account that took the name later), or an admin: an account, never a
+            // guest of that name.
+            let creator = state.rooms.get(&id).and_then(|r| {
+                r.creator
+                    .as_ref()
+                    .map(|c| (UserKey::of(c), r.creator_guest))
+            });
+            let allowed = creator
+                .is_some_and(|(c, guest)| c == session.user && guest == session.guest)
+                || (!session.guest && self.limits.admins.contains(&session.user));
             if !allowed {
                 return Err(Refusal::Forbidden(
                     "only the room's creator or an admin can clear it".into(),

@@ -49,6 +49,7 @@ impl Hub {
         let msg = NewMessage {
             chat,
             sender: session.name.clone(),
+            guest: session.guest,
             client_message_id,
             text,
             attachments,
@@ -235,6 +236,8 @@ impl Hub {
                         RoomEntry {
                             name: room.clone(),
                             creator: creator.clone(),
+                            // Set by the creating command once the store answers.
+                            creator_guest: false,
                             members: HashSet::new(),
                             active: HashSet::new(),
                         },

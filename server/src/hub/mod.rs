@@ -19,6 +19,7 @@ mod budgets;
 mod commands;
 mod counters;
 mod messages;
+mod names;
 mod outbound;
 mod passwords;
 mod presence;
@@ -38,6 +39,7 @@ use crate::store::{Store, StoreError};
 use app::protocol::{EventId, Millis, Status};
 use counters::Counters;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -55,7 +57,7 @@ pub struct Limits {
     /// How long a typing indicator lasts without a new keystroke.
     pub typing_ttl: Duration,
     pub allow_guests: bool,
-    /// Users who may clear any room's history.
+    /// Users who may clear any room's history (password accounts only, never a guest).
     pub admins: Vec<UserKey>,
     /// Rooms one user may create (`createRoom`).
     pub rooms: Budget,
@@ -71,6 +73,11 @@ pub struct Limits {
     pub token_lifetime: Duration,
     /// Failed-login throttling.
     pub login_throttle: ThrottleRules,
+    /// How long a guest's name stays theirs after their last connection closes.
+    pub guest_grace: Duration,
+    /// Most guest names one client address may hold at once (connected or within
+    /// their grace); 0: no cap. Loopback addresses are not capped.
+    pub guests_per_address: usize,
 }
 
 /// Default budgets (docs/protocol.md 3.4).
@@ -97,6 +104,8 @@ impl Default for Limits {
             hash_queue: 256,
             token_lifetime: Duration::from_secs(30 * 24 * 3600),
             login_throttle: ThrottleRules::default(),
+            guest_grace: Duration::from_secs(600),
+            guests_per_address: 16,
         }
     }
 }
@@ -213,6 +222,17 @@ struct UserEntry {
     /// While a change waits: the rooms the sitting sessions were last told the user
     /// is in (kept once per wait, not per change).
     rooms_told: Option<BTreeSet<RoomId>>,
+    /// A guest's hold on its name: the address it came from, and, while it has no
+    /// connection, until when its name stays its own.
+    visit: Option<Visit>,
+}
+
+/// A guest is a visitor: kept in memory only, in General while connected, its name
+/// held for the grace period after it leaves.
+#[derive(Debug, Clone, Copy)]
+struct Visit {
+    address: IpAddr,
+    held_until: Option<Instant>,
 }
 
 impl UserEntry {
@@ -220,6 +240,7 @@ impl UserEntry {
         UserEntry {
             name: name.to_owned(),
             guest,
+            visit: None,
             chosen: Status::Online,
             shown: Status::Offline,
             sessions: Vec::new(),
@@ -238,6 +259,9 @@ impl UserEntry {
 struct RoomEntry {
     name: String,
     creator: Option<String>,
+    /// The creator was a guest: only a guest of that name may clear the room, never
+    /// an account that registers the name once the guest is gone.
+    creator_guest: bool,
     members: HashSet<UserKey>,
     /// The members whose counters are kept (those connected): the only ones a room
     /// event costs work for.
@@ -273,6 +297,13 @@ struct State {
     /// Users whose presence changed within a second of the last telling, to be told
     /// by [`Hub::flush_presence`].
     presence_due: Vec<UserKey>,
+    /// Every user name in use, by each of its folds (`app::protocol::name_folds`):
+    /// accounts, guests holding a name, and registrations under way.
+    names: HashMap<String, UserKey>,
+    /// Registrations under way, by the name's key (their names are held meanwhile).
+    registering: HashMap<UserKey, usize>,
+    /// Every room name by its folds; `None` while its creation is under way.
+    room_folds: HashMap<String, Option<RoomId>>,
 }
 
 pub struct Hub {
@@ -318,18 +349,20 @@ impl Hub {
     pub async fn start(store: Arc<dyn Store>, limits: Limits) -> Result<Arc<Hub>, StoreError> {
         let world = store.load_world().await?;
         let mut state = State::default();
-        for (name, guest) in world.users {
-            state
-                .users
-                .insert(UserKey::of(&name), UserEntry::new(&name, guest));
+        for name in world.users {
+            let key = UserKey::of(&name);
+            names::hold(&mut state.names, &name, &key);
+            state.users.insert(key, UserEntry::new(&name, false));
         }
         for room in world.rooms {
             state.room_ids.insert(room.name.to_lowercase(), room.id);
+            names::hold_room(&mut state.room_folds, &room.name, room.id);
             state.rooms.insert(
                 room.id,
                 RoomEntry {
                     name: room.name,
                     creator: room.creator,
+                    creator_guest: room.creator_guest,
                     members: room.members.into_iter().collect(),
                     active: HashSet::new(),
                 },
@@ -442,6 +475,10 @@ impl Hub {
             .users
             .entry(key.clone())
             .or_insert_with(|| UserEntry::new(&login.name, login.guest));
+        if user.guest != login.guest {
+            // A guest name taken by an account, or the reverse, between login and here.
+            return Err(Refusal::Conflict("this name is in use".into()));
+        }
         if login.exclusive && !user.sessions.is_empty() {
             return Err(Refusal::Conflict("this user is connected already".into()));
         }
@@ -451,9 +488,11 @@ impl Hub {
                 self.limits.max_connections_per_user
             )));
         }
-        user.guest = login.guest;
         if user.sessions.is_empty() {
             user.connected_at = Some(now_ms());
+        }
+        if let Some(visit) = user.visit.as_mut() {
+            visit.held_until = None;
         }
         let display = user.name.clone();
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
@@ -481,6 +520,9 @@ impl Hub {
             );
             if let Place::Room(room) = login.place {
                 state.sitting.entry(room).or_default().push(id);
+            }
+            if login.guest {
+                names::visit_general(state, &key);
             }
         });
         drop(state);
@@ -514,9 +556,10 @@ impl Hub {
                 if entry.sessions.is_empty() {
                     entry.connected_at = None;
                     entry.counters = Counters::Unloaded;
-                    store_ack = (entry.acked > 0).then_some(entry.acked);
+                    store_ack = (entry.acked > 0 && !entry.guest).then_some(entry.acked);
                 }
             }
+            names::end_visit(state, &user, self.limits.guest_grace);
             let gone = state.users.get(&user).is_none_or(|u| u.sessions.is_empty());
             if gone {
                 deactivate(state, &user);
@@ -617,8 +660,16 @@ impl Hub {
             }
             ChatRef::Direct(name) => {
                 let other = UserKey::of(name);
-                if !state.users.contains_key(&other) {
+                let Some(entry) = state.users.get(&other) else {
                     return Err(Refusal::NotFound(format!("no user named {name:?}")));
+                };
+                // A guest's name passes to others once the guest is gone: a direct
+                // chat with it would pass too. Guests have none.
+                let guest = |k: &UserKey| state.users.get(k).is_some_and(|u| u.guest);
+                if entry.guest || guest(user) {
+                    return Err(Refusal::NotFound(format!(
+                        "{name} is a guest: guests have no direct chats"
+                    )));
                 }
                 Ok(Chat::direct(user, &other))
             }

@@ -18,13 +18,29 @@ async fn world(limits: Limits) -> World {
     World { hub, _dir: dir }
 }
 
-/// A guest account (no Argon2: quick) with a subscribed session.
+/// An account (stored without Argon2: quick) with a subscribed session.
 async fn connect(hub: &Arc<Hub>, name: &str) -> (Session, mpsc::Receiver<Outbound>) {
-    hub.guest_login(name).await.expect("guest");
+    account(hub, name).await;
     let (session, rx) = hub.attach(Login::account(name)).await.expect("attach");
     hub.subscribe(&session);
     (session, rx)
 }
+
+/// Registers `name` as the hub does, with a made-up password hash.
+async fn account(hub: &Arc<Hub>, name: &str) {
+    if hub.lock().users.contains_key(&UserKey::of(name)) {
+        return;
+    }
+    hub.begin_registration(name).expect("a free name");
+    let stored = hub
+        .store
+        .register(name.to_owned(), Some("x".into()), now_ms())
+        .await;
+    hub.end_registration(name, stored.is_ok());
+    stored.expect("registered");
+}
+
+const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
 fn drain(rx: &mut mpsc::Receiver<Outbound>) -> Vec<Outbound> {
     let mut out = Vec::new();
@@ -262,14 +278,14 @@ async fn sessions_sitting_in_a_room_see_who_comes_and_goes() {
         place: Place::Room(room),
         ..Login::account(name)
     };
-    w.hub.guest_login("watcher").await.expect("guest");
+    w.hub.guest_login("watcher", HOME).await.expect("guest");
     let (watcher, mut rx) = w
         .hub
         .attach(sitter("watcher", general_id))
         .await
         .expect("w");
     w.hub.subscribe(&watcher);
-    w.hub.guest_login("bob").await.expect("guest");
+    w.hub.guest_login("bob", HOME).await.expect("guest");
     let (bob, _b) = w.hub.attach(sitter("bob", general_id)).await.expect("bob");
     let present = |user: &str, present| Live::RoomPresence {
         room: "General".into(),
@@ -317,7 +333,7 @@ async fn a_flood_of_status_changes_is_told_once_a_second_the_latest_winning() {
     let general_id = w.hub.room_id("General").expect("General");
     let (alice, _a) = connect(&w.hub, "alice").await;
     let (_bob, mut b) = connect(&w.hub, "bob").await;
-    w.hub.guest_login("sitter").await.expect("guest");
+    w.hub.guest_login("sitter", HOME).await.expect("guest");
     let sitter = Login {
         guest: true,
         exclusive: true,
@@ -376,4 +392,90 @@ async fn a_flood_of_status_changes_is_told_once_a_second_the_latest_winning() {
             present: false
         }]
     );
+}
+
+fn guest(name: &str) -> Login {
+    Login {
+        guest: true,
+        ..Login::account(name)
+    }
+}
+
+#[tokio::test]
+async fn a_guest_is_in_general_while_it_visits_and_its_name_is_freed_after_the_grace() {
+    let limits = Limits {
+        guest_grace: Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let w = world(limits).await;
+    let general = w.hub.room_id("General").expect("General");
+    let in_general = |hub: &Hub, name: &str| {
+        hub.lock()
+            .rooms
+            .get(&general)
+            .is_some_and(|r| r.members.contains(&UserKey::of(name)))
+    };
+    w.hub.guest_login("visitor", HOME).await.expect("guest");
+    let (visitor, _rx) = w.hub.attach(guest("visitor")).await.expect("attach");
+    assert!(in_general(&w.hub, "visitor"));
+    drop(visitor);
+    assert!(!in_general(&w.hub, "visitor"), "gone from General at once");
+    w.hub.sweep_guests();
+    assert!(
+        w.hub.begin_registration("visitor").is_err(),
+        "held within the grace"
+    );
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    w.hub.sweep_guests();
+    assert!(!w.hub.lock().users.contains_key(&UserKey::of("visitor")));
+    w.hub.begin_registration("visitor").expect("free again");
+    w.hub.end_registration("visitor", false);
+}
+
+#[tokio::test]
+async fn one_address_holds_a_bounded_number_of_guest_names() {
+    let limits = Limits {
+        guests_per_address: 2,
+        ..Limits::default()
+    };
+    let w = world(limits).await;
+    let far = IpAddr::V4(std::net::Ipv4Addr::new(192, 168, 1, 20));
+    let other = IpAddr::V4(std::net::Ipv4Addr::new(192, 168, 1, 21));
+    w.hub.guest_login("one", far).await.expect("first");
+    w.hub.guest_login("two", far).await.expect("second");
+    // The same name again is the guest's own: it costs nothing more.
+    w.hub.guest_login("one", far).await.expect("its own name");
+    assert!(matches!(
+        w.hub.guest_login("three", far).await,
+        Err(Refusal::RateLimited(_))
+    ));
+    w.hub
+        .guest_login("three", other)
+        .await
+        .expect("another address");
+    for i in 0..5 {
+        w.hub
+            .guest_login(&format!("local{i}"), HOME)
+            .await
+            .expect("loopback is not capped");
+    }
+}
+
+#[tokio::test]
+async fn direct_chats_with_guests_are_refused() {
+    let w = world(Limits::default()).await;
+    let (alice, _a) = connect(&w.hub, "alice").await;
+    w.hub.guest_login("visitor", HOME).await.expect("guest");
+    let (_visitor, _v) = w.hub.attach(guest("visitor")).await.expect("attach");
+    let sent = w
+        .hub
+        .send_message(
+            &alice,
+            &ChatRef::Direct("visitor".into()),
+            "hi".into(),
+            Vec::new(),
+            None,
+        )
+        .await;
+    assert!(matches!(sent, Err(Refusal::NotFound(_))), "{sent:?}");
 }

@@ -81,16 +81,14 @@ pub trait Store: Send + Sync {
     fn expire_tokens(&self, before: Millis) -> StoreFuture<Vec<String>>;
 
     fn account(&self, user: UserKey) -> StoreFuture<Option<Account>>;
-    /// Creates an account (a guest without a password hash) in General; an existing
-    /// name answers that account and `false`.
+    /// Creates an account in General; an existing name answers that account and
+    /// `false`. (Guests are not stored: the hub keeps them while they visit.)
     fn register(
         &self,
         name: String,
         password_hash: Option<String>,
         at: Millis,
     ) -> StoreFuture<(Account, bool)>;
-    /// Gives a guest-held name a password; `false` if it has one already.
-    fn claim_guest(&self, user: UserKey, password_hash: String) -> StoreFuture<bool>;
     /// Remembers the last event a user acknowledged (never moves back).
     fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()>;
     fn issue_token(&self, user: UserKey, hash: String, at: Millis) -> StoreFuture<()>;
@@ -221,6 +219,9 @@ pub struct Member {
 pub struct NewMessage {
     pub chat: Chat,
     pub sender: String,
+    /// Sent by a guest: stored under a sender key no account can have (`~name`), so an
+    /// account that takes the name later cannot edit or delete the guest's words.
+    pub guest: bool,
     pub client_message_id: Option<String>,
     pub text: String,
     pub attachments: Vec<Attachment>,
@@ -263,6 +264,9 @@ pub struct Mark {
 pub struct NewRoom {
     pub name: String,
     pub creator: Member,
+    /// The creator is a guest: its membership is not stored (the hub keeps it while
+    /// the guest is connected), and the room remembers that a guest made it.
+    pub creator_guest: bool,
     pub at: Millis,
 }
 
@@ -315,8 +319,8 @@ pub struct ReplayPlan {
 #[derive(Debug, Clone, Default)]
 pub struct World {
     pub rooms: Vec<RoomRow>,
-    /// Every account's display name, and whether it is a guest.
-    pub users: Vec<(String, bool)>,
+    /// Every account's display name.
+    pub users: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -324,5 +328,7 @@ pub struct RoomRow {
     pub id: RoomId,
     pub name: String,
     pub creator: Option<String>,
+    /// The creator was a guest.
+    pub creator_guest: bool,
     pub members: Vec<UserKey>,
 }

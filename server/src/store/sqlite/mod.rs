@@ -310,10 +310,6 @@ impl Store for SqliteStore {
         self.job(move |c| ops::register(c, &name, password_hash, at))
     }
 
-    fn claim_guest(&self, user: UserKey, password_hash: String) -> StoreFuture<bool> {
-        self.job(move |c| ops::claim_guest(c, &user, &password_hash))
-    }
-
     fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()> {
         self.job(move |c| ops::set_acked(c, &user, event))
     }

@@ -43,7 +43,7 @@ pub fn load_account(conn: &Connection, key: &UserKey) -> Result<Option<Account>,
         .optional()?)
 }
 
-/// Creates an account (a guest when `password_hash` is `None`) and puts it in General.
+/// Creates an account and puts it in General.
 /// Answers the existing account and `false` if the name is taken.
 pub fn register(
     conn: &Connection,
@@ -180,6 +180,7 @@ pub fn create_room(
 ) -> Result<Applied<RoomId>, StoreError> {
     let (name, at) = (room.name.as_str(), room.at);
     let (creator_key, creator) = (&room.creator.key, room.creator.name.as_str());
+    let creator_guest = room.creator_guest;
     let taken = conn
         .query_row(
             "SELECT 1 FROM rooms WHERE name_key = ?1",
@@ -191,8 +192,8 @@ pub fn create_room(
         return Err(Refusal::Conflict("a room with this name already exists".into()).into());
     }
     conn.execute(
-        "INSERT INTO rooms (name, name_key, creator, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![name, name.to_lowercase(), creator, at],
+        "INSERT INTO rooms (name, name_key, creator, created_at, creator_guest) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![name, name.to_lowercase(), creator, at, creator_guest],
     )?;
     let room = conn.last_insert_rowid();
     let chat = Chat::Room(room);
@@ -207,10 +208,12 @@ pub fn create_room(
             creator: Some(creator.to_owned()),
         },
     )?;
-    conn.execute(
-        "INSERT INTO chat_members (user_key, chat, joined_event) VALUES (?1, ?2, ?3)",
-        params![creator_key.as_str(), chat.key(), event.id as i64],
-    )?;
+    if !creator_guest {
+        conn.execute(
+            "INSERT INTO chat_members (user_key, chat, joined_event) VALUES (?1, ?2, ?3)",
+            params![creator_key.as_str(), chat.key(), event.id as i64],
+        )?;
+    }
     Ok(Applied {
         value: room,
         events: vec![event],
@@ -297,19 +300,6 @@ pub fn expire_tokens(
         .query_map([before], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Applied::quiet(hashes))
-}
-
-/// Gives a guest-held name a password; `false` if it has one already.
-pub fn claim_guest(
-    conn: &Connection,
-    key: &UserKey,
-    hash: &str,
-) -> Result<Applied<bool>, StoreError> {
-    let n = conn.execute(
-        "UPDATE users SET password_hash = ?1 WHERE key = ?2 AND password_hash IS NULL",
-        params![hash, key.as_str()],
-    )?;
-    Ok(Applied::quiet(n == 1))
 }
 
 /// Erases a room's messages, receipts and earlier log entries, and logs the clearing.

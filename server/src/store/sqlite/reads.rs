@@ -182,10 +182,13 @@ pub fn chat_last_ids(
 
 pub fn load_world(conn: &Connection) -> Result<World, StoreError> {
     let mut rooms = Vec::new();
-    let mut stmt = conn.prepare("SELECT id, name, creator FROM rooms ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
+    let mut stmt =
+        conn.prepare("SELECT id, name, creator, creator_guest FROM rooms ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
     for row in rows {
-        let (id, name, creator) = row?;
+        let (id, name, creator, creator_guest) = row?;
         let mut members = Vec::new();
         let mut m = conn.prepare_cached("SELECT user_key FROM chat_members WHERE chat = ?1")?;
         for k in m.query_map([Chat::Room(id).key()], |r| r.get::<_, String>(0))? {
@@ -195,12 +198,13 @@ pub fn load_world(conn: &Connection) -> Result<World, StoreError> {
             id,
             name,
             creator,
+            creator_guest,
             members,
         });
     }
     let mut users = Vec::new();
-    let mut stmt = conn.prepare("SELECT name, password_hash IS NULL FROM users")?;
-    for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+    let mut stmt = conn.prepare("SELECT name FROM users")?;
+    for row in stmt.query_map([], |r| r.get(0))? {
         users.push(row?);
     }
     Ok(World { rooms, users })

@@ -105,6 +105,38 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX upload_refs_by_message ON upload_refs (message_id);
     ",
+    // 4: guests are visitors, no longer accounts. Rooms remember whether a guest made
+    // them; the guests stored before are removed with their memberships and their
+    // direct chats (which no guest could read), so that an account registering one of
+    // their names later inherits nothing. Their room messages stay, under their name, with
+    // a sender key no account has (`~key`).
+    "
+    ALTER TABLE rooms ADD COLUMN creator_guest INTEGER NOT NULL DEFAULT 0;
+    UPDATE rooms SET creator_guest = 1
+        WHERE creator IN (SELECT name FROM users WHERE password_hash IS NULL);
+    CREATE TEMP TABLE gone_guests AS SELECT key FROM users WHERE password_hash IS NULL;
+    CREATE TEMP TABLE gone_chats AS
+        SELECT DISTINCT c.chat FROM
+            (SELECT chat FROM chat_members UNION SELECT chat FROM messages
+             UNION SELECT chat FROM events) c,
+            gone_guests g
+        WHERE c.chat LIKE 'd:%'
+            AND (substr(c.chat, 3, length(g.key) + 1) = g.key || ':'
+                 OR substr(c.chat, -(length(g.key) + 1)) = ':' || g.key);
+    UPDATE messages SET sender_key = '~' || sender_key
+        WHERE sender_key IN (SELECT key FROM gone_guests);
+    DELETE FROM upload_refs WHERE message_id IN
+        (SELECT id FROM messages WHERE chat IN (SELECT chat FROM gone_chats));
+    DELETE FROM messages WHERE chat IN (SELECT chat FROM gone_chats);
+    DELETE FROM receipts WHERE chat IN (SELECT chat FROM gone_chats);
+    DELETE FROM events WHERE chat IN (SELECT chat FROM gone_chats);
+    DELETE FROM chat_members WHERE chat IN (SELECT chat FROM gone_chats)
+        OR user_key IN (SELECT key FROM gone_guests);
+    DELETE FROM tokens WHERE user_key IN (SELECT key FROM gone_guests);
+    DELETE FROM users WHERE key IN (SELECT key FROM gone_guests);
+    DROP TABLE gone_chats;
+    DROP TABLE gone_guests;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).
@@ -130,4 +162,73 @@ pub fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
         tracing::info!(version = i + 1, "applied schema migration");
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database of schema 2 where a guest was stored as an account, with a direct
+    /// chat, a room it made and a message in General: after the migration the guest,
+    /// its memberships and its direct chat are gone, its room says a guest made it,
+    /// and its message stays under a sender key no account has.
+    #[test]
+    fn guests_stored_before_are_removed_with_their_direct_chats() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", 2)
+            .expect("version");
+        conn.execute_batch(
+            "
+            INSERT INTO users (key, name, password_hash, created_at) VALUES
+                ('alice', 'alice', 'hash', 1), ('visitor', 'Visitor', NULL, 1);
+            INSERT INTO rooms (id, name, name_key, creator, created_at) VALUES
+                (1, 'General', 'general', NULL, 1), (2, 'Den', 'den', 'Visitor', 1);
+            INSERT INTO chat_members (user_key, chat) VALUES
+                ('alice', 'r:1'), ('visitor', 'r:1'), ('visitor', 'r:2'),
+                ('alice', 'd:alice:visitor'), ('visitor', 'd:alice:visitor');
+            INSERT INTO messages (chat, sender, sender_key, body, created_at, updated_at) VALUES
+                ('d:alice:visitor', 'alice', 'alice', 'secret', 1, 1),
+                ('r:1', 'Visitor', 'visitor', 'hello', 1, 1);
+            INSERT INTO events (at, chat, data) VALUES (1, 'd:alice:visitor', '{}'), (1, 'r:1', '{}');
+            ",
+        )
+        .expect("old rows");
+        migrate(&mut conn).expect("migrate");
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+        assert_eq!(count("SELECT COUNT(*) FROM users"), 1);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM chat_members WHERE user_key = 'visitor'"),
+            0
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM chat_members WHERE chat LIKE 'd:%'"),
+            0
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM messages WHERE chat LIKE 'd:%'"),
+            0
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM events WHERE chat LIKE 'd:%'"),
+            0
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM events"), 1);
+        assert_eq!(count("SELECT creator_guest FROM rooms WHERE id = 2"), 1);
+        assert_eq!(count("SELECT creator_guest FROM rooms WHERE id = 1"), 0);
+        let key: String = conn
+            .query_row(
+                "SELECT sender_key FROM messages WHERE chat = 'r:1'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("message");
+        assert_eq!(key, "~visitor");
+        assert_eq!(
+            count("SELECT COUNT(*) FROM chat_members WHERE user_key = 'alice'"),
+            1
+        );
+    }
 }

@@ -32,6 +32,7 @@ fn read_mark(chat: Chat, reader: &str, upto: Option<app::protocol::MessageId>) -
 
 fn text(chat: &Chat, sender: &str, text: &str, cmid: Option<&str>) -> NewMessage {
     NewMessage {
+        guest: false,
         chat: chat.clone(),
         sender: sender.into(),
         client_message_id: cmid.map(str::to_owned),

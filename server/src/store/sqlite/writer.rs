@@ -177,12 +177,15 @@ pub fn new_message(
     msg: NewMessage,
     origin: Option<SessionId>,
 ) -> Result<Applied<(MessageId, bool)>, StoreError> {
-    let sender_key = UserKey::of(&msg.sender);
+    let mut sender_key = UserKey::of(&msg.sender).as_str().to_owned();
+    if msg.guest {
+        sender_key.insert(0, GUEST_MARK);
+    }
     if let Some(cmid) = &msg.client_message_id {
         let existing: Option<i64> = conn
             .query_row(
                 "SELECT id FROM messages WHERE sender_key = ?1 AND client_message_id = ?2",
-                params![sender_key.as_str(), cmid],
+                params![sender_key, cmid],
                 |r| r.get(0),
             )
             .optional()?;
@@ -204,7 +207,7 @@ pub fn new_message(
     conn.execute(
         "INSERT INTO messages (chat, sender, sender_key, client_message_id, body, attachments, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        params![chat_key, msg.sender, sender_key.as_str(), msg.client_message_id, msg.text, attachments, msg.at],
+        params![chat_key, msg.sender, sender_key, msg.client_message_id, msg.text, attachments, msg.at],
     )?;
     let id = conn.last_insert_rowid() as MessageId;
     link_uploads(conn, id, &msg.attachments)?;
@@ -226,7 +229,11 @@ pub fn new_message(
     })
 }
 
-/// Loads a message of `chat` written by `author`, not deleted.
+/// Starts the sender key of a guest's message: no username holds it, so no account
+/// is the author of a guest's words.
+const GUEST_MARK: char = '~';
+
+/// Loads a message of `chat` written by `author` (an account), not deleted.
 fn own_message(
     conn: &Connection,
     chat: &Chat,
@@ -235,7 +242,12 @@ fn own_message(
 ) -> Result<Message, StoreError> {
     let message = super::reads::message(conn, chat, id)?
         .ok_or_else(|| Refusal::NotFound("no such message in this chat".into()))?;
-    if UserKey::of(&message.sender) != *author {
+    let sender_key: String = conn.query_row(
+        "SELECT sender_key FROM messages WHERE id = ?1",
+        [id as i64],
+        |r| r.get(0),
+    )?;
+    if sender_key != author.as_str() {
         return Err(Refusal::Forbidden("only its author can change a message".into()).into());
     }
     if message.deleted {
