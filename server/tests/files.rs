@@ -87,7 +87,10 @@ async fn a_fresh_data_directory_is_owner_only_under_umask_022() {
     assert!(r["payload"]["messageId"].is_u64(), "{r}");
     let mut c = server.client().await;
     let r = c
-        .request("auth", json!({"username":"alice","password":"password-alice"}))
+        .request(
+            "auth",
+            json!({"username":"alice","password":"password-alice"}),
+        )
         .await;
     let auth = format!("Bearer {}", r["payload"]["token"].as_str().expect("token"));
     let (status, _, body) = http(
