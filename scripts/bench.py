@@ -595,7 +595,8 @@ def report(R, a, m, parlors, started, timings, failures, svg_name):
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on this project's build machine "
         f"({os.cpu_count()} cores), {mode}; {(time.time() - started) / 60:.0f} minutes. Servers on CPU 0, load "
         "generator on CPU 1 (`taskset`). Parlor runs as shipped (SQLite, WAL, fsync on every commit) but for its "
-        "per-user rate limit, raised by flag. Baselines, each publishing every text frame to every connection, "
+        "per-user rate limit, raised by flag, and its line of logins waiting for a password hash, raised by "
+        "`PARLOR_HASH_QUEUE` (thousands of simulated people register at once). Baselines, each publishing every text frame to every connection, "
         "without auth, JSON or persistence: `baseline-axum` (axum + `tokio::sync::broadcast`), "
         f"Node {version(['node', '--version'])} + `ws` (`bench/baseline-ws.mjs`) and Bun {version([EXE['bun'], '--version'])} "
         "(`Bun.serve`, uWebSockets inside, `server.publish` to one topic: `bench/baseline-bun.ts`).",
