@@ -336,8 +336,11 @@ async fn logins_from_clients_that_left_do_not_delay_a_real_one() {
     let took = began.elapsed();
     assert_eq!(r["payload"]["userId"], "alice", "{r}");
     eprintln!("a login alone took {alone:?}; after the burst {took:?}");
+    // Had the 300 hashes run (each at least 0.1 s on two threads), the real login
+    // would wait 15 s or more; the bound leaves room for a busy test machine, where
+    // the other tests of this file hash passwords at the same time.
     assert!(
-        took < Duration::from_millis(1500),
+        took < Duration::from_secs(8),
         "a real login waited {took:?} behind logins whose clients had left"
     );
 }
