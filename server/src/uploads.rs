@@ -13,7 +13,7 @@
 //! uploaded and never sent).
 
 use crate::domain::{is_upload_name, now_ms, UserKey, UPLOAD_KINDS as KINDS};
-use crate::hub::Hub;
+use crate::hub::{Budget, Hub};
 use crate::store::{NewUpload, Store};
 use app::protocol::{codes, Attachment, AttachmentMeta, ErrorBody};
 use axum::body::Body;
@@ -24,7 +24,7 @@ use axum::Json;
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -62,7 +62,7 @@ pub struct Uploads {
     pub store: Arc<dyn Store>,
     pub dir: PathBuf,
     pub limits: UploadLimits,
-    budget: Arc<Budget>,
+    budget: Arc<RecentUploads>,
 }
 
 impl Uploads {
@@ -77,14 +77,16 @@ impl Uploads {
             store,
             dir,
             limits,
-            budget: Arc::new(Budget::default()),
+            budget: Arc::new(RecentUploads::default()),
         }
     }
 }
 
-/// Each user's recent uploads, for the per-user budget.
+/// Each user's recent uploads, for the per-user budget. Kept here rather than in the
+/// hub: a token holder may upload without a live connection, so the hub may hold no
+/// entry for the user.
 #[derive(Default)]
-struct Budget {
+struct RecentUploads {
     recent: Mutex<HashMap<UserKey, VecDeque<Instant>>>,
 }
 
@@ -92,26 +94,17 @@ struct Budget {
 /// forgotten.
 const BUDGET_USERS: usize = 1024;
 
-impl Budget {
+impl RecentUploads {
     /// Spends one upload of `user`'s budget; `false` when it is spent.
     fn spend(&self, user: &UserKey, limits: &UploadLimits) -> bool {
         let now = Instant::now();
-        let Ok(mut recent) = self.recent.lock() else {
-            return false;
-        };
-        let fresh = |t: &Instant| now.duration_since(*t) < limits.window;
+        // The map holds plain timestamps: a panic elsewhere cannot leave it half-written.
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         if recent.len() >= BUDGET_USERS {
-            recent.retain(|_, times| times.iter().any(fresh));
+            recent.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < limits.window));
         }
         let times = recent.entry(user.clone()).or_default();
-        while times.front().is_some_and(|t| !fresh(t)) {
-            times.pop_front();
-        }
-        if times.len() >= limits.rate {
-            return false;
-        }
-        times.push_back(now);
-        true
+        Budget::new(limits.rate, limits.window).spend(times, now)
     }
 }
 

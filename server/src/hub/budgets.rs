@@ -20,6 +20,23 @@ impl Budget {
     pub const fn new(count: usize, window: Duration) -> Budget {
         Budget { count, window }
     }
+
+    /// Spends one of this budget at `now` from `times` (when it was spent before,
+    /// oldest first; entries older than the window are dropped): `false` when all of
+    /// it is spent within the window, and then nothing is counted.
+    pub fn spend(&self, times: &mut VecDeque<Instant>, now: Instant) -> bool {
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            times.pop_front();
+        }
+        if times.len() >= self.count {
+            return false;
+        }
+        times.push_back(now);
+        true
+    }
 }
 
 /// What a budget is for.
@@ -59,21 +76,14 @@ impl Hub {
             Spend::Membership => &mut entry.spent.memberships,
             Spend::Status => &mut entry.spent.statuses,
         };
-        let now = Instant::now();
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= budget.window)
-        {
-            times.pop_front();
-        }
-        if times.len() >= budget.count {
-            return Err(Refusal::RateLimited(format!(
+        if budget.spend(times, Instant::now()) {
+            Ok(())
+        } else {
+            Err(Refusal::RateLimited(format!(
                 "at most {} {what} per {}",
                 budget.count,
                 humantime::format_duration(budget.window)
-            )));
+            )))
         }
-        times.push_back(now);
-        Ok(())
     }
 }

@@ -36,6 +36,23 @@ fn release(names: &mut HashMap<String, UserKey>, name: &str, key: &UserKey) {
     }
 }
 
+/// Refuses `name` (`bad_request`, naming the holder) when it looks like a name that
+/// someone other than `key` holds.
+fn refuse_look_alike(state: &State, name: &str, key: &UserKey) -> Result<(), Refusal> {
+    match look_alike_holder(state, name, key) {
+        Some(holder) => {
+            let holder = state
+                .users
+                .get(holder)
+                .map_or_else(|| holder.to_string(), |u| u.name.clone());
+            Err(Refusal::BadRequest(format!(
+                "this name looks like {holder:?}, which is taken"
+            )))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Who else holds a name that looks like `name`, if anyone.
 fn look_alike_holder<'a>(state: &'a State, name: &str, key: &UserKey) -> Option<&'a UserKey> {
     name_folds(name)
@@ -121,15 +138,7 @@ impl Hub {
             ));
         }
         validate_new_username(name).map_err(|e| Refusal::BadRequest(e.to_string()))?;
-        if let Some(holder) = look_alike_holder(&state, name, &key) {
-            let holder = state
-                .users
-                .get(holder)
-                .map_or_else(|| holder.to_string(), |u| u.name.clone());
-            return Err(Refusal::BadRequest(format!(
-                "this name looks like {holder:?}, which is taken"
-            )));
-        }
+        refuse_look_alike(&state, name, &key)?;
         let cap = self.limits.guests_per_address;
         if cap > 0 && !address.is_loopback() {
             let held = state
@@ -189,15 +198,7 @@ impl Hub {
             tracing::info!(name, "a password login on a name a guest holds");
             return Err(Refusal::AuthFailed);
         }
-        if let Some(holder) = look_alike_holder(&state, name, &key) {
-            let holder = state
-                .users
-                .get(holder)
-                .map_or_else(|| holder.to_string(), |u| u.name.clone());
-            return Err(Refusal::BadRequest(format!(
-                "this name looks like {holder:?}, which is taken"
-            )));
-        }
+        refuse_look_alike(&state, name, &key)?;
         hold(&mut state.names, name, &key);
         *state.registering.entry(key).or_default() += 1;
         Ok(())
