@@ -15,6 +15,7 @@ pub mod dialect;
 pub mod outbox;
 pub mod presence;
 pub mod protocol;
+pub mod reading;
 pub mod receipts;
 pub mod reply;
 pub mod seek;

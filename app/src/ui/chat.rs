@@ -26,7 +26,9 @@ pub fn ChatView(user: String) -> impl IntoView {
             <main class="room" aria-labelledby="room-title">
                 <RoomHeader />
                 <ConnectionBanner />
+                <super::position::NewMessagesBar />
                 <MessageList />
+                <super::position::JumpToLatest />
                 <TypingLine />
                 <Show when=move || store.notice.get().is_some()>
                     <p class="notice" role="alert">

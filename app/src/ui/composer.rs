@@ -1,6 +1,7 @@
 //! The message box: Enter sends, Shift+Enter starts a new line, Escape cancels an
 //! edit, ArrowUp in an empty box edits the last own message. Images are picked or
-//! pasted, uploaded at once and sent with the next message.
+//! pasted, uploaded at once and sent with the next message. What is typed is kept as
+//! the chat's draft (across reloads) until it is sent.
 
 use super::store::ChatStore;
 use super::upload::{upload, ACCEPT};
@@ -30,15 +31,19 @@ pub fn Composer() -> impl IntoView {
             focus();
         }
     });
-    // Another chat: an unfinished edit is dropped.
+    // Another chat: an unfinished edit is dropped, and that chat's draft comes back.
     Effect::new(move |prev: Option<String>| {
         let chat = store.current_chat.get();
-        if prev.is_some_and(|p| p != chat) {
-            staged.set(Vec::new());
-            text.set(String::new());
+        if prev.as_ref() != Some(&chat) {
+            if prev.is_some() {
+                staged.set(Vec::new());
+            }
+            text.set(store.draft(&chat));
         }
         chat
     });
+    // After an edit (saved or cancelled) the draft it covered comes back.
+    let restore_draft = move || text.set(store.draft(&store.current_chat.get_untracked()));
 
     let send = move || {
         let message = text.get_untracked();
@@ -47,7 +52,7 @@ pub fn Composer() -> impl IntoView {
                 store.edit(id, message);
             }
             store.editing.set(None);
-            text.set(String::new());
+            restore_draft();
             return;
         }
         let attachments = staged.get_untracked();
@@ -69,13 +74,14 @@ pub fn Composer() -> impl IntoView {
             return;
         }
         store.send(message, attachments);
+        store.keep_draft(&store.current_chat.get_untracked(), "");
         text.set(String::new());
         staged.set(Vec::new());
         focus();
     };
     let cancel_edit = move || {
         store.editing.set(None);
-        text.set(String::new());
+        restore_draft();
     };
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -258,6 +264,7 @@ pub fn Composer() -> impl IntoView {
                         text.set(event_target_value(&ev));
                         if store.editing.get_untracked().is_none() {
                             store.typed();
+                            store.keep_draft(&store.current_chat.get_untracked(), &text.get_untracked());
                         }
                     }
                     on:keydown=on_keydown

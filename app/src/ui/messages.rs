@@ -68,7 +68,8 @@ pub fn MessageList() -> impl IntoView {
         };
         let target = el.clone();
         let on_resize = Closure::<dyn FnMut()>::new(move || {
-            if store.at_bottom.get_untracked() {
+            // Not while a message is being brought into view.
+            if store.at_bottom.get_untracked() && store.focus.get_untracked().is_none() {
                 to_bottom(&target);
             }
         });
@@ -92,10 +93,12 @@ pub fn MessageList() -> impl IntoView {
             anchor.set_value(None);
         }
         // At the end before this change (by the flag, or by measure): stay there.
-        let stick = store.at_bottom.get_untracked()
-            || scroller
-                .get_untracked()
-                .is_some_and(|el| el.scroll_height() - el.scroll_top() - el.client_height() < 48);
+        // A message being brought into view wins over staying at the end.
+        let stick = store.focus.get_untracked().is_none()
+            && (store.at_bottom.get_untracked()
+                || scroller.get_untracked().is_some_and(|el| {
+                    el.scroll_height() - el.scroll_top() - el.client_height() < 48
+                }));
         request_animation_frame(move || {
             let Some(el) = scroller.get_untracked() else {
                 return;
@@ -113,11 +116,12 @@ pub fn MessageList() -> impl IntoView {
         first_key.set_value(None);
         anchor.set_value(None);
     });
+    super::position::track_divider(store);
     // A message asked for (search, quote, pin, first unread): scroll to it once shown.
     Effect::new(move |_| {
         if let Some((chat, id)) = store.focus.get() {
             if chat == store.current_chat.get_untracked() {
-                super::reveal::reveal(list, id);
+                super::reveal::reveal(list, id, move || store.focus.set(None));
             }
         }
     });
@@ -264,7 +268,8 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
     view! {
         {day.map(|label| {
             let aria = label.clone();
-            view! { <li class="day" role="separator" aria-label=aria><span>{label}</span></li> }
+            // A list item holding the separator: a list holds list items only.
+            view! { <li class="day"><div role="separator" aria-label=aria><span aria-hidden="true">{label}</span></div></li> }
         })}
         <li
             class="message"
@@ -276,6 +281,7 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
             tabindex="-1"
             data-message-id=message_id.map(|m| m.to_string())
         >
+            <super::position::UnreadDivider message_id />
             <div class="meta" class:visually-hidden=!row.layout.starts_group>
                 <span class="author">{sender.clone()}</span>
                 <time title=full.clone()>{time.clone()}</time>

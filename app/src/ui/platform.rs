@@ -24,6 +24,26 @@ pub fn forget(key: &str) {
     }
 }
 
+/// Forgets every key that starts with `prefix`.
+pub fn forget_prefixed(prefix: &str) {
+    let Some(s) = storage() else { return };
+    let count = s.length().unwrap_or(0);
+    let keys: Vec<String> = (0..count)
+        .filter_map(|i| s.key(i).ok().flatten())
+        .filter(|k| k.starts_with(prefix))
+        .collect();
+    for key in keys {
+        let _ = s.remove_item(&key);
+    }
+}
+
+/// Scrolls the message list to its end.
+pub fn scroll_messages_to_end() {
+    if let Some(el) = document().and_then(|d| d.query_selector(".scroller").ok().flatten()) {
+        el.set_scroll_top(el.scroll_height());
+    }
+}
+
 pub fn document() -> Option<web_sys::Document> {
     web_sys::window()?.document()
 }

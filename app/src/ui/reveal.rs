@@ -14,12 +14,13 @@ const TRIES: u32 = 30;
 /// How long the highlight stays.
 const HIGHLIGHT: Duration = Duration::from_millis(2500);
 
-/// Scrolls `list` to the message `id`, highlights it and moves focus to it.
-pub fn reveal(list: NodeRef<html::Ul>, id: MessageId) {
-    reveal_after(list, id, TRIES);
+/// Scrolls `list` to the message `id`, highlights it and moves focus to it; then (or
+/// when it never shows) calls `done`.
+pub fn reveal(list: NodeRef<html::Ul>, id: MessageId, done: impl FnOnce() + 'static) {
+    reveal_after(list, id, TRIES, done);
 }
 
-fn reveal_after(list: NodeRef<html::Ul>, id: MessageId, tries: u32) {
+fn reveal_after(list: NodeRef<html::Ul>, id: MessageId, tries: u32, done: impl FnOnce() + 'static) {
     request_animation_frame(move || {
         let found = list.get_untracked().and_then(|l| {
             l.query_selector(&format!("li[data-message-id=\"{id}\"]"))
@@ -28,7 +29,9 @@ fn reveal_after(list: NodeRef<html::Ul>, id: MessageId, tries: u32) {
         });
         let Some(element) = found else {
             if tries > 0 {
-                reveal_after(list, id, tries - 1);
+                reveal_after(list, id, tries - 1, done);
+            } else {
+                done();
             }
             return;
         };
@@ -47,5 +50,7 @@ fn reveal_after(list: NodeRef<html::Ul>, id: MessageId, tries: u32) {
         if let Ok(el) = element.dyn_into::<web_sys::HtmlElement>() {
             let _ = el.focus();
         }
+        // After this frame's layout: the list's own effects see the focus as done.
+        request_animation_frame(done);
     });
 }

@@ -23,6 +23,7 @@ impl ChatStore {
         self.editing.set(None);
         self.at_bottom.set(true);
         self.current_chat.set(chat_id.clone());
+        self.note_left_off();
         if self.client().link.ready.get() {
             self.load_chat(chat_id);
         }
@@ -70,6 +71,7 @@ impl ChatStore {
             store
                 .chats
                 .update(|shown| *shown = chats::from_server(&list.chats, shown, &current));
+            store.note_left_off_unless_known();
             // A room this user left elsewhere: back to General.
             if is_room(&current) && !store.chats.with_untracked(|c| chats::lists(c, &current)) {
                 store.select_chat(GENERAL.to_owned());

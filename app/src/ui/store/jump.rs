@@ -6,29 +6,34 @@
 
 use super::{warn_failed, ChatStore};
 use crate::protocol::{GetMessagesRequest, MessageId, MessageItem, RequestBody, MAX_PAGE};
-use crate::seek::{next_step, Step};
+use crate::seek::{next_step, Step, Target};
 use leptos::prelude::*;
 
 impl ChatStore {
     /// Opens `chat_id` and brings `message_id` into view, loading older pages if it must.
     pub fn show_message(&self, chat_id: String, message_id: MessageId) {
+        self.seek(chat_id, Target::Message(message_id));
+    }
+
+    /// Opens `chat_id` and brings `target` into view.
+    pub(super) fn seek(&self, chat_id: String, target: Target) {
         let seeking = self.client().seeking.get().wrapping_add(1);
         self.client().seeking.set(seeking);
         self.focus.set(None);
         self.select_chat(chat_id.clone());
-        self.seek_step(seeking, chat_id, message_id);
+        self.seek_step(seeking, chat_id, target);
     }
 
-    fn seek_step(&self, seeking: u64, chat_id: String, message_id: MessageId) {
+    fn seek_step(&self, seeking: u64, chat_id: String, target: Target) {
         // A newer jump, or the reader went to another chat: this one is over.
         if self.client().seeking.get() != seeking || self.current_chat.get_untracked() != chat_id {
             return;
         }
         let step = self
             .timelines
-            .with_untracked(|t| next_step(t.get(&chat_id), message_id));
+            .with_untracked(|t| next_step(t.get(&chat_id), &target));
         let end_id = match step {
-            Step::Show => {
+            Step::Show(message_id) => {
                 self.at_bottom.set(false);
                 self.focus.set(Some((chat_id, message_id)));
                 return;
@@ -66,7 +71,7 @@ impl ChatStore {
                                 Some(_) => timeline.merge_older(&items, MAX_PAGE),
                             }
                         });
-                        store.seek_step(seeking, chat_id, message_id);
+                        store.seek_step(seeking, chat_id, target);
                     }
                     Err(e) => {
                         warn_failed("getMessages", &e);

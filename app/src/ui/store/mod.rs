@@ -13,7 +13,7 @@
 //! navigation), `timelines` (history pages), `outbox` (sending, retrying, editing),
 //! `receipts` (read and delivered marks, unread counts), `people` (users, members,
 //! typing, idleness), `events` (what the server pushes), `jump` (bringing a message
-//! into view) and `notify` (the title badge and desktop notifications). The decisions they take are in the pure modules outside
+//! into view), `position` (where the reader left off, drafts) and `notify` (the title badge and desktop notifications). The decisions they take are in the pure modules outside
 //! `ui` (`crate::session`, `crate::chats`, `crate::presence`, …), tested natively; these
 //! files wire them to signals, `localStorage` and the socket.
 
@@ -38,12 +38,14 @@ mod link;
 mod notify;
 mod outbox;
 mod people;
+mod position;
 mod receipts;
 mod session;
 mod timelines;
 
 pub use crate::chats::ChatEntry;
 pub use link::Link;
+pub use position::LeftOff;
 pub use session::Session;
 
 /// The room every user starts in.
@@ -91,6 +93,8 @@ pub struct ChatStore {
     pub notifications: RwSignal<Option<String>>,
     /// The message to bring into view and highlight (see `show_message`).
     pub focus: RwSignal<Option<(String, MessageId)>>,
+    /// Where the reader left off in the open chat (the "New messages" divider).
+    pub left_off: RwSignal<Option<LeftOff>>,
     client: StoredValue<Rc<Client>, LocalStorage>,
 }
 
@@ -138,6 +142,7 @@ impl ChatStore {
             drawer_open: RwSignal::new(false),
             notifications: RwSignal::new(platform::notification_permission()),
             focus: RwSignal::new(None),
+            left_off: RwSignal::new(None),
             client: StoredValue::new_local(Rc::new(Client::default())),
         }
     }

@@ -106,6 +106,8 @@ impl ChatStore {
         self.rooms.set(Vec::new());
         self.notice.set(None);
         self.editing.set(None);
+        self.focus.set(None);
+        self.left_off.set(None);
         let client = self.client();
         client.receipts.clear();
         client.outbox.in_flight.borrow_mut().clear();
@@ -193,6 +195,7 @@ impl ChatStore {
             // expired session keeps them for the next login.
             if why.is_none() {
                 platform::forget(&storage_key("outbox", &user));
+                ChatStore::forget_drafts(&user);
             }
         }
         {
