@@ -137,6 +137,32 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE gone_chats;
     DROP TABLE gone_guests;
     ",
+    // 5: message search. A full-text index of the messages' text (FTS5 with external
+    // content: the text itself stays in `messages` alone; words folded without case or
+    // diacritics; no per-row sizes, which only ranking would read). Triggers keep it
+    // inside the writer's transaction: a message's words enter with it, an edit
+    // replaces them, a delete (its body blanked) or a cleared room (its rows gone)
+    // removes them. `secure-delete` takes a removed message's words out of the index
+    // pages at once instead of leaving them until a merge: deleted means gone. The
+    // messages already stored are indexed now.
+    "
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        body, content = 'messages', content_rowid = 'id', columnsize = 0,
+        tokenize = 'unicode61 remove_diacritics 2');
+    INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+    CREATE TRIGGER messages_fts_new AFTER INSERT ON messages WHEN new.body != '' BEGIN
+        INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_fts_gone AFTER DELETE ON messages WHEN old.body != '' BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    END;
+    CREATE TRIGGER messages_fts_changed AFTER UPDATE OF body ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body)
+            SELECT 'delete', old.id, old.body WHERE old.body != '';
+        INSERT INTO messages_fts (rowid, body) SELECT new.id, new.body WHERE new.body != '';
+    END;
+    INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE body != '';
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).
