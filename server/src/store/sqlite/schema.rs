@@ -194,6 +194,63 @@ pub fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
 mod tests {
     use super::*;
 
+    /// A database from before search, with messages (one of them deleted): the
+    /// migration indexes the stored ones, and the index follows later writes.
+    #[test]
+    fn the_search_migration_indexes_the_messages_already_stored() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| m.contains("messages_fts USING fts5"))
+            .expect("the search migration");
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", before as i64)
+            .expect("version");
+        conn.execute_batch(
+            "
+            INSERT INTO messages (chat, sender, sender_key, body, created_at, updated_at, deleted) VALUES
+                ('r:1', 'alice', 'alice', 'the boiler is fixed', 1, 1, 0),
+                ('r:1', 'alice', 'alice', '', 1, 1, 1),
+                ('r:1', 'bob', 'bob', 'Chaudière neuve', 1, 1, 0);
+            ",
+        )
+        .expect("old rows");
+        migrate(&mut conn).expect("migrate");
+        let found = |conn: &Connection, q: &str| -> Vec<i64> {
+            let mut stmt = conn
+                .prepare("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid")
+                .expect("prepare");
+            stmt.query_map([q], |r| r.get(0))
+                .expect("query")
+                .map(|r| r.expect("row"))
+                .collect()
+        };
+        assert_eq!(found(&conn, "boiler"), vec![1]);
+        assert_eq!(found(&conn, "chaudiere"), vec![3], "without diacritics");
+        conn.execute("UPDATE messages SET body = 'a new kettle' WHERE id = 1", [])
+            .expect("edit");
+        assert!(found(&conn, "boiler").is_empty());
+        assert_eq!(found(&conn, "kettle"), vec![1]);
+        conn.execute("DELETE FROM messages WHERE id = 3", [])
+            .expect("clear");
+        assert!(found(&conn, "chaudiere").is_empty());
+        let check: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("integrity");
+        assert_eq!(check, 0);
+        conn.execute(
+            "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("the index matches the messages");
+    }
+
     /// A database of schema 2 where a guest was stored as an account, with a direct
     /// chat, a room it made and a message in General: after the migration the guest,
     /// its memberships and its direct chat are gone, its room says a guest made it,
