@@ -13,7 +13,7 @@
 //! navigation), `timelines` (history pages), `outbox` (sending, retrying, editing),
 //! `receipts` (read and delivered marks, unread counts), `people` (users, members,
 //! typing, idleness), `events` (what the server pushes), `jump` (bringing a message
-//! into view) and `notify` (the title badge and desktop notifications). The decisions they take are in the pure modules outside
+//! into view), `search` (message search) and `notify` (the title badge and desktop notifications). The decisions they take are in the pure modules outside
 //! `ui` (`crate::session`, `crate::chats`, `crate::presence`, …), tested natively; these
 //! files wire them to signals, `localStorage` and the socket.
 
@@ -39,6 +39,7 @@ mod notify;
 mod outbox;
 mod people;
 mod receipts;
+mod search;
 mod session;
 mod timelines;
 
