@@ -216,10 +216,7 @@ pub fn highlights(text: &str, terms: &[Term]) -> Vec<[u32; 2]> {
         let Some(last) = wanted.len().checked_sub(1) else {
             continue;
         };
-        for at in 0..found.len() {
-            let Some(run) = found.get(at..at + wanted.len()) else {
-                break;
-            };
+        for run in found.windows(wanted.len()) {
             let hit = run.iter().zip(&wanted).enumerate().all(|(i, (w, t))| {
                 if i == last && term.prefix {
                     w.2.starts_with(t.as_str())
@@ -325,17 +322,17 @@ mod tests {
         }
         let q = parse_query("NEAR(a b) OR c*").expect("parses");
         assert_eq!(q.terms.len(), 4);
-        assert_eq!(parse_query("from: x"), Err(QueryError::EmptyFilter("from:")));
+        assert_eq!(
+            parse_query("from: x"),
+            Err(QueryError::EmptyFilter("from:"))
+        );
         assert_eq!(parse_query("in:# x"), Err(QueryError::EmptyFilter("in:")));
         assert_eq!(
             parse_query("from:a from:b x"),
             Err(QueryError::Repeated("from:"))
         );
         assert_eq!(parse_query("from:alice"), Err(QueryError::NoWords));
-        assert_eq!(
-            parse_query(&"a ".repeat(9)),
-            Err(QueryError::TooManyTerms)
-        );
+        assert_eq!(parse_query(&"a ".repeat(9)), Err(QueryError::TooManyTerms));
         assert_eq!(
             parse_query(&"a".repeat(MAX_QUERY_BYTES + 1)),
             Err(QueryError::TooLong)

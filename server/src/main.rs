@@ -7,9 +7,7 @@ use server::admission::Caps;
 use server::app::{serve, ServeConfig};
 use server::domain::UserKey;
 use server::driver::ConnConfig;
-use server::hub::{
-    Budget, Limits, MEMBERSHIP_BUDGET, ROOM_BUDGET, SEARCH_BUDGET, STATUS_BUDGET,
-};
+use server::hub::{Budget, Limits, MEMBERSHIP_BUDGET, ROOM_BUDGET, SEARCH_BUDGET, STATUS_BUDGET};
 use server::tls::TlsSource;
 use server::uploads::UploadLimits;
 use std::net::SocketAddr;

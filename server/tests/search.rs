@@ -72,8 +72,14 @@ async fn finds_words_in_the_chats_a_user_can_read_and_nowhere_else() {
 
     let found = hits(&mut bob, "boiler").await;
     assert_eq!(
-        found.iter().map(|h| (h.0.as_str(), h.2.as_str())).collect::<Vec<_>>(),
-        vec![("alice", "boiler alice to bob"), ("#General", "boiler general")],
+        found
+            .iter()
+            .map(|h| (h.0.as_str(), h.2.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("alice", "boiler alice to bob"),
+            ("#General", "boiler general")
+        ],
         "bob: General and his direct chat, newest first; not #Den, not alice and carol's chat"
     );
     let found = hits(&mut carol, "boiler").await;
@@ -228,7 +234,10 @@ async fn deleted_edited_and_cleared_messages_behave() {
         .request("delete", json!({"chatId": "#General", "messageId": gone}))
         .await;
     assert!(r.get("error").is_none(), "{r}");
-    assert_eq!(texts(&hits(&mut bob, "walrus").await), vec!["walrus that stays"]);
+    assert_eq!(
+        texts(&hits(&mut bob, "walrus").await),
+        vec!["walrus that stays"]
+    );
 
     let edited = post(&mut alice, "#General", "pelican original words").await;
     let r = alice
@@ -238,20 +247,34 @@ async fn deleted_edited_and_cleared_messages_behave() {
         )
         .await;
     assert!(r.get("error").is_none(), "{r}");
-    assert!(hits(&mut bob, "pelican").await.is_empty(), "old text no longer found");
+    assert!(
+        hits(&mut bob, "pelican").await.is_empty(),
+        "old text no longer found"
+    );
     assert!(hits(&mut bob, "original").await.is_empty());
     let found = hits(&mut bob, "heron").await;
-    assert_eq!(found, vec![("#General".into(), edited, "heron fresh words".into())]);
+    assert_eq!(
+        found,
+        vec![("#General".into(), edited, "heron fresh words".into())]
+    );
 
     alice.request("createRoom", json!({"name": "Attic"})).await;
     bob.request("joinRoom", json!({"chatId": "#Attic"})).await;
     post(&mut alice, "#Attic", "otter in the attic").await;
     assert_eq!(hits_of(&mut bob, "otter").await, 1);
-    let r = alice.request("clearRoom", json!({"chatId": "#Attic"})).await;
+    let r = alice
+        .request("clearRoom", json!({"chatId": "#Attic"}))
+        .await;
     assert!(r.get("error").is_none(), "{r}");
-    assert!(hits(&mut bob, "otter").await.is_empty(), "a cleared room's words are gone");
+    assert!(
+        hits(&mut bob, "otter").await.is_empty(),
+        "a cleared room's words are gone"
+    );
     post(&mut alice, "#Attic", "otter after the clearing").await;
-    assert_eq!(texts(&hits(&mut bob, "otter").await), vec!["otter after the clearing"]);
+    assert_eq!(
+        texts(&hits(&mut bob, "otter").await),
+        vec!["otter after the clearing"]
+    );
 }
 
 /// A word the index holds as it is written (lower case, one token). FTS5 stores a term
@@ -362,7 +385,10 @@ async fn hostile_queries_get_a_clear_answer_and_the_connection_stays() {
     let r = search(&mut alice, json!({"query": "zebra", "beforeId": -1})).await;
     assert_eq!(error_code(&r), "bad_request", "{r}");
     // Still open, still answering.
-    assert_eq!(texts(&hits(&mut alice, "zebra").await), vec!["zebra crossing near the park"]);
+    assert_eq!(
+        texts(&hits(&mut alice, "zebra").await),
+        vec!["zebra crossing near the park"]
+    );
 }
 
 #[tokio::test]

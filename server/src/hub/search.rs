@@ -10,9 +10,7 @@ use super::{name_of, Budget, Hub};
 use crate::domain::{Chat, ChatRef, Message, Refusal, UserKey};
 use crate::store::{DirectScope, SearchQuery};
 use app::protocol::MessageId;
-use app::search::{
-    highlights, parse_query, SearchIn, DEFAULT_SEARCH_PAGE, MAX_SEARCH_PAGE,
-};
+use app::search::{highlights, parse_query, SearchIn, DEFAULT_SEARCH_PAGE, MAX_SEARCH_PAGE};
 use std::time::Duration;
 
 /// Default search budget (docs/protocol.md 3.4).

@@ -220,7 +220,9 @@ mod tests {
         migrate(&mut conn).expect("migrate");
         let found = |conn: &Connection, q: &str| -> Vec<i64> {
             let mut stmt = conn
-                .prepare("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid")
+                .prepare(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid",
+                )
                 .expect("prepare");
             stmt.query_map([q], |r| r.get(0))
                 .expect("query")

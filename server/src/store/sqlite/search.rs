@@ -77,8 +77,8 @@ pub fn search(conn: &Connection, query: &SearchQuery) -> Result<SearchPage, Stor
     if keys.is_empty() || query.terms.is_empty() || query.limit == 0 {
         return Ok(SearchPage::default());
     }
-    let keys = serde_json::to_string(&keys)
-        .map_err(|e| StoreError::Corrupt(format!("chat keys: {e}")))?;
+    let keys =
+        serde_json::to_string(&keys).map_err(|e| StoreError::Corrupt(format!("chat keys: {e}")))?;
     let before = query
         .before
         .map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
@@ -87,9 +87,12 @@ pub fn search(conn: &Connection, query: &SearchQuery) -> Result<SearchPage, Stor
     let found = run(conn, query, &keys, before);
     conn.progress_handler(0, None::<fn() -> bool>);
     match found {
-        Err(StoreError::Sqlite(e)) if e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted) => {
+        Err(StoreError::Sqlite(e))
+            if e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted) =>
+        {
             Err(Refusal::BadRequest(
-                "this search would take too long: add a word, or narrow it with from: or in:".into(),
+                "this search would take too long: add a word, or narrow it with from: or in:"
+                    .into(),
             )
             .into())
         }
@@ -122,7 +125,13 @@ fn run(
     )?;
     let sender = query.sender.as_ref().map(|s| s.as_str().to_owned());
     let rows = stmt.query_map(
-        params![fts_query(&query.terms), before, keys, sender, query.limit + 1],
+        params![
+            fts_query(&query.terms),
+            before,
+            keys,
+            sender,
+            query.limit.saturating_add(1)
+        ],
         |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -178,10 +187,7 @@ mod tests {
             term("say \"hi\"\u{0}", false),
             term("boil", true),
         ];
-        assert_eq!(
-            fts_query(&terms),
-            r#""NEAR(a" "say ""hi"" " "boil"*"#
-        );
+        assert_eq!(fts_query(&terms), r#""NEAR(a" "say ""hi"" " "boil"*"#);
     }
 
     /// The index is walked newest first without a sort, outside the message lookup.
@@ -189,8 +195,8 @@ mod tests {
     fn the_plan_walks_the_index_newest_first() {
         let dir = tempfile::tempdir().expect("dir");
         let store = super::super::SqliteStore::open(dir.path()).expect("store");
-        let conn = super::super::open_conn(&dir.path().join(super::super::DB_FILE), true)
-            .expect("reader");
+        let conn =
+            super::super::open_conn(&dir.path().join(super::super::DB_FILE), true).expect("reader");
         let mut stmt = conn
             .prepare(
                 "EXPLAIN QUERY PLAN SELECT m.id FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid
