@@ -420,3 +420,25 @@ async fn the_index_survives_kill_9_and_follows_the_messages() {
         vec![("#General".into(), id, "lighthouse keeper".into())]
     );
 }
+
+/// The dialects have no search request, but what their clients write is indexed like
+/// any other message and found by native clients.
+#[tokio::test]
+async fn messages_written_in_a_dialect_are_found_by_native_clients() {
+    let server = server();
+    let mut rw = Client::connect(&server.url("/ws/rwci")).await;
+    rw.send(json!({"type": "auth", "username": "rwuser", "password": "password-rwuser"}))
+        .await;
+    let auth = rw.next().await;
+    assert_eq!(auth["success"], true, "{auth}");
+    rw.send(json!({"type": "message", "message": "gazebo painted from rwci"}))
+        .await;
+    rw.next_where(|v| v["type"] == "message" && v["message"] == "gazebo painted from rwci")
+        .await;
+    let mut alice = server.online("alice").await;
+    let r = search(&mut alice, json!({"query": "gazebo from:rwuser"})).await;
+    let hits = r["payload"]["hits"].as_array().expect("hits");
+    assert_eq!(hits.len(), 1, "{r}");
+    assert_eq!(hits[0]["sender"], "rwuser");
+    assert_eq!(hits[0]["chatId"], "#General");
+}
