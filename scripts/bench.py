@@ -6,7 +6,7 @@
     scripts/bench.py --compare OLD/parlor   # every Parlor scenario for both binaries
                                             # (about 45 minutes; 20 with --quick)
 
---parlor, --compare, --load, --axum, --history and --bun take binaries from anywhere
+--parlor, --compare, --load, --axum, --history, --search and --bun take binaries from anywhere
 (defaults: target/release/ and bench/node_modules/). With --compare every Parlor
 scenario runs for both binaries in the same run, labelled "parlor" and
 "parlor (before)", so before/after ratios come from one run. --only runs some
@@ -44,6 +44,7 @@ EXE = {
     "load": os.path.join(ROOT, "target/release/parlor-load"),
     "axum": os.path.join(ROOT, "target/release/baseline-axum"),
     "history": os.path.join(ROOT, "target/release/parlor-history"),
+    "search": os.path.join(ROOT, "target/release/parlor-search"),
     "bun": os.path.join(ROOT, "bench/node_modules/@oven/bun-linux-x64/bin/bun"),
 }
 BASELINES = ["axum", "node", "bun"]
@@ -62,6 +63,7 @@ MODES = {
         acks_secs="10s",
         soak_clients=200, soak_senders=10, soak_rate=20, soak_secs="300s", soak_drain="3s",
         hist_messages=100_000, hist_replay=10_000, hist_total=1_000_000,
+        search_messages=1_000_000,
     ),
     "quick": dict(
         fan_clients=200, fan_senders=10, fan_secs="8s", fan_drain="3s",
@@ -73,6 +75,7 @@ MODES = {
         acks_secs="5s",
         soak_clients=200, soak_senders=10, soak_rate=20, soak_secs="60s", soak_drain="3s",
         hist_messages=20_000, hist_replay=2_000, hist_total=200_000,
+        search_messages=200_000,
     ),
     "smoke": dict(
         fan_clients=12, fan_senders=2, fan_secs="2s", fan_drain="1s",
@@ -84,9 +87,11 @@ MODES = {
         acks_secs="2s",
         soak_clients=12, soak_senders=2, soak_rate=20, soak_secs="4s", soak_drain="1s",
         hist_messages=2_000, hist_replay=200, hist_total=10_000,
+        search_messages=5_000,
     ),
 }
-SCENARIOS = ["start", "fanout", "saturation", "burst", "offline", "idle", "subscribed", "acks", "soak", "history"]
+SCENARIOS = ["start", "fanout", "saturation", "burst", "offline", "idle", "subscribed", "acks", "soak", "history",
+             "search"]
 
 
 def free_port():
@@ -345,6 +350,26 @@ def history_of(m, exe):
 
 def scenario_history(m, parlors):
     return {label: history_of(m, exe) for label, exe in parlors}
+
+
+def scenario_search(m, parlors):
+    """`search_messages` messages stored through the server, then 20 searches of one
+    reader (bench/src/bin/parlor-search.rs). Only the first binary: a build before
+    search has no `search` request."""
+    label, exe = parlors[0]
+    data = tempfile.mkdtemp(prefix="parlor-bench-search-")
+    try:
+        with Server("parlor", data=data, exe=exe) as s:
+            argv = pinned(1, [EXE["search"], "--url", f"ws://127.0.0.1:{s.port}", "--json",
+                              "--messages", str(m["search_messages"])])
+            COMMANDS.append(" ".join(argv))
+            out = json.loads(subprocess.run(argv, capture_output=True, text=True, check=True,
+                                            timeout=1800).stdout.strip().splitlines()[-1])
+            out["db_bytes"] = sum(os.path.getsize(os.path.join(data, f)) for f in os.listdir(data)
+                                  if f.startswith("parlor.db"))
+        return {label: out}
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 # --- the chart -------------------------------------------------------------------
@@ -750,11 +775,33 @@ def report(R, a, m, parlors, started, timings, failures, svg_name):
         lines.append("| start to `/healthz` with the grown store | "
                      + " | ".join(f"{t * 1000:.1f} ms with {n:,} messages (median of 5)" for _, n, t in col) + " |")
         lines.append("")
+    lines += search_section(R.get("search"))
     lines += ["## Time per scenario", "", "| scenario | minutes |", "|---|---|"]
     lines += [f"| {name} | {secs / 60:.1f} |" for name, secs in timings] + [""]
     lines += ["## Commands", "", "Each server (`#`) and the load runs against it, in order. Start times "
               "are measured on servers started the same way.", "", "```"] + COMMANDS + ["```", ""]
     return "\n".join(lines)
+
+
+def search_section(search):
+    """The search scenario's table: p50/p99 and every query."""
+    if not search:
+        return []
+    lines = []
+    for label, r in search.items():
+        lines += [f"## Search: {r['stored']:,} stored messages ({label})", "",
+                  f"Stored through the server by 8 pipelined senders ({r['stored_per_sec']:,.0f} msg/s, FTS5 index "
+                  f"included; database files {r['db_bytes'] / 1e6:,.0f} MB), then 20 searches of one reader, one at a "
+                  "time on one connection, right after (warm cache). 70 % of the messages are in `#General`, 15 % in "
+                  "`#Kitchen` (both the reader's), 10 % in `#Attic` (not the reader's), 5 % direct messages to the "
+                  "reader; 6 to 14 words each from a Zipf distribution over 5,000 words. Each search answers up to 20 hits.",
+                  "", f"**p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms** (of 20: the slowest).", "",
+                  "| query | hits | more | ms |", "|---|---|---|---|"]
+        for q in r["searches"]:
+            page = f" (`beforeId` {q['beforeId']})" if q.get("beforeId") else ""
+            lines.append(f"| `{q['query']}`{page} | {q['hits']} | {'yes' if q['more'] else 'no'} | {q['ms']:.1f} |")
+        lines.append("")
+    return lines
 
 
 def main():
@@ -768,12 +815,13 @@ def main():
     ap.add_argument("--load", default=EXE["load"], help="parlor-load")
     ap.add_argument("--axum", default=EXE["axum"], help="baseline-axum")
     ap.add_argument("--history", default=EXE["history"], help="parlor-history")
+    ap.add_argument("--search", default=EXE["search"], help="parlor-search")
     ap.add_argument("--bun", default=EXE["bun"], help="bun (npm ci --prefix bench)")
     ap.add_argument("--only", help="comma-separated scenarios: " + ",".join(SCENARIOS))
     a = ap.parse_args()
     a.mode = "smoke" if a.smoke else "quick" if a.quick else "full"
     m = MODES[a.mode]
-    for key in ["parlor", "load", "axum", "history", "bun"]:
+    for key in ["parlor", "load", "axum", "history", "search", "bun"]:
         EXE[key] = os.path.abspath(getattr(a, key))
     only = SCENARIOS if not a.only else [s.strip() for s in a.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in SCENARIOS]
@@ -787,6 +835,8 @@ def main():
         needed += [EXE["axum"], EXE["bun"]]
     if "history" in only:
         needed.append(EXE["history"])
+    if "search" in only:
+        needed.append(EXE["search"])
     for exe in needed:
         if not os.path.exists(exe):
             sys.exit(f"missing {exe}: run `scripts/dev build && cargo build --release -p bench && npm ci --prefix bench` first")

@@ -7,7 +7,7 @@ use server::admission::Caps;
 use server::app::{serve, ServeConfig};
 use server::domain::UserKey;
 use server::driver::ConnConfig;
-use server::hub::{Budget, Limits, MEMBERSHIP_BUDGET, ROOM_BUDGET, STATUS_BUDGET};
+use server::hub::{Budget, Limits, MEMBERSHIP_BUDGET, ROOM_BUDGET, SEARCH_BUDGET, STATUS_BUDGET};
 use server::tls::TlsSource;
 use server::uploads::UploadLimits;
 use std::net::SocketAddr;
@@ -86,6 +86,9 @@ struct ServeArgs {
     /// Most status changes (setStatus, Workspace presence:update) per user per minute.
     #[arg(long, default_value_t = STATUS_BUDGET.count)]
     status_limit: usize,
+    /// Most searches (native `search`) per user per minute.
+    #[arg(long, default_value_t = SEARCH_BUDGET.count)]
+    search_limit: usize,
     /// Close connections that have not logged in after this long.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     auth_timeout: Duration,
@@ -221,6 +224,7 @@ impl ServeArgs {
                 rooms: Budget::new(self.room_limit, ROOM_BUDGET.window),
                 memberships: Budget::new(self.membership_limit, MEMBERSHIP_BUDGET.window),
                 statuses: Budget::new(self.status_limit, STATUS_BUDGET.window),
+                searches: Budget::new(self.search_limit, SEARCH_BUDGET.window),
                 min_password_length: self.min_password_length,
                 hash_queue: self.hash_queue,
                 token_lifetime: self.token_lifetime,

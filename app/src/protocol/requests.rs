@@ -43,6 +43,7 @@ pub enum RequestBody {
     LogoutEverywhere(Empty),
     ChangePassword(ChangePasswordRequest),
     ClearRoom(ChatRequest),
+    Search(SearchRequest),
 }
 
 impl RequestBody {
@@ -78,6 +79,7 @@ impl RequestBody {
             "logoutEverywhere" => RequestBody::LogoutEverywhere(p(payload)?),
             "changePassword" => RequestBody::ChangePassword(p(payload)?),
             "clearRoom" => RequestBody::ClearRoom(p(payload)?),
+            "search" => RequestBody::Search(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,
@@ -191,4 +193,19 @@ pub struct SetStatusRequest {
 pub struct ChangePasswordRequest {
     pub old_password: String,
     pub new_password: String,
+}
+
+/// `search`: messages with these words in every chat the user can read, newest first
+/// (answered by [`super::SearchResults`]). The query's words and filters are read by
+/// [`crate::search::parse_query`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchRequest {
+    pub query: String,
+    /// Only messages older than this one (the next page: the last hit's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_id: Option<MessageId>,
+    /// Hits wanted, 1 to 50 (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }

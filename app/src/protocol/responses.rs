@@ -129,3 +129,27 @@ pub struct UserList {
 pub struct MemberList {
     pub members: Vec<UserPresence>,
 }
+
+/// One message `search` found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    /// The chat as the searcher names it (`#room`, or the other person's name).
+    pub chat_id: String,
+    pub message_id: MessageId,
+    pub sender: String,
+    pub created_at: Millis,
+    pub message: String,
+    /// Where the query's words occur in `message`: `[start, end)` offsets in
+    /// characters (Unicode scalar values, not bytes or UTF-16 units), sorted.
+    #[serde(default)]
+    pub highlights: Vec<[u32; 2]>,
+}
+
+/// The answer to `search`: hits newest first, and whether older ones exist (ask again
+/// with `beforeId` set to the last hit's `messageId`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    pub more: bool,
+}

@@ -106,6 +106,9 @@ impl RequestBody {
                 bytes("oldPassword", &change.old_password, MAX_PASSWORD_BYTES)?;
                 bytes("newPassword", &change.new_password, MAX_PASSWORD_BYTES)
             }
+            RequestBody::Search(search) => {
+                bytes("query", &search.query, crate::search::MAX_QUERY_BYTES)
+            }
             RequestBody::Subscribe(_)
             | RequestBody::GetChats(_)
             | RequestBody::ListRooms(_)

@@ -1,7 +1,7 @@
 //! The Leptos web app (client-side rendered, built by trunk from `frontend/`).
 //!
 //! [`store`] owns the connection and all state; the views ([`login`], [`chat`],
-//! [`sidebar`], [`messages`], [`composer`], [`account`]) only read its signals and call
+//! [`sidebar`], [`search`], [`messages`], [`composer`], [`account`]) only read its signals and call
 //! its methods.
 
 pub mod account;
@@ -13,6 +13,7 @@ pub mod messages;
 pub mod platform;
 pub mod position;
 pub mod reveal;
+pub mod search;
 pub mod sidebar;
 pub mod store;
 pub mod upload;

@@ -77,6 +77,7 @@ pub fn Sidebar(user: String) -> impl IntoView {
             <Show when=move || account_open.get()>
                 <AccountPanel open=account_open />
             </Show>
+            <super::search::SearchBox />
             <nav class="chat-nav" aria-label="Chats">
                 <Rooms />
                 <DirectChats />

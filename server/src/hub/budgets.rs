@@ -1,7 +1,7 @@
 //! Budgets of the requests that change the world besides chat messages (those share
-//! the message window in `messages`): creating rooms, joining and leaving them, and
-//! status changes, each counted per user over a sliding window of its own. Over a
-//! budget the request is refused with `rate_limited` before anything is stored or
+//! the message window in `messages`), and of searches: creating rooms, joining and
+//! leaving them, status changes and searches, each counted per user over a sliding
+//! window of its own. Over a budget the request is refused with `rate_limited` before anything is stored or
 //! sent. None of this is on the path of a chat message.
 
 use super::Hub;
@@ -48,6 +48,8 @@ pub(super) enum Spend {
     Membership,
     /// `setStatus` (Workspace `presence:update`).
     Status,
+    /// `search`.
+    Search,
 }
 
 /// When a user spent each budget, newest last (empty until first used: no allocation
@@ -57,6 +59,7 @@ pub(super) struct Spent {
     rooms: VecDeque<Instant>,
     memberships: VecDeque<Instant>,
     statuses: VecDeque<Instant>,
+    searches: VecDeque<Instant>,
 }
 
 impl Hub {
@@ -66,6 +69,7 @@ impl Hub {
             Spend::Room => (self.limits.rooms, "rooms created"),
             Spend::Membership => (self.limits.memberships, "rooms joined or left"),
             Spend::Status => (self.limits.statuses, "status changes"),
+            Spend::Search => (self.limits.searches, "searches"),
         };
         let mut state = self.lock();
         let Some(entry) = state.users.get_mut(user) else {
@@ -75,6 +79,7 @@ impl Hub {
             Spend::Room => &mut entry.spent.rooms,
             Spend::Membership => &mut entry.spent.memberships,
             Spend::Status => &mut entry.spent.statuses,
+            Spend::Search => &mut entry.spent.searches,
         };
         if budget.spend(times, Instant::now()) {
             Ok(())

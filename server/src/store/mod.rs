@@ -188,6 +188,56 @@ pub trait Store: Send + Sync {
     fn take_unreferenced_uploads(&self, before: Millis) -> StoreFuture<Vec<String>>;
     /// Notified after a commit that may have released uploads.
     fn uploads_released(&self) -> Arc<Notify>;
+
+    /// Messages holding every term of `query` in the chats it names, newest first:
+    /// never a deleted message, an edited one by its current text only. The hub has
+    /// decided which chats the user may read; a store answers within bounded work (a
+    /// search too broad to finish in time is refused, never a stalled reader). SQLite
+    /// keeps an FTS5 index in the writer's transaction; PostgreSQL can offer the same
+    /// with a `tsvector` column and `websearch_to_tsquery` (docs/architecture.md).
+    fn search(&self, query: SearchQuery) -> StoreFuture<SearchPage>;
+}
+
+/// A search as the store runs it: what to find, where (already authorized), and the
+/// page wanted.
+#[derive(Debug, Clone)]
+pub struct SearchQuery {
+    /// Words and phrases, each to be found (all of them, in any order).
+    pub terms: Vec<app::search::Term>,
+    /// The rooms searched.
+    pub rooms: Vec<RoomId>,
+    /// The direct chats searched.
+    pub direct: DirectScope,
+    /// Only messages this person sent (as an account, or as a guest of that name).
+    pub sender: Option<UserKey>,
+    /// Only messages older than this one.
+    pub before: Option<MessageId>,
+    /// Hits wanted (the page size).
+    pub limit: u32,
+}
+
+/// Which direct chats a search covers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DirectScope {
+    None,
+    /// Every direct chat this user is in.
+    AllOf(UserKey),
+    /// This one.
+    One(Chat),
+}
+
+/// One message found, in its chat.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub chat: Chat,
+    pub message: Message,
+}
+
+/// A page of hits, newest first, and whether older ones exist.
+#[derive(Debug, Clone, Default)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    pub more: bool,
 }
 
 /// An upload as stored: its file's name under `uploads/`, its owner and size.

@@ -9,7 +9,8 @@ use crate::hub::{ChatSummary, Hub, RoomSummary, Session, UserSummary};
 use crate::store::StoredMessage;
 use app::protocol::{
     ChatInfo, ChatList, MemberList, MessageItem, ReadOk, ReceiptList, ReceiptMarks, Request,
-    RequestBody, Response, RoomInfo, RoomList, ServerFrame, UserList, UserPresence,
+    RequestBody, Response, RoomInfo, RoomList, SearchHit, SearchResults, ServerFrame, UserList,
+    UserPresence,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -185,6 +186,23 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         RequestBody::SetStatus(set) => {
             hub.set_status(session, set.status)?;
             Response::empty(id, now)
+        }
+        RequestBody::Search(search) => {
+            let (found, more) = hub
+                .search(user, &search.query, search.before_id, search.limit)
+                .await?;
+            let hits = found
+                .into_iter()
+                .map(|f| SearchHit {
+                    chat_id: f.chat.to_chat_id(),
+                    message_id: f.message.id,
+                    sender: f.message.sender,
+                    created_at: f.message.created_at,
+                    message: f.message.text,
+                    highlights: f.highlights,
+                })
+                .collect();
+            Response::ok(id, now_ms(), &SearchResults { hits, more })
         }
     })
 }

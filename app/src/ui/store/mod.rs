@@ -13,9 +13,11 @@
 //! navigation), `timelines` (history pages), `outbox` (sending, retrying, editing),
 //! `receipts` (read and delivered marks, unread counts), `people` (users, members,
 //! typing, idleness), `events` (what the server pushes), `jump` (bringing a message
-//! into view), `position` (where the reader left off, drafts) and `notify` (the title badge and desktop notifications). The decisions they take are in the pure modules outside
-//! `ui` (`crate::session`, `crate::chats`, `crate::presence`, …), tested natively; these
-//! files wire them to signals, `localStorage` and the socket.
+//! into view), `position` (where the reader left off, drafts), `search` (message
+//! search) and `notify` (the title badge and desktop notifications). The decisions they
+//! take are in the pure modules outside `ui` (`crate::session`, `crate::chats`,
+//! `crate::presence`, …), tested natively; these files wire them to signals,
+//! `localStorage` and the socket.
 
 use super::platform;
 use crate::presence::{Idleness, Typists};
@@ -40,6 +42,7 @@ mod outbox;
 mod people;
 mod position;
 mod receipts;
+mod search;
 mod session;
 mod timelines;
 

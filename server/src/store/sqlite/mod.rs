@@ -15,6 +15,7 @@
 mod ops;
 mod reads;
 mod schema;
+mod search;
 mod writer;
 
 pub use ops::*;
@@ -23,7 +24,8 @@ pub use writer::{delete_message, edit_message, mark, new_message, Applied};
 
 use super::{
     Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, NewUpload, ReceiptOutcome,
-    ReplayPlan, Store, StoreError, StoreFuture, StoredMessage, UnreadSnapshot, World,
+    ReplayPlan, SearchPage, SearchQuery, Store, StoreError, StoreFuture, StoredMessage,
+    UnreadSnapshot, World,
 };
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
 use app::protocol::{EventId, MessageId, Millis};
@@ -42,6 +44,9 @@ pub const DB_FILE: &str = "parlor.db";
 /// reconnect storm) waits for a connection instead of opening hundreds of them on as
 /// many blocking threads.
 const READERS: usize = 8;
+/// Searches running at once (each on a reader): however many people search, the
+/// other readers stay free for history pages and replays.
+const SEARCHERS: usize = 2;
 /// How often the checkpointer looks whether anything was committed since its last run.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
@@ -65,6 +70,8 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     /// One permit per read running ([`READERS`]).
     read_slots: tokio::sync::Semaphore,
+    /// One permit per search running ([`SEARCHERS`]).
+    search_slots: tokio::sync::Semaphore,
     sink: OnceLock<Arc<dyn EventSink>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     checkpointer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -144,6 +151,7 @@ impl SqliteStore {
                 jobs: Mutex::new(Some(tx)),
                 readers: Mutex::new(Vec::new()),
                 read_slots: tokio::sync::Semaphore::new(READERS),
+                search_slots: tokio::sync::Semaphore::new(SEARCHERS),
                 sink: OnceLock::new(),
                 writer: Mutex::new(None),
                 checkpointer: Mutex::new(None),
@@ -474,6 +482,19 @@ impl Store for SqliteStore {
 
     fn uploads_released(&self) -> Arc<tokio::sync::Notify> {
         Arc::clone(&self.inner.released)
+    }
+
+    fn search(&self, query: SearchQuery) -> StoreFuture<SearchPage> {
+        let store = self.clone();
+        Box::pin(async move {
+            let _slot = store
+                .inner
+                .search_slots
+                .acquire()
+                .await
+                .map_err(|_| StoreError::Closed)?;
+            store.read(move |c| search::search(c, &query)).await
+        })
     }
 }
 

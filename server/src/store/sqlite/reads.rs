@@ -27,7 +27,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     })
 }
 
-fn chat_from_key(key: &str) -> Result<Chat, StoreError> {
+pub(super) fn chat_from_key(key: &str) -> Result<Chat, StoreError> {
     Chat::from_key(key).ok_or_else(|| StoreError::Corrupt(format!("bad chat key {key:?}")))
 }
 

@@ -137,6 +137,32 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE gone_chats;
     DROP TABLE gone_guests;
     ",
+    // 5: message search. A full-text index of the messages' text (FTS5 with external
+    // content: the text itself stays in `messages` alone; words folded without case or
+    // diacritics; no per-row sizes, which only ranking would read). Triggers keep it
+    // inside the writer's transaction: a message's words enter with it, an edit
+    // replaces them, a delete (its body blanked) or a cleared room (its rows gone)
+    // removes them. `secure-delete` takes a removed message's words out of the index
+    // pages at once instead of leaving them until a merge: deleted means gone. The
+    // messages already stored are indexed now.
+    "
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        body, content = 'messages', content_rowid = 'id', columnsize = 0,
+        tokenize = 'unicode61 remove_diacritics 2');
+    INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+    CREATE TRIGGER messages_fts_new AFTER INSERT ON messages WHEN new.body != '' BEGIN
+        INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_fts_gone AFTER DELETE ON messages WHEN old.body != '' BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    END;
+    CREATE TRIGGER messages_fts_changed AFTER UPDATE OF body ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body)
+            SELECT 'delete', old.id, old.body WHERE old.body != '';
+        INSERT INTO messages_fts (rowid, body) SELECT new.id, new.body WHERE new.body != '';
+    END;
+    INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE body != '';
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).
@@ -167,6 +193,65 @@ pub fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database from before search, with messages (one of them deleted): the
+    /// migration indexes the stored ones, and the index follows later writes.
+    #[test]
+    fn the_search_migration_indexes_the_messages_already_stored() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| m.contains("messages_fts USING fts5"))
+            .expect("the search migration");
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", before as i64)
+            .expect("version");
+        conn.execute_batch(
+            "
+            INSERT INTO messages (chat, sender, sender_key, body, created_at, updated_at, deleted) VALUES
+                ('r:1', 'alice', 'alice', 'the boiler is fixed', 1, 1, 0),
+                ('r:1', 'alice', 'alice', '', 1, 1, 1),
+                ('r:1', 'bob', 'bob', 'Chaudière neuve', 1, 1, 0);
+            ",
+        )
+        .expect("old rows");
+        migrate(&mut conn).expect("migrate");
+        let found = |conn: &Connection, q: &str| -> Vec<i64> {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid",
+                )
+                .expect("prepare");
+            stmt.query_map([q], |r| r.get(0))
+                .expect("query")
+                .map(|r| r.expect("row"))
+                .collect()
+        };
+        assert_eq!(found(&conn, "boiler"), vec![1]);
+        assert_eq!(found(&conn, "chaudiere"), vec![3], "without diacritics");
+        conn.execute("UPDATE messages SET body = 'a new kettle' WHERE id = 1", [])
+            .expect("edit");
+        assert!(found(&conn, "boiler").is_empty());
+        assert_eq!(found(&conn, "kettle"), vec![1]);
+        conn.execute("DELETE FROM messages WHERE id = 3", [])
+            .expect("clear");
+        assert!(found(&conn, "chaudiere").is_empty());
+        let check: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("integrity");
+        assert_eq!(check, 0);
+        conn.execute(
+            "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("the index matches the messages");
+    }
 
     /// A database of schema 2 where a guest was stored as an account, with a direct
     /// chat, a room it made and a message in General: after the migration the guest,
