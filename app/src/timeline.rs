@@ -375,6 +375,7 @@ mod tests {
             deleted: false,
             delivered: None,
             read: None,
+            reply_to: None,
         }
     }
 
@@ -387,6 +388,7 @@ mod tests {
             message: text.to_owned(),
             attachments: vec![],
             created_at: Some(1000 + id as Millis),
+            reply_to: None,
             missed: 0,
         }
     }

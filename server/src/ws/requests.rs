@@ -202,6 +202,7 @@ fn item(stored: StoredMessage) -> MessageItem {
         deleted: m.deleted,
         delivered: stored.delivered,
         read: stored.read,
+        reply_to: m.quote,
     }
 }
 

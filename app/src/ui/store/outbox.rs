@@ -36,6 +36,7 @@ impl ChatStore {
             message: text,
             attachments,
             created_at: connection::now(),
+            reply_to: None,
         };
         self.timelines.update(|t| {
             t.entry(chat_id.clone()).or_default().upsert(Line::sending(

@@ -137,6 +137,11 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE gone_chats;
     DROP TABLE gone_guests;
     ",
+    // replies: the message a message answers (same chat). Only the id is kept; the
+    // quote is read from the original each time, so its delete leaves no copy.
+    "
+    ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).
