@@ -18,6 +18,7 @@ pub mod presence;
 pub mod protocol;
 pub mod receipts;
 pub mod reply;
+pub mod seek;
 pub mod session;
 pub mod text;
 pub mod timeline;

@@ -11,6 +11,7 @@ pub mod connection;
 pub mod login;
 pub mod messages;
 pub mod platform;
+pub mod reveal;
 pub mod sidebar;
 pub mod store;
 pub mod upload;

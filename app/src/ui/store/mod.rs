@@ -12,8 +12,8 @@
 //! request helper every request goes through), `chats` (the chat and room lists,
 //! navigation), `timelines` (history pages), `outbox` (sending, retrying, editing),
 //! `receipts` (read and delivered marks, unread counts), `people` (users, members,
-//! typing, idleness), `events` (what the server pushes) and `notify` (the title badge
-//! and desktop notifications). The decisions they take are in the pure modules outside
+//! typing, idleness), `events` (what the server pushes), `jump` (bringing a message
+//! into view) and `notify` (the title badge and desktop notifications). The decisions they take are in the pure modules outside
 //! `ui` (`crate::session`, `crate::chats`, `crate::presence`, …), tested natively; these
 //! files wire them to signals, `localStorage` and the socket.
 
@@ -33,6 +33,7 @@ use wasm_bindgen::JsCast;
 
 mod chats;
 mod events;
+mod jump;
 mod link;
 mod notify;
 mod outbox;
@@ -88,6 +89,8 @@ pub struct ChatStore {
     pub drawer_open: RwSignal<bool>,
     /// Desktop notifications: None when unsupported, else the permission.
     pub notifications: RwSignal<Option<String>>,
+    /// The message to bring into view and highlight (see `show_message`).
+    pub focus: RwSignal<Option<(String, MessageId)>>,
     client: StoredValue<Rc<Client>, LocalStorage>,
 }
 
@@ -101,6 +104,8 @@ struct Client {
     activity: people::Activity,
     /// New DMs and mentions while the page was hidden (the title badge).
     alerts: Cell<u32>,
+    /// The current `show_message` (a newer one ends an older one still loading).
+    seeking: Cell<u64>,
 }
 
 impl Default for ChatStore {
@@ -132,6 +137,7 @@ impl ChatStore {
             editing: RwSignal::new(None),
             drawer_open: RwSignal::new(false),
             notifications: RwSignal::new(platform::notification_permission()),
+            focus: RwSignal::new(None),
             client: StoredValue::new_local(Rc::new(Client::default())),
         }
     }
