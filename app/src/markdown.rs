@@ -24,7 +24,10 @@ pub enum Block {
     /// Text, its line breaks kept.
     Para(Vec<Inline>),
     /// A fenced code block: its language hint (may be empty) and its lines, verbatim.
-    Code { lang: String, code: String },
+    Code {
+        lang: String,
+        code: String,
+    },
     Quote(Vec<Block>),
     /// A list: `start` is the first number of an ordered list, `None` for bullets.
     List {
@@ -42,7 +45,10 @@ pub enum Inline {
     Strike(Vec<Inline>),
     Code(String),
     /// A link: `text` is the address itself for a bare link.
-    Link { text: String, url: String },
+    Link {
+        text: String,
+        url: String,
+    },
 }
 
 /// Parses a message's text.
@@ -55,9 +61,9 @@ pub fn parse(text: &str) -> Vec<Block> {
 /// exactly as plain text did before formatting existed.
 pub fn is_plain(blocks: &[Block]) -> bool {
     match blocks {
-        [Block::Para(inlines)] => inlines
-            .iter()
-            .all(|i| matches!(i, Inline::Text(_)) || matches!(i, Inline::Link { text, url } if text == url)),
+        [Block::Para(inlines)] => inlines.iter().all(|i| {
+            matches!(i, Inline::Text(_)) || matches!(i, Inline::Link { text, url } if text == url)
+        }),
         [] => true,
         _ => false,
     }
@@ -107,11 +113,12 @@ fn blocks(lines: &[&str], depth: usize) -> Vec<Block> {
                 .position(|l| fence_of(l).is_some_and(|(t, rest)| t >= ticks && rest.is_empty()));
             if let Some(n) = close {
                 flush(&mut para, &mut out);
-                let lang = if lang.chars().count() <= MAX_LANG && !lang.contains(char::is_whitespace) {
-                    lang.to_owned()
-                } else {
-                    String::new()
-                };
+                let lang =
+                    if lang.chars().count() <= MAX_LANG && !lang.contains(char::is_whitespace) {
+                        lang.to_owned()
+                    } else {
+                        String::new()
+                    };
                 out.push(Block::Code {
                     lang,
                     code: lines[i + 1..i + 1 + n].join("\n"),
@@ -259,7 +266,8 @@ impl InlineParser<'_> {
                 if let Some(k) = MARKERS.iter().position(|m| rest.starts_with(m)) {
                     let m = MARKERS[k];
                     let after = rest[m.len()..].chars().next();
-                    if after.is_some_and(|c| !c.is_whitespace()) && !rest[m.len()..].starts_with(m) {
+                    if after.is_some_and(|c| !c.is_whitespace()) && !rest[m.len()..].starts_with(m)
+                    {
                         if let Some(close) = self.closer(k, i + m.len()) {
                             let inner = inlines(&text[i + m.len()..close], depth + 1);
                             self.flush_text(i);

@@ -269,7 +269,11 @@ impl Timeline {
     /// Updates the quotes of the replies to `message_id` (after its edit or delete).
     fn requote(&mut self, message_id: MessageId, change: impl Fn(&mut ReplyQuote)) {
         for line in &mut self.lines {
-            if let Some(q) = line.reply_to.as_mut().filter(|q| q.message_id == message_id) {
+            if let Some(q) = line
+                .reply_to
+                .as_mut()
+                .filter(|q| q.message_id == message_id)
+            {
                 change(q);
             }
         }

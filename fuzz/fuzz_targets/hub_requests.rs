@@ -7,12 +7,12 @@
 #![no_main]
 
 use app::protocol::ClientFrame;
-use libfuzzer_sys::fuzz_target;
 use app::protocol::{codes, MAX_CHAT_ID_BYTES, MAX_ROOM_NAME_CHARS};
+use libfuzzer_sys::fuzz_target;
 use server::hub::{Budget, Hub, Limits, Login, Session};
-use std::time::Duration;
 use server::store::SqliteStore;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 struct World {
     rt: tokio::runtime::Runtime,
@@ -88,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 4) * 4);
-    let (kind, payload, over) = match pick % 4 {
+    let (kind, payload, over) = match pick % 5 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -104,7 +104,14 @@ fuzz_target!(|data: &[u8]| {
             serde_json::json!({ "chatId": format!("#{value}") }),
             value.len() + 1 > MAX_CHAT_ID_BYTES,
         ),
-        _ => ("setStatus", serde_json::json!({ "status": value }), false),
+        3 => ("setStatus", serde_json::json!({ "status": value }), false),
+        // A reply (to a message that may not exist) whose text is the input: Markdown
+        // of any shape, refused only when too long.
+        _ => (
+            "new",
+            serde_json::json!({ "chatId": "#General", "message": value, "replyTo": 1 }),
+            value.len() > app::protocol::MAX_MESSAGE_BYTES,
+        ),
     };
     let frame = serde_json::json!({"type":"request","id":"f","timestamp":1,
         "payloadType":kind,"payload":payload});

@@ -97,7 +97,10 @@ async fn a_reply_carries_its_quote_live_in_history_after_a_reconnect_and_after_k
     assert_eq!(read_one(&mut alice, reply).await["replyTo"], quote);
     assert_eq!(in_page(&mut alice, reply).await["replyTo"], quote);
     let news = replayed_news(&server, "alice").await;
-    let replayed = news.iter().find(|n| n["messageId"] == reply).expect("in replay");
+    let replayed = news
+        .iter()
+        .find(|n| n["messageId"] == reply)
+        .expect("in replay");
     assert_eq!(replayed["replyTo"], quote, "after a reconnect");
 
     // An edit of the original shows in the quote at the next read.
@@ -114,9 +117,16 @@ async fn a_reply_carries_its_quote_live_in_history_after_a_reconnect_and_after_k
     drop((alice, bob));
     server.crash_and_restart();
     let mut carol = server.online("carol").await;
-    assert_eq!(in_page(&mut carol, reply).await["replyTo"], edited, "after kill -9");
+    assert_eq!(
+        in_page(&mut carol, reply).await["replyTo"],
+        edited,
+        "after kill -9"
+    );
     let news = replayed_news(&server, "bob").await;
-    let replayed = news.iter().find(|n| n["messageId"] == reply).expect("in replay");
+    let replayed = news
+        .iter()
+        .find(|n| n["messageId"] == reply)
+        .expect("in replay");
     assert_eq!(replayed["replyTo"], edited, "replayed after kill -9");
 }
 
@@ -141,7 +151,10 @@ async fn gone_from_disk(data: &Path, marker: &str) {
 }
 
 fn assert_no_secret(what: &str, v: &Value) {
-    assert!(!v.to_string().contains(SECRET), "{what} holds the text: {v}");
+    assert!(
+        !v.to_string().contains(SECRET),
+        "{what} holds the text: {v}"
+    );
 }
 
 #[tokio::test]
@@ -171,7 +184,10 @@ async fn a_deleted_original_leaves_a_deleted_quote_and_its_text_nowhere() {
     for n in &news {
         assert_no_secret("a replayed event", n);
     }
-    let replayed = news.iter().find(|n| n["messageId"] == reply).expect("in replay");
+    let replayed = news
+        .iter()
+        .find(|n| n["messageId"] == reply)
+        .expect("in replay");
     assert_eq!(replayed["replyTo"], gone);
     gone_from_disk(&server.data, SECRET).await;
 

@@ -67,7 +67,15 @@ fn emphasis_nests() {
 #[test]
 fn unclosed_markers_stay_literal() {
     for s in [
-        "**bold", "*it", "_x", "~~y", "`code", "a ** b", "* not a list*", "[a](b", "[x](javascript:alert(1))",
+        "**bold",
+        "*it",
+        "_x",
+        "~~y",
+        "`code",
+        "a ** b",
+        "* not a list*",
+        "[a](b",
+        "[x](javascript:alert(1))",
     ] {
         let blocks = parse(s);
         assert!(is_plain(&blocks) || s.starts_with("* "), "{s}: {blocks:?}");
@@ -92,14 +100,15 @@ fn code_spans_hold_markers_literally() {
         parse("`**not bold** <b>`"),
         para(vec![Inline::Code("**not bold** <b>".into())])
     );
-    assert_eq!(
-        parse("``a ` b``"),
-        para(vec![Inline::Code("a ` b".into())])
-    );
+    assert_eq!(parse("``a ` b``"), para(vec![Inline::Code("a ` b".into())]));
     // A code span inside emphasis keeps the closer it holds as text.
     assert_eq!(
         parse("*a `*` b*"),
-        para(vec![Inline::Em(vec![t("a "), Inline::Code("*".into()), t(" b")])])
+        para(vec![Inline::Em(vec![
+            t("a "),
+            Inline::Code("*".into()),
+            t(" b")
+        ])])
     );
 }
 
@@ -279,7 +288,10 @@ fn mentions_and_emoji_pass_through() {
 
 #[test]
 fn first_line_and_dialect_text() {
-    assert_eq!(first_line("\n```rust\n**fix** the boiler\nmore"), "fix the boiler");
+    assert_eq!(
+        first_line("\n```rust\n**fix** the boiler\nmore"),
+        "fix the boiler"
+    );
     let quote = ReplyQuote::of(3, "alice", "**Boiler** is broken\nsecond");
     assert_eq!(quote.excerpt, "Boiler is broken");
     assert_eq!(
@@ -292,7 +304,9 @@ fn first_line_and_dialect_text() {
     );
     let long = "x".repeat(500);
     let q = ReplyQuote::of(1, "a", &long);
-    assert_eq!(q.excerpt.chars().count(), crate::protocol::MAX_EXCERPT_CHARS);
+    assert_eq!(
+        q.excerpt.chars().count(),
+        crate::protocol::MAX_EXCERPT_CHARS
+    );
     assert!(q.excerpt.ends_with('…'));
 }
-

@@ -54,7 +54,10 @@ fn code_block(lang: String, code: String) -> AnyView {
     let copy = move |_| {
         if super::platform::copy_text(&text) {
             copied.set(true);
-            set_timeout(move || copied.set(false), std::time::Duration::from_millis(1500));
+            set_timeout(
+                move || copied.set(false),
+                std::time::Duration::from_millis(1500),
+            );
         }
     };
     view! {
