@@ -7,12 +7,12 @@
 #![no_main]
 
 use app::protocol::ClientFrame;
-use app::protocol::{codes, MAX_CHAT_ID_BYTES, MAX_ROOM_NAME_CHARS};
 use libfuzzer_sys::fuzz_target;
+use app::protocol::{codes, MAX_CHAT_ID_BYTES, MAX_ROOM_NAME_CHARS};
 use server::hub::{Budget, Hub, Limits, Login, Session};
+use std::time::Duration;
 use server::store::SqliteStore;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 struct World {
     rt: tokio::runtime::Runtime,

@@ -22,39 +22,23 @@ enum Max {
 
 /// A request with `value` in one of its string fields, and that field's maximum.
 fn templated(pick: u8, value: &str) -> (Value, Max) {
-    let request = |kind: &str, payload: Value| json!({"type":"request","id":"f","timestamp":1,"payloadType":kind,"payload":payload});
+    let request = |kind: &str, payload: Value| {
+        json!({"type":"request","id":"f","timestamp":1,"payloadType":kind,"payload":payload})
+    };
     match pick % 12 {
-        0 => (
-            request("createRoom", json!({"name": value})),
-            Max::Chars(MAX_ROOM_NAME_CHARS),
-        ),
-        1 => (
-            request("joinRoom", json!({"chatId": value})),
-            Max::Bytes(MAX_CHAT_ID_BYTES),
-        ),
-        2 => (
-            request("leaveRoom", json!({"chatId": value})),
-            Max::Bytes(MAX_CHAT_ID_BYTES),
-        ),
+        0 => (request("createRoom", json!({"name": value})), Max::Chars(MAX_ROOM_NAME_CHARS)),
+        1 => (request("joinRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
+        2 => (request("leaveRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
         3 => (
-            request(
-                "new",
-                json!({"chatId":"#General","message":"m","clientMessageId": value}),
-            ),
+            request("new", json!({"chatId":"#General","message":"m","clientMessageId": value})),
             Max::Bytes(MAX_CLIENT_MESSAGE_ID),
         ),
         4 => (
-            request(
-                "new",
-                json!({"chatId":"#General","message": value, "replyTo": 1}),
-            ),
+            request("new", json!({"chatId":"#General","message": value, "replyTo": 1})),
             Max::Bytes(MAX_MESSAGE_BYTES),
         ),
         5 => (
-            request(
-                "delete",
-                json!({"chatId":"#General","messageId":1,"clientMessageId": value}),
-            ),
+            request("delete", json!({"chatId":"#General","messageId":1,"clientMessageId": value})),
             Max::Bytes(MAX_CLIENT_MESSAGE_ID),
         ),
         6 => (
