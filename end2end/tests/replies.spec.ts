@@ -44,8 +44,10 @@ test('a reply shows its quote on the other side; bold, code and code blocks rend
 });
 
 test('activating the quote of an older message loads it, scrolls to it and highlights it', async ({ browser }) => {
+  test.setTimeout(120_000);
   const alice = uniqueName('qa');
   const bob = uniqueName('qb');
+  const carol = uniqueName('qc');
   const alicePage = await logIn(browser, alice);
   const room = uniqueName('Quotes');
   await alicePage.getByRole('button', { name: 'New room' }).click();
@@ -53,9 +55,16 @@ test('activating the quote of an older message loads it, scrolls to it and highl
   await alicePage.getByLabel('Room name').press('Enter');
   await expect(alicePage.getByRole('heading', { name: room, level: 1 })).toBeVisible();
 
+  // More than two pages of history after the original (each user stays under the
+  // rate limit), so that no page a reader loads on opening the room holds it.
   const original = `Minutes of the meeting by ${alice}`;
   await send(alicePage, original);
-  for (let i = 1; i <= 60; i++) await send(alicePage, `filler ${i} of ${alice}`);
+  for (let i = 1; i <= 55; i++) await send(alicePage, `filler ${i} of ${alice}`);
+  const carolPage = await logIn(browser, carol);
+  await carolPage.getByRole('button', { name: 'Browse rooms' }).click();
+  await carolPage.getByRole('button', { name: `Join ${room}` }).click();
+  await expect(carolPage.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+  for (let i = 1; i <= 55; i++) await send(carolPage, `more ${i} of ${carol}`);
   await messageItem(alicePage, alice, original).getByRole('button', { name: `Reply to ${alice}` }).click();
   await send(alicePage, `see the minutes ${alice}`);
   await expect(messageItem(alicePage, alice, `see the minutes ${alice}`).locator('.state')).toHaveCount(0);
@@ -65,8 +74,10 @@ test('activating the quote of an older message loads it, scrolls to it and highl
   await bobPage.getByRole('button', { name: `Join ${room}` }).click();
   const reply = messageItem(bobPage, alice, `see the minutes ${alice}`);
   await expect(reply).toBeVisible();
-  // The original is older than the first page.
-  const originalItem = messages(bobPage).locator('.message').filter({ hasText: original }).filter({ hasNotText: 'see the minutes' });
+  const originalItem = messages(bobPage)
+    .locator('.message')
+    .filter({ hasText: original })
+    .filter({ hasNotText: 'see the minutes' });
   await expect(originalItem).toHaveCount(0);
   await reply.getByRole('button', { name: `Show the message from ${alice}: ${original}` }).click();
   await expect(originalItem).toHaveCount(1);
