@@ -380,9 +380,9 @@ fn md_link(s: &str) -> Option<(&str, &str, usize)> {
     let end = rest.find(')')?;
     let url = &rest[..end];
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    let allowed = lower.starts_with("https://") && url.len() > 8
-        || lower.starts_with("http://") && url.len() > 7
-        || lower.starts_with("mailto:") && url.len() > 7;
+    let allowed = (lower.starts_with("https://") && url.len() > 8)
+        || (lower.starts_with("http://") && url.len() > 7)
+        || (lower.starts_with("mailto:") && url.len() > 7);
     if !allowed || url.contains(char::is_whitespace) || url.contains(['<', '>', '"']) {
         return None;
     }
