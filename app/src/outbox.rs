@@ -3,7 +3,7 @@
 //! in order, whenever it is connected; their `clientMessageId` makes a resend after a
 //! lost answer harmless (the server stores and delivers a message once).
 
-use crate::protocol::{Attachment, Millis, NewRequest};
+use crate::protocol::{Attachment, MessageId, Millis, NewRequest};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,6 +15,9 @@ pub struct Outgoing {
     #[serde(default)]
     pub attachments: Vec<Attachment>,
     pub created_at: Millis,
+    /// The message this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
 }
 
 impl Outgoing {
@@ -24,6 +27,7 @@ impl Outgoing {
             client_message_id: Some(self.client_message_id.clone()),
             message: self.message.clone(),
             attachments: self.attachments.clone(),
+            reply_to: self.reply_to,
         }
     }
 }
@@ -91,6 +95,7 @@ mod tests {
             message: format!("text {cid}"),
             attachments: vec![],
             created_at: 1,
+            reply_to: None,
         }
     }
 

@@ -52,6 +52,7 @@ mod tests {
             edited: false,
             deleted,
             state: LineState::Sent,
+            reply_to: None,
         }
     }
 

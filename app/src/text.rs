@@ -15,35 +15,15 @@ pub fn split_links(text: &str) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut plain_start = 0;
     let mut i = 0;
-    let lower = text.to_ascii_lowercase();
     while i < text.len() {
-        let rest = &lower[i..];
-        let at_boundary = i == 0
-            || text[..i]
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_whitespace() || "([<{\"'".contains(c));
-        let scheme = if rest.starts_with("https://") {
-            8
-        } else if rest.starts_with("http://") {
-            7
-        } else {
-            0
-        };
-        if scheme > 0 && at_boundary {
-            let end = text[i..]
-                .find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
-                .map_or(text.len(), |n| i + n);
-            let url_end = trim_url_end(&text[i..end]) + i;
-            if url_end > i + scheme {
-                if plain_start < i {
-                    out.push(Segment::Text(text[plain_start..i].to_owned()));
-                }
-                out.push(Segment::Link(text[i..url_end].to_owned()));
-                plain_start = url_end;
-                i = url_end;
-                continue;
+        if let Some(url_end) = link_at(text, i) {
+            if plain_start < i {
+                out.push(Segment::Text(text[plain_start..i].to_owned()));
             }
+            out.push(Segment::Link(text[i..url_end].to_owned()));
+            plain_start = url_end;
+            i = url_end;
+            continue;
         }
         i += text[i..].chars().next().map_or(1, char::len_utf8);
     }
@@ -51,6 +31,36 @@ pub fn split_links(text: &str) -> Vec<Segment> {
         out.push(Segment::Text(text[plain_start..].to_owned()));
     }
     out
+}
+
+/// The end of the `http(s)://` link that starts at byte `i` of `text`, if one does:
+/// at the start of the text or after a space or an opening bracket or quote, without
+/// the sentence punctuation that follows it.
+pub fn link_at(text: &str, i: usize) -> Option<usize> {
+    let starts = |scheme: &str| {
+        text.get(i..i + scheme.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+    };
+    let scheme = if starts("https://") {
+        8
+    } else if starts("http://") {
+        7
+    } else {
+        return None;
+    };
+    let at_boundary = i == 0
+        || text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_whitespace() || "([<{\"'".contains(c));
+    if !at_boundary {
+        return None;
+    }
+    let end = text[i..]
+        .find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+        .map_or(text.len(), |n| i + n);
+    let url_end = trim_url_end(&text[i..end]) + i;
+    (url_end > i + scheme).then_some(url_end)
 }
 
 /// Length of `url` without trailing sentence punctuation.

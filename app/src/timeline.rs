@@ -9,7 +9,9 @@
 //! and day for display. The web app (`ui`) keeps one timeline per chat; it is plain
 //! Rust so that it is tested natively.
 
-use crate::protocol::{Attachment, MessageEvent, MessageId, MessageItem, Millis};
+use crate::protocol::{
+    excerpt, Attachment, MessageEvent, MessageId, MessageItem, Millis, ReplyQuote,
+};
 
 /// Lines of one sender closer together than this share one header.
 pub const GROUP_GAP_MS: Millis = 5 * 60 * 1000;
@@ -31,6 +33,8 @@ pub struct Line {
     pub edited: bool,
     pub deleted: bool,
     pub state: LineState,
+    /// The quote of the message this one answers.
+    pub reply_to: Option<ReplyQuote>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,6 +76,7 @@ impl Line {
             edited: false,
             deleted: false,
             state: LineState::Sending,
+            reply_to: None,
         }
     }
 
@@ -88,6 +93,7 @@ impl Line {
             edited: !item.deleted && item.updated_at > item.created_at,
             deleted: item.deleted,
             state: LineState::Sent,
+            reply_to: item.reply_to.clone(),
         }
     }
 
@@ -105,6 +111,7 @@ impl Line {
             edited: false,
             deleted: false,
             state: LineState::Sent,
+            reply_to: event.reply_to.clone(),
         }
     }
 
@@ -187,6 +194,7 @@ impl Timeline {
             Line {
                 message_id: base.message_id.or(other.message_id),
                 client_message_id: base.client_message_id.or(other.client_message_id),
+                reply_to: base.reply_to.or(other.reply_to),
                 ..base
             }
         });
@@ -255,6 +263,20 @@ impl Timeline {
             line.updated_at = updated_at;
             line.edited = true;
         }
+        self.requote(message_id, |q| q.excerpt = excerpt(text));
+    }
+
+    /// Updates the quotes of the replies to `message_id` (after its edit or delete).
+    fn requote(&mut self, message_id: MessageId, change: impl Fn(&mut ReplyQuote)) {
+        for line in &mut self.lines {
+            if let Some(q) = line
+                .reply_to
+                .as_mut()
+                .filter(|q| q.message_id == message_id)
+            {
+                change(q);
+            }
+        }
     }
 
     /// A delete: the line stays as a tombstone ("message deleted").
@@ -277,6 +299,10 @@ impl Timeline {
             line.attachments.clear();
             line.updated_at = line.updated_at.max(at);
         }
+        self.requote(message_id, |q| {
+            q.deleted = true;
+            q.excerpt.clear();
+        });
     }
 
     /// Merges a page of stored messages (`getMessages`); deleted ones are tombstones.
@@ -375,6 +401,7 @@ mod tests {
             deleted: false,
             delivered: None,
             read: None,
+            reply_to: None,
         }
     }
 
@@ -387,6 +414,7 @@ mod tests {
             message: text.to_owned(),
             attachments: vec![],
             created_at: Some(1000 + id as Millis),
+            reply_to: None,
             missed: 0,
         }
     }
@@ -601,5 +629,20 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(t.lines()[0].text, "not yet sent");
         assert_eq!(t.has_older, Some(false));
+    }
+
+    #[test]
+    fn quotes_follow_edits_and_deletes_of_the_original() {
+        let mut t = Timeline::default();
+        let mut reply = item(5, None, "bob", "answer");
+        reply.reply_to = Some(ReplyQuote::of(2, "alice", "old"));
+        t.merge_page(&[reply]);
+        // The original is not loaded: its edit still updates the quote.
+        t.apply_edit(2, "**new** first\nsecond", None, 2000);
+        let quote = |t: &Timeline| t.lines()[0].reply_to.clone().expect("a quote");
+        assert_eq!(quote(&t).excerpt, "new first");
+        t.apply_delete(2, 3000);
+        assert!(quote(&t).deleted);
+        assert_eq!(quote(&t).excerpt, "");
     }
 }

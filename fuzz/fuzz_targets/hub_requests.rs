@@ -89,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 4) * 4);
-    let (kind, payload, over) = match pick % 5 {
+    let (kind, payload, over) = match pick % 6 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -107,10 +107,17 @@ fuzz_target!(|data: &[u8]| {
         ),
         3 => ("setStatus", serde_json::json!({ "status": value }), false),
         // Any text as a search query: words, filters or a clear refusal, never internal.
-        _ => (
+        4 => (
             "search",
             serde_json::json!({ "query": value }),
             value.len() > app::search::MAX_QUERY_BYTES,
+        ),
+        // A reply (to a message that may not exist) whose text is the input: Markdown
+        // of any shape, refused only when too long.
+        _ => (
+            "new",
+            serde_json::json!({ "chatId": "#General", "message": value, "replyTo": 1 }),
+            value.len() > app::protocol::MAX_MESSAGE_BYTES,
         ),
     };
     let frame = serde_json::json!({"type":"request","id":"f","timestamp":1,

@@ -34,7 +34,7 @@ fn templated(pick: u8, value: &str) -> (Value, Max) {
             Max::Bytes(MAX_CLIENT_MESSAGE_ID),
         ),
         4 => (
-            request("new", json!({"chatId":"#General","message": value})),
+            request("new", json!({"chatId":"#General","message": value, "replyTo": 1})),
             Max::Bytes(MAX_MESSAGE_BYTES),
         ),
         5 => (

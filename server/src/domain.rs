@@ -3,7 +3,7 @@
 //! store keeps event data as JSON, which is its own concern).
 
 pub use app::protocol::ChatRef;
-use app::protocol::{Attachment, EventId, MessageId, Millis};
+use app::protocol::{Attachment, EventId, MessageId, Millis, ReplyQuote};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -104,6 +104,14 @@ pub struct Message {
     pub updated_at: Millis,
     #[serde(default)]
     pub deleted: bool,
+    /// The message of the same chat this one answers: only its id is stored (in the
+    /// row and in the log), so that a delete of the original leaves no copy of its text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
+    /// The quote of `reply_to` as it is now, computed by the store when the message is
+    /// read or published; never stored (hence `skip`).
+    #[serde(skip)]
+    pub quote: Option<ReplyQuote>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -52,8 +52,63 @@ pub struct MessageEvent {
     pub attachments: Vec<Attachment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Millis>,
+    /// The message this one answers, quoted as it is now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<ReplyQuote>,
     #[serde(default)]
     pub missed: u64,
+}
+
+/// The compact quote of the message a reply answers: its author and the first line of
+/// its text as it is when the reply is read (`excerpt`), or `deleted` and no text once
+/// the original is gone. The server computes it on every read from the original's id;
+/// the text is never stored with the reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyQuote {
+    pub message_id: MessageId,
+    #[serde(default)]
+    pub sender: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub excerpt: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl ReplyQuote {
+    /// The quote of a message that still exists.
+    pub fn of(message_id: MessageId, sender: &str, text: &str) -> ReplyQuote {
+        ReplyQuote {
+            message_id,
+            sender: sender.to_owned(),
+            excerpt: excerpt(text),
+            deleted: false,
+        }
+    }
+
+    /// The quote of a message that was deleted (or cleared): no text at all.
+    pub fn gone(message_id: MessageId, sender: &str) -> ReplyQuote {
+        ReplyQuote {
+            message_id,
+            sender: sender.to_owned(),
+            excerpt: String::new(),
+            deleted: true,
+        }
+    }
+}
+
+/// The first line of `text` as a quote shows it ([`crate::markdown::first_line`]: not
+/// blank, not a code fence, no inline markers), cut to [`super::MAX_EXCERPT_CHARS`]
+/// characters (an ellipsis marks the cut).
+pub fn excerpt(text: &str) -> String {
+    let line = crate::markdown::first_line(text);
+    let max = super::MAX_EXCERPT_CHARS;
+    if line.chars().nth(max).is_none() {
+        return line;
+    }
+    let mut out: String = line.chars().take(max - 1).collect();
+    out.push('…');
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -68,6 +68,8 @@ pub mod codes {
 
 /// Longest accepted message text, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+/// Longest excerpt of a replied-to message in a reply's quote, in characters.
+pub const MAX_EXCERPT_CHARS: usize = 120;
 /// Most attachments one message may carry.
 pub const MAX_ATTACHMENTS: usize = 10;
 /// Longest attachment `url`, in bytes.

@@ -2,7 +2,7 @@
 //! A client reads them with [`super::Response::payload_as`]; the server builds them
 //! with [`super::Response::ok`].
 
-use super::{Attachment, EventId, MessageId, Millis, UserPresence};
+use super::{Attachment, EventId, MessageId, Millis, ReplyQuote, UserPresence};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +83,9 @@ pub struct MessageItem {
     pub delivered: Option<Millis>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<Millis>,
+    /// The message this one answers, quoted as it is now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<ReplyQuote>,
 }
 
 /// `getChat`, and each entry of `getChats`.

@@ -175,6 +175,7 @@ fn missed_is_the_last_field_of_a_new_event() {
             message: "hi".into(),
             attachments: vec![],
             created_at: Some(1),
+            reply_to: Some(ReplyQuote::of(7, "bob", "first\nsecond")),
             missed: 0,
         }),
     });

@@ -97,6 +97,10 @@ pub fn Composer() -> impl IntoView {
             ev.prevent_default();
             cancel_edit();
         }
+        "Escape" if store.replying.get_untracked().is_some() => {
+            ev.prevent_default();
+            store.replying.set(None);
+        }
         "ArrowUp" if text.get_untracked().is_empty() => {
             let chat = store.current_chat.get_untracked();
             let last = store.timelines.with_untracked(|t| {
@@ -203,6 +207,7 @@ pub fn Composer() -> impl IntoView {
             on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default()
             on:drop=on_drop
         >
+            <super::replies::ReplyNote />
             <Show when=editing>
                 <div class="composer-note">
                     <span>"Editing message"</span>

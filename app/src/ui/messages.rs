@@ -6,7 +6,7 @@ use super::platform::{day_label, format_time, local_day};
 use super::store::ChatStore;
 use crate::protocol::{Attachment, MessageId};
 use crate::receipts::{dm_mark, seen_by};
-use crate::text::{is_own_upload, is_room, safe_url, seen_by_text, split_links, Segment};
+use crate::text::{is_own_upload, is_room, safe_url, seen_by_text};
 use crate::timeline::{layout, Layout, Line, LineState};
 use leptos::html;
 use leptos::prelude::*;
@@ -291,13 +291,15 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
                     view! { <p class="text tombstone">"This message was deleted."</p> }.into_any()
                 } else {
                     view! {
-                        {(!line.text.is_empty()).then(|| view! { <p class="text">{render_text(&line.text)}</p> })}
+                        {line.reply_to.clone().map(|q| super::replies::quote_view(q, chat.clone()))}
+                        {(!line.text.is_empty()).then(|| super::rich::message_text(&line.text))}
                         {render_attachments(&line.attachments)}
                     }.into_any()
                 }}
             </div>
             <div class="foot">
                 {(line.edited && !deleted).then(|| view! { <span class="edited">"edited"</span> })}
+                {(sent && !deleted).then(|| message_id.map(|id| super::replies::reply_button(id, sender.clone(), edit_text.clone())))}
                 {move || pending_label().map(|s| view! { <span class="state">{s}</span> })}
                 {receipt}
                 {(own && sent && !deleted && message_id.is_some()).then(|| {
@@ -321,20 +323,6 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
             </div>
         </li>
     }
-}
-
-/// Text nodes and `<a>` elements: message text is never interpreted as HTML.
-fn render_text(text: &str) -> Vec<AnyView> {
-    split_links(text)
-        .into_iter()
-        .map(|segment| match segment {
-            Segment::Text(t) => t.into_any(),
-            Segment::Link(url) => view! {
-                <a href=url.clone() target="_blank" rel="noopener noreferrer">{url.clone()}</a>
-            }
-            .into_any(),
-        })
-        .collect()
 }
 
 fn render_attachments(attachments: &[Attachment]) -> Option<AnyView> {

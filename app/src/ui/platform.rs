@@ -150,3 +150,50 @@ pub fn notify(title: &str, body: &str, tag: &str, on_click: impl FnOnce() + 'sta
         n.set_onclick(Some(click.unchecked_ref()));
     }
 }
+
+/// Puts `text` on the clipboard: `navigator.clipboard` where the page is a secure
+/// context, else the older `execCommand("copy")` on a hidden text area (plain http on
+/// a LAN). Answers whether either was available.
+pub fn copy_text(text: &str) -> bool {
+    use js_sys::{Function, Reflect};
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let clipboard = Reflect::get(&window.navigator(), &JsValue::from_str("clipboard"))
+        .ok()
+        .filter(|c| !c.is_undefined() && !c.is_null());
+    if let Some(clipboard) = clipboard {
+        let write = Reflect::get(&clipboard, &JsValue::from_str("writeText"))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        if let Some(write) = write {
+            return write.call1(&clipboard, &JsValue::from_str(text)).is_ok();
+        }
+    }
+    let Some(doc) = window.document() else {
+        return false;
+    };
+    let Some(area) = doc
+        .create_element("textarea")
+        .ok()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+    else {
+        return false;
+    };
+    area.set_value(text);
+    let _ = area.set_attribute("style", "position:fixed;opacity:0");
+    let Some(body) = doc.body() else {
+        return false;
+    };
+    if body.append_child(&area).is_err() {
+        return false;
+    }
+    area.select();
+    let copied = Reflect::get(&doc, &JsValue::from_str("execCommand"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .and_then(|f| f.call1(&doc, &JsValue::from_str("copy")).ok())
+        .is_some_and(|r| r.as_bool() == Some(true));
+    area.remove();
+    copied
+}

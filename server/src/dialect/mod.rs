@@ -67,6 +67,13 @@ async fn post(
         .map(|_| ())
 }
 
+/// A message's text as a dialect client shows it: the Markdown markers removed (code
+/// kept), links as "text (url)", and a reply opened by a one-line quote of what it
+/// answers (`docs/protocol.md`, 6.17).
+fn plain_text(message: &crate::domain::Message) -> String {
+    app::markdown::dialect_text(&message.text, message.quote.as_ref())
+}
+
 fn frame(json: String) -> Utf8Bytes {
     json.into()
 }

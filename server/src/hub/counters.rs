@@ -178,6 +178,8 @@ mod tests {
                     created_at: 0,
                     updated_at: 0,
                     deleted: false,
+                    reply_to: None,
+                    quote: None,
                 },
             },
             unread_after: None,

@@ -35,6 +35,21 @@ impl Hub {
         attachments: Vec<Attachment>,
         client_message_id: Option<String>,
     ) -> Result<(MessageId, bool), Refusal> {
+        self.send_reply(session, chat, text, attachments, client_message_id, None)
+            .await
+    }
+
+    /// Posts a message that may answer `reply_to`, a message of the same chat that is
+    /// not deleted (the store checks it in the transaction that stores the reply).
+    pub async fn send_reply(
+        &self,
+        session: &Session,
+        chat: &ChatRef,
+        text: String,
+        attachments: Vec<Attachment>,
+        client_message_id: Option<String>,
+        reply_to: Option<MessageId>,
+    ) -> Result<(MessageId, bool), Refusal> {
         check_content(&text, &attachments)?;
         if client_message_id
             .as_ref()
@@ -53,6 +68,7 @@ impl Hub {
             client_message_id,
             text,
             attachments,
+            reply_to,
             at: now_ms(),
         };
         self.store

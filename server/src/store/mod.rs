@@ -275,6 +275,8 @@ pub struct NewMessage {
     pub client_message_id: Option<String>,
     pub text: String,
     pub attachments: Vec<Attachment>,
+    /// The message of the same chat this one answers (checked by the store).
+    pub reply_to: Option<MessageId>,
     pub at: Millis,
 }
 

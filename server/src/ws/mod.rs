@@ -190,12 +190,13 @@ pub async fn answer(hub: Arc<Hub>, session: Arc<Session>, request: Request) -> S
 async fn post(hub: &Hub, session: &Session, id: &str, new: NewRequest) -> String {
     let posted = match chat(&new.chat_id) {
         Ok(chat) => {
-            hub.send_message(
+            hub.send_reply(
                 session,
                 &chat,
                 new.message,
                 new.attachments,
                 new.client_message_id.clone(),
+                new.reply_to,
             )
             .await
         }
@@ -286,6 +287,7 @@ fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame
             message: message.text.clone(),
             attachments: message.attachments.clone(),
             created_at: Some(message.created_at),
+            reply_to: message.quote.clone(),
             missed: 0,
         }),
         EventData::Edit { message } => EventBody::Edit(EditEvent {

@@ -220,6 +220,7 @@ fn item(stored: StoredMessage) -> MessageItem {
         deleted: m.deleted,
         delivered: stored.delivered,
         read: stored.read,
+        reply_to: m.quote,
     }
 }
 

@@ -90,6 +90,8 @@ pub struct ChatStore {
     pub loading_older: RwSignal<bool>,
     /// The own message being edited in the composer.
     pub editing: RwSignal<Option<(MessageId, String)>>,
+    /// The message the next one sent answers (the composer's "Replying to").
+    pub replying: RwSignal<Option<crate::protocol::ReplyQuote>>,
     /// Phone layout: the chat list is open over the chat.
     pub drawer_open: RwSignal<bool>,
     /// Desktop notifications: None when unsupported, else the permission.
@@ -142,6 +144,7 @@ impl ChatStore {
             attended: RwSignal::new(platform::page_attended()),
             loading_older: RwSignal::new(false),
             editing: RwSignal::new(None),
+            replying: RwSignal::new(None),
             drawer_open: RwSignal::new(false),
             notifications: RwSignal::new(platform::notification_permission()),
             focus: RwSignal::new(None),

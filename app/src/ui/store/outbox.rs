@@ -30,21 +30,29 @@ impl ChatStore {
     pub fn send(&self, text: String, attachments: Vec<Attachment>) {
         let Some(user) = self.user() else { return };
         let chat_id = self.current_chat.get_untracked();
+        // The message being answered, if the composer says so (then no longer).
+        let quote = self.replying.get_untracked();
+        self.replying.set(None);
         let item = Outgoing {
             chat_id: chat_id.clone(),
             client_message_id: new_client_message_id(),
             message: text,
             attachments,
             created_at: connection::now(),
+            reply_to: quote.as_ref().map(|q| q.message_id),
         };
         self.timelines.update(|t| {
-            t.entry(chat_id.clone()).or_default().upsert(Line::sending(
+            let line = Line::sending(
                 item.client_message_id.clone(),
                 user.clone(),
                 item.message.clone(),
                 item.attachments.clone(),
                 item.created_at,
-            ));
+            );
+            t.entry(chat_id.clone()).or_default().upsert(Line {
+                reply_to: quote,
+                ..line
+            });
         });
         let client = self.client();
         client.activity.typing_sent.borrow_mut().sent(&chat_id);

@@ -14,6 +14,7 @@
 
 mod ops;
 mod reads;
+mod replies;
 mod schema;
 mod search;
 mod writer;

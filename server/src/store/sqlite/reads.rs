@@ -8,7 +8,7 @@ use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const MESSAGE_COLUMNS: &str =
-    "id, sender, client_message_id, body, attachments, created_at, updated_at, deleted";
+    "id, sender, client_message_id, body, attachments, created_at, updated_at, deleted, reply_to";
 
 /// A message row; attachments that cannot be read are an error (never "none").
 fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
@@ -24,6 +24,8 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
         deleted: r.get(7)?,
+        reply_to: r.get::<_, Option<i64>>(8)?.map(|id| id as MessageId),
+        quote: None,
     })
 }
 
@@ -37,13 +39,20 @@ pub fn message(
     chat: &Chat,
     id: MessageId,
 ) -> Result<Option<Message>, StoreError> {
-    Ok(conn
+    let message = conn
         .query_row(
             &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND chat = ?2"),
             params![id as i64, chat.key()],
             message_from_row,
         )
-        .optional()?)
+        .optional()?;
+    match message {
+        Some(mut message) => {
+            super::replies::fill(conn, chat, &mut message)?;
+            Ok(Some(message))
+        }
+        None => Ok(None),
+    }
 }
 
 /// Messages from others after `read_upto` that are not deleted.
@@ -86,7 +95,8 @@ pub fn messages_page(
     let rows = stmt.query_map(params![chat.key(), end, count], message_from_row)?;
     let mut page = Vec::new();
     for message in rows {
-        let message = message?;
+        let mut message = message?;
+        super::replies::fill(conn, chat, &mut message)?;
         let delivered = first_mark(conn, chat, &message, "dlvrd")?;
         let read = first_mark(conn, chat, &message, "read")?;
         page.push(StoredMessage {
@@ -266,13 +276,15 @@ pub fn replay_page(
             .ok_or_else(|| StoreError::Corrupt(format!("event {id} has a bad chat key")))?;
         let data: EventData = serde_json::from_str(&data)
             .map_err(|e| StoreError::Corrupt(format!("event {id}: {e}")))?;
-        out.push(LogEvent {
+        let mut event = LogEvent {
             id: id as EventId,
             at,
             chat,
             data,
             unread_after: None,
-        });
+        };
+        super::replies::fill_event(conn, &mut event)?;
+        out.push(event);
     }
     Ok(out)
 }

@@ -163,6 +163,11 @@ const MIGRATIONS: &[&str] = &[
     END;
     INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE body != '';
     ",
+    // 6: replies: the message a message answers (same chat). Only the id is kept; the
+    // quote is read from the original each time, so its delete leaves no copy.
+    "
+    ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).

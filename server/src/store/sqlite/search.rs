@@ -162,6 +162,8 @@ fn run(
                 created_at,
                 updated_at,
                 deleted: false,
+                reply_to: None,
+                quote: None,
             },
         });
     }

@@ -38,6 +38,7 @@ fn text(chat: &Chat, sender: &str, text: &str, cmid: Option<&str>) -> NewMessage
         client_message_id: cmid.map(str::to_owned),
         text: text.into(),
         attachments: Vec::new(),
+        reply_to: None,
         at: now_ms(),
     }
 }

@@ -202,12 +202,17 @@ pub fn new_message(
             )?;
         }
     }
+    let quote = match msg.reply_to {
+        Some(original) => Some(super::replies::check(conn, &msg.chat, original)?),
+        None => None,
+    };
     let attachments = serde_json::to_string(&msg.attachments)
         .map_err(|e| Refusal::BadRequest(format!("invalid attachments: {e}")))?;
     conn.execute(
-        "INSERT INTO messages (chat, sender, sender_key, client_message_id, body, attachments, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        params![chat_key, msg.sender, sender_key, msg.client_message_id, msg.text, attachments, msg.at],
+        "INSERT INTO messages (chat, sender, sender_key, client_message_id, body, attachments, created_at, updated_at, reply_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+        params![chat_key, msg.sender, sender_key, msg.client_message_id, msg.text, attachments, msg.at,
+            msg.reply_to.map(|id| id as i64)],
     )?;
     let id = conn.last_insert_rowid() as MessageId;
     link_uploads(conn, id, &msg.attachments)?;
@@ -220,6 +225,8 @@ pub fn new_message(
         created_at: msg.at,
         updated_at: msg.at,
         deleted: false,
+        reply_to: msg.reply_to,
+        quote,
     };
     let event = append(conn, msg.at, msg.chat, EventData::New { message })?;
     Ok(Applied {
