@@ -3,7 +3,7 @@
 //! variant is written out once each way here, so that adding a request touches one file.
 
 use super::envelope::ParseError;
-use super::{codes, Attachment, EventId, MessageId, Millis, Status};
+use super::{codes, Attachment, EventId, MessageId, Millis, PinRequest, ReactRequest, Status};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +43,9 @@ pub enum RequestBody {
     LogoutEverywhere(Empty),
     ChangePassword(ChangePasswordRequest),
     ClearRoom(ChatRequest),
+    React(ReactRequest),
+    Pin(PinRequest),
+    GetPins(ChatRequest),
 }
 
 impl RequestBody {
@@ -78,6 +81,9 @@ impl RequestBody {
             "logoutEverywhere" => RequestBody::LogoutEverywhere(p(payload)?),
             "changePassword" => RequestBody::ChangePassword(p(payload)?),
             "clearRoom" => RequestBody::ClearRoom(p(payload)?),
+            "react" => RequestBody::React(p(payload)?),
+            "pin" => RequestBody::Pin(p(payload)?),
+            "getPins" => RequestBody::GetPins(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,

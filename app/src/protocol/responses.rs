@@ -2,7 +2,7 @@
 //! A client reads them with [`super::Response::payload_as`]; the server builds them
 //! with [`super::Response::ok`].
 
-use super::{Attachment, EventId, MessageId, Millis, UserPresence};
+use super::{Attachment, EventId, MessageId, Millis, Reaction, UserPresence};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +83,9 @@ pub struct MessageItem {
     pub delivered: Option<Millis>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<Millis>,
+    /// Each emoji on the message and who put it there (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
 }
 
 /// `getChat`, and each entry of `getChats`.

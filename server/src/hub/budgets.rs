@@ -48,6 +48,8 @@ pub(super) enum Spend {
     Membership,
     /// `setStatus` (Workspace `presence:update`).
     Status,
+    /// `react`, `pin` (added or taken back).
+    Mark,
 }
 
 /// When a user spent each budget, newest last (empty until first used: no allocation
@@ -57,6 +59,7 @@ pub(super) struct Spent {
     rooms: VecDeque<Instant>,
     memberships: VecDeque<Instant>,
     statuses: VecDeque<Instant>,
+    marks: VecDeque<Instant>,
 }
 
 impl Hub {
@@ -66,6 +69,7 @@ impl Hub {
             Spend::Room => (self.limits.rooms, "rooms created"),
             Spend::Membership => (self.limits.memberships, "rooms joined or left"),
             Spend::Status => (self.limits.statuses, "status changes"),
+            Spend::Mark => (self.limits.marks.budget, "reactions and pins"),
         };
         let mut state = self.lock();
         let Some(entry) = state.users.get_mut(user) else {
@@ -75,6 +79,7 @@ impl Hub {
             Spend::Room => &mut entry.spent.rooms,
             Spend::Membership => &mut entry.spent.memberships,
             Spend::Status => &mut entry.spent.statuses,
+            Spend::Mark => &mut entry.spent.marks,
         };
         if budget.spend(times, Instant::now()) {
             Ok(())

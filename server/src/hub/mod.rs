@@ -24,6 +24,7 @@ mod outbound;
 mod passwords;
 mod presence;
 mod queries;
+mod reactions;
 mod sessions;
 #[cfg(test)]
 mod tests;
@@ -32,6 +33,7 @@ mod throttle;
 pub use budgets::Budget;
 pub use outbound::*;
 pub use queries::*;
+pub use reactions::{emoji_of, MarkLimits, MARK_BUDGET};
 pub use throttle::ThrottleRules;
 
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, SessionId, UserKey};
@@ -65,6 +67,8 @@ pub struct Limits {
     pub memberships: Budget,
     /// Status changes one user may make (`setStatus`).
     pub statuses: Budget,
+    /// Reactions and pins: the budget, emoji per message, pins per chat.
+    pub marks: MarkLimits,
     /// Characters a new password needs at least (registering, changing it).
     pub min_password_length: usize,
     /// Logins that may wait for a password hashing thread; more are refused at once.
@@ -100,6 +104,7 @@ impl Default for Limits {
             rooms: ROOM_BUDGET,
             memberships: MEMBERSHIP_BUDGET,
             statuses: STATUS_BUDGET,
+            marks: MarkLimits::default(),
             min_password_length: 6,
             hash_queue: 256,
             token_lifetime: Duration::from_secs(30 * 24 * 3600),

@@ -26,6 +26,9 @@ pub(super) async fn handle(hub: Arc<Hub>, session: Arc<Session>, request: Reques
 }
 
 async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Response, Refusal> {
+    if let Some(answered) = super::reactions::answer(hub, session, &request).await {
+        return answered;
+    }
     let id = request.id;
     let now = now_ms();
     let user = &session.user;
@@ -186,10 +189,13 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             hub.set_status(session, set.status)?;
             Response::empty(id, now)
         }
+        RequestBody::React(_) | RequestBody::Pin(_) | RequestBody::GetPins(_) => {
+            return Err(Refusal::Internal("handled in reactions".into()))
+        }
     })
 }
 
-fn item(stored: StoredMessage) -> MessageItem {
+pub(super) fn item(stored: StoredMessage) -> MessageItem {
     let m = stored.message;
     MessageItem {
         message_id: m.id,
@@ -202,6 +208,7 @@ fn item(stored: StoredMessage) -> MessageItem {
         deleted: m.deleted,
         delivered: stored.delivered,
         read: stored.read,
+        reactions: stored.reactions,
     }
 }
 
