@@ -5,7 +5,7 @@
 //! server, the load generator and test clients can use it. [`timeline`] is the client's
 //! view of a chat's messages (merging pages, live events and unsent messages, grouping
 //! by sender and day); [`reply`], [`session`], [`chats`], [`outbox`], [`receipts`],
-//! [`presence`], [`text`] and [`backoff`] are the web app's other pure logic. All of it
+//! [`presence`], [`reactions`], [`text`] and [`backoff`] are the web app's other pure logic. All of it
 //! is free of browser code so that it is tested natively. The Leptos web app lives in
 //! `ui`, compiled only with the `ui` feature (enabled by the `frontend` crate alone).
 
@@ -15,6 +15,7 @@ pub mod dialect;
 pub mod outbox;
 pub mod presence;
 pub mod protocol;
+pub mod reactions;
 pub mod receipts;
 pub mod reply;
 pub mod session;

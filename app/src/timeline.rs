@@ -375,6 +375,7 @@ mod tests {
             deleted: false,
             delivered: None,
             read: None,
+            reactions: vec![],
         }
     }
 

@@ -11,7 +11,8 @@
 //! `session` (login, token, logout), `link` (the socket, reconnecting, and the typed
 //! request helper every request goes through), `chats` (the chat and room lists,
 //! navigation), `timelines` (history pages), `outbox` (sending, retrying, editing),
-//! `receipts` (read and delivered marks, unread counts), `people` (users, members,
+//! `receipts` (read and delivered marks, unread counts), `reactions` (reactions, pins,
+//! the emoji table), `people` (users, members,
 //! typing, idleness), `events` (what the server pushes) and `notify` (the title badge
 //! and desktop notifications). The decisions they take are in the pure modules outside
 //! `ui` (`crate::session`, `crate::chats`, `crate::presence`, …), tested natively; these
@@ -37,12 +38,14 @@ mod link;
 mod notify;
 mod outbox;
 mod people;
+mod reactions;
 mod receipts;
 mod session;
 mod timelines;
 
 pub use crate::chats::ChatEntry;
 pub use link::Link;
+pub use reactions::Reactions;
 pub use session::Session;
 
 /// The room every user starts in.
@@ -88,6 +91,8 @@ pub struct ChatStore {
     pub drawer_open: RwSignal<bool>,
     /// Desktop notifications: None when unsupported, else the permission.
     pub notifications: RwSignal<Option<String>>,
+    /// Reactions, pinned messages and the emoji picker's table.
+    pub reactions: Reactions,
     client: StoredValue<Rc<Client>, LocalStorage>,
 }
 
@@ -132,6 +137,7 @@ impl ChatStore {
             editing: RwSignal::new(None),
             drawer_open: RwSignal::new(false),
             notifications: RwSignal::new(platform::notification_permission()),
+            reactions: Reactions::new(),
             client: StoredValue::new_local(Rc::new(Client::default())),
         }
     }
