@@ -1,6 +1,6 @@
 //! Any native request reaches the hub's command handling without a panic: a real
 //! store in a temporary directory, a logged-in session, each input one request. The
-//! budgets of rooms, memberships and status changes are small and short, so inputs
+//! budgets of rooms, memberships, status changes and reactions are small and short, so inputs
 //! run both within and over them; and the input also becomes the string field of one
 //! of those requests (the first byte picks which), oversized when repeated, so a field
 //! over its maximum is always refused with `bad_request` and never reaches the hub.
@@ -8,7 +8,7 @@
 
 use app::protocol::ClientFrame;
 use libfuzzer_sys::fuzz_target;
-use app::protocol::{codes, MAX_CHAT_ID_BYTES, MAX_ROOM_NAME_CHARS};
+use app::protocol::{codes, MAX_CHAT_ID_BYTES, MAX_EMOJI_BYTES, MAX_ROOM_NAME_CHARS};
 use server::hub::{Budget, Hub, Limits, Login, Session};
 use std::time::Duration;
 use server::store::SqliteStore;
@@ -38,6 +38,11 @@ fn world() -> &'static World {
                 rooms: short,
                 memberships: short,
                 statuses: short,
+                marks: server::hub::MarkLimits {
+                    budget: short,
+                    per_message: 3,
+                    pins: 3,
+                },
                 ..Limits::default()
             };
             let hub = Hub::start(store, limits).await.expect("hub");
@@ -87,8 +92,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(rest) = std::str::from_utf8(rest) else {
         return;
     };
-    let value = rest.repeat(1 + usize::from(pick / 4) * 4);
-    let (kind, payload, over) = match pick % 4 {
+    let value = rest.repeat(1 + usize::from(pick / 6) * 4);
+    let (kind, payload, over) = match pick % 6 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -104,7 +109,17 @@ fuzz_target!(|data: &[u8]| {
             serde_json::json!({ "chatId": format!("#{value}") }),
             value.len() + 1 > MAX_CHAT_ID_BYTES,
         ),
-        _ => ("setStatus", serde_json::json!({ "status": value }), false),
+        3 => ("setStatus", serde_json::json!({ "status": value }), false),
+        4 => (
+            "react",
+            serde_json::json!({"chatId":"#General","messageId":1,"emoji": value,"add": pick % 2 == 0}),
+            value.len() > MAX_EMOJI_BYTES,
+        ),
+        _ => (
+            "pin",
+            serde_json::json!({"chatId": format!("#{value}"),"messageId":1,"pinned":true}),
+            value.len() + 1 > MAX_CHAT_ID_BYTES,
+        ),
     };
     let frame = serde_json::json!({"type":"request","id":"f","timestamp":1,
         "payloadType":kind,"payload":payload});

@@ -118,8 +118,7 @@ async fn pins_replay_after_a_reconnect_and_after_kill_9() {
         .expect("id");
     drop(bob);
     ok(&pin(&mut alice, "#General", id, true).await);
-    let expected =
-        vec![json!({"chatId":"#General","messageId":id,"userId":"alice","pinned":true})];
+    let expected = vec![json!({"chatId":"#General","messageId":id,"userId":"alice","pinned":true})];
     assert_eq!(replayed_pins(&server, "bob", last).await, expected);
     drop(alice);
     server.crash_and_restart();
@@ -130,11 +129,8 @@ async fn pins_replay_after_a_reconnect_and_after_kill_9() {
 
 fn db_holds(server: &Server, needle: &str) -> bool {
     ["parlor.db", "parlor.db-wal"].iter().any(|name| {
-        std::fs::read(server.data.join(name)).is_ok_and(|bytes| {
-            bytes
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-        })
+        std::fs::read(server.data.join(name))
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
     })
 }
 
@@ -188,7 +184,10 @@ async fn pins_past_the_limit_unknown_messages_and_strangers_are_refused() {
     ok(&pin(&mut alice, "#General", ids[1], true).await);
     let r = pin(&mut alice, "#General", ids[2], true).await;
     refused(&r, "conflict");
-    assert!(r["error"]["message"].as_str().unwrap_or("").contains('2'), "{r}");
+    assert!(
+        r["error"]["message"].as_str().unwrap_or("").contains('2'),
+        "{r}"
+    );
     refused(&pin(&mut bob, "#General", 999_999, true).await, "not_found");
     ok(&alice.request("createRoom", json!({"name":"Den"})).await);
     let den = post(&mut alice, "#Den", "members only").await;
@@ -199,7 +198,10 @@ async fn pins_past_the_limit_unknown_messages_and_strangers_are_refused() {
     for _ in 0..3 {
         ok(&pin(&mut alice, "#General", ids[0], true).await);
     }
-    refused(&pin(&mut alice, "#General", ids[0], true).await, "rate_limited");
+    refused(
+        &pin(&mut alice, "#General", ids[0], true).await,
+        "rate_limited",
+    );
     // bob saw the two pins that were set, and nothing of the refused ones.
     for id in &ids[..2] {
         assert_eq!(bob.next_where(is_pin).await["payload"]["messageId"], *id);

@@ -71,7 +71,10 @@ async fn a_reaction_reaches_the_chat_with_who_counts_once_per_person_and_toggles
 
     ok(&react(&mut bob, "#General", id, "👍", true).await);
     let ev = alice.next_where(is_reaction).await;
-    assert!(ev["id"].as_u64().is_some(), "a logged event has an id: {ev}");
+    assert!(
+        ev["id"].as_u64().is_some(),
+        "a logged event has an id: {ev}"
+    );
     assert_eq!(
         ev["payload"],
         json!({"chatId":"#General","messageId":id,"emoji":"👍","userId":"bob","add":true})
@@ -122,7 +125,10 @@ async fn reactions_in_a_direct_chat_reach_the_other_person() {
     let id = post(&mut alice, "bob", "psst").await;
     ok(&react(&mut bob, "alice", id, "😮", true).await);
     let ev = alice.next_where(is_reaction).await;
-    assert_eq!(ev["payload"]["chatId"], "bob", "alice sees the chat as bob: {ev}");
+    assert_eq!(
+        ev["payload"]["chatId"], "bob",
+        "alice sees the chat as bob: {ev}"
+    );
     assert_eq!(ev["payload"]["userId"], "bob");
 }
 
@@ -177,11 +183,8 @@ async fn reactions_replay_after_a_reconnect_and_after_kill_9() {
 /// Whether the database files hold `needle` (as bytes).
 fn on_disk(data: &Path, needle: &str) -> bool {
     ["parlor.db", "parlor.db-wal"].iter().any(|name| {
-        std::fs::read(data.join(name)).is_ok_and(|bytes| {
-            bytes
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-        })
+        std::fs::read(data.join(name))
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
     })
 }
 
@@ -217,7 +220,10 @@ async fn a_deleted_message_takes_its_reactions_from_history_the_log_and_the_disk
         .await;
     assert!(one["payload"].get("reactions").is_none(), "{one}");
     // A reaction to the deleted message is refused.
-    refused(&react(&mut bob, "#General", id, "👍", true).await, "not_found");
+    refused(
+        &react(&mut bob, "#General", id, "👍", true).await,
+        "not_found",
+    );
     gone_from_disk(&server.data, FLAMINGO).await;
 
     // A room cleared takes its reactions too, and a kill -9 right after brings none back.
@@ -228,7 +234,10 @@ async fn a_deleted_message_takes_its_reactions_from_history_the_log_and_the_disk
     ok(&alice.request("clearRoom", json!({"chatId":"#Den"})).await);
     drop((alice, bob));
     server.crash_and_restart();
-    assert!(!on_disk(&server.data, JELLYFISH), "after a clear and kill -9");
+    assert!(
+        !on_disk(&server.data, JELLYFISH),
+        "after a clear and kill -9"
+    );
     assert!(replayed_reactions(&server, "alice", 0).await.is_empty());
 }
 
@@ -239,21 +248,42 @@ async fn bad_emoji_unknown_messages_and_strangers_are_refused() {
     let mut bob = server.online("bob").await;
     let id = post(&mut alice, "#General", "react to me").await;
     let long = "👍".repeat(20);
-    for bad in ["", "a", "👍👍", "👍 ", "<script>", "🏽", "\u{200b}", long.as_str()] {
-        refused(&react(&mut bob, "#General", id, bad, true).await, "bad_request");
+    for bad in [
+        "",
+        "a",
+        "👍👍",
+        "👍 ",
+        "<script>",
+        "🏽",
+        "\u{200b}",
+        long.as_str(),
+    ] {
+        refused(
+            &react(&mut bob, "#General", id, bad, true).await,
+            "bad_request",
+        );
     }
-    refused(&react(&mut bob, "#General", 999_999, "👍", true).await, "not_found");
+    refused(
+        &react(&mut bob, "#General", 999_999, "👍", true).await,
+        "not_found",
+    );
     // A message of another chat, named through this one.
     let _carol = server.online("carol").await;
     let direct = post(&mut alice, "carol", "private").await;
-    refused(&react(&mut bob, "#General", direct, "👍", true).await, "not_found");
+    refused(
+        &react(&mut bob, "#General", direct, "👍", true).await,
+        "not_found",
+    );
     // A room bob is not in.
     ok(&alice.request("createRoom", json!({"name":"Den"})).await);
     let den = post(&mut alice, "#Den", "members only").await;
     refused(&react(&mut bob, "#Den", den, "👍", true).await, "forbidden");
     // Not even a missing field gets through.
     let r = bob
-        .request("react", json!({"chatId":"#General","messageId":id,"emoji":"👍"}))
+        .request(
+            "react",
+            json!({"chatId":"#General","messageId":id,"emoji":"👍"}),
+        )
         .await;
     refused(&r, "bad_request");
     alice.expect_none(QUIET, is_reaction).await;
@@ -271,7 +301,10 @@ async fn a_message_carries_at_most_the_distinct_emoji_allowed() {
     }
     let r = react(&mut bob, "#General", id, "🎉", true).await;
     refused(&r, "conflict");
-    assert!(r["error"]["message"].as_str().unwrap_or("").contains('3'), "{r}");
+    assert!(
+        r["error"]["message"].as_str().unwrap_or("").contains('3'),
+        "{r}"
+    );
     // One of those already there is still open to everyone.
     ok(&react(&mut bob, "#General", id, "😂", true).await);
     // Taking one away makes room.
@@ -313,7 +346,10 @@ async fn react_and_pin_between(alice: &mut Client, first: &str, second: &str) {
     let id = post(alice, "#General", first).await;
     ok(&react(alice, "#General", id, "👍", true).await);
     ok(&alice
-        .request("pin", json!({"chatId":"#General","messageId":id,"pinned":true}))
+        .request(
+            "pin",
+            json!({"chatId":"#General","messageId":id,"pinned":true}),
+        )
         .await);
     post(alice, "#General", second).await;
 }

@@ -47,7 +47,10 @@ pub fn ReactionBar(chat: String, id: MessageId) -> impl IntoView {
     let pick = Callback::new(move |emoji: String| {
         menu.set(false);
         picker.set(false);
-        let mine = list.with_untracked(|l| l.iter().any(|r| r.emoji == emoji && is_mine(r, &store.user().unwrap_or_default())));
+        let mine = list.with_untracked(|l| {
+            l.iter()
+                .any(|r| r.emoji == emoji && is_mine(r, &store.user().unwrap_or_default()))
+        });
         store.react(id, emoji, !mine);
     });
     view! {
@@ -149,7 +152,12 @@ pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl In
         let q = query.get();
         store.reactions.emoji.with(|t| {
             t.as_ref()
-                .map(|t| search(t, &q, SHOWN).into_iter().cloned().collect::<Vec<_>>())
+                .map(|t| {
+                    search(t, &q, SHOWN)
+                        .into_iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         })
     });
@@ -186,9 +194,7 @@ pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl In
     };
     let active_id = {
         let option_id = option_id.clone();
-        move || {
-            (results.with(Vec::len) > 0).then(|| option_id(active.get()))
-        }
+        move || (results.with(Vec::len) > 0).then(|| option_id(active.get()))
     };
     let listbox = list_id.clone();
     view! {

@@ -15,8 +15,9 @@ use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{ChatName, Hub, Live, LiveShared, Outbound, Session, Shared};
 use app::protocol::{
     codes, BroadcastEvent, ChangePasswordOk, ClientEventBody, ClientFrame, DeleteEvent, EditEvent,
-    Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, PinEvent, ReactionEvent, ReceiptEvent, Request,
-    RequestBody, Response, RoomRef, ServerFrame, TypingEvent, UserPresence, UserRef,
+    Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, PinEvent,
+    ReactionEvent, ReceiptEvent, Request, RequestBody, Response, RoomRef, ServerFrame, TypingEvent,
+    UserPresence, UserRef,
 };
 use axum::extract::ws::Utf8Bytes;
 use std::sync::Arc;

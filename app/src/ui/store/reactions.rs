@@ -85,7 +85,9 @@ impl ChatStore {
 
     /// A cleared room has none at all.
     pub(super) fn forget_chat_marks(&self, chat: &str) {
-        self.reactions.by_message.update(|all| all.retain(|(c, _), _| c != chat));
+        self.reactions
+            .by_message
+            .update(|all| all.retain(|(c, _), _| c != chat));
         self.reactions.pins.update(|pins| {
             pins.insert(chat.to_owned(), Vec::new());
         });
@@ -106,7 +108,12 @@ impl ChatStore {
             Ok(_) => {
                 let me = store.user().unwrap_or_default();
                 store.reactions.by_message.update(|all| {
-                    apply(all.entry((chat_id, message_id)).or_default(), &emoji, &me, add);
+                    apply(
+                        all.entry((chat_id, message_id)).or_default(),
+                        &emoji,
+                        &me,
+                        add,
+                    );
                 });
             }
             Err(e) => store
