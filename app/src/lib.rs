@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod reactions;
 pub mod receipts;
 pub mod reply;
+pub mod seek;
 pub mod session;
 pub mod text;
 pub mod timeline;

@@ -114,6 +114,14 @@ pub fn MessageList() -> impl IntoView {
         first_key.set_value(None);
         anchor.set_value(None);
     });
+    // A message asked for (search, quote, pin, first unread): scroll to it once shown.
+    Effect::new(move |_| {
+        if let Some((chat, id)) = store.focus.get() {
+            if chat == store.current_chat.get_untracked() {
+                super::reveal::reveal(list, id);
+            }
+        }
+    });
     let on_scroll = move |_| {
         let Some(el) = scroller.get_untracked() else {
             return;

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod pins;
 pub mod platform;
 pub mod reactions;
+pub mod reveal;
 pub mod sidebar;
 pub mod store;
 pub mod upload;

@@ -1,13 +1,13 @@
 //! The pinned messages of the open chat: a "Pinned" button in the chat header, with
 //! their count, opening a dialog that lists them newest pin first (author, first line,
-//! time); choosing one brings the message into view in the conversation.
+//! time); choosing one brings the message into view in the conversation
+//! (`ChatStore::show_message`, loading older history if it must).
 
 use super::platform::format_time;
 use super::store::ChatStore;
 use crate::protocol::MessageId;
 use crate::reactions::first_line;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 #[component]
 pub fn PinnedButton() -> impl IntoView {
@@ -20,13 +20,10 @@ pub fn PinnedButton() -> impl IntoView {
             .pins
             .with(|p| p.get(&chat).cloned().unwrap_or_default())
     });
+    // Opens the chat at the message, loading older pages if it must.
     let go = move |id: MessageId| {
         open.set(false);
-        if !show_message(id) {
-            store.notice.set(Some(
-                "That message is further up: load older messages to see it.".into(),
-            ));
-        }
+        store.show_message(store.current_chat.get_untracked(), id);
     };
     view! {
         <button
@@ -86,20 +83,4 @@ pub fn PinnedButton() -> impl IntoView {
             </div>
         </Show>
     }
-}
-
-/// Scrolls message `id` into view and focuses it, if it is in the list; `false` if not.
-pub fn show_message(id: MessageId) -> bool {
-    let Some(doc) = super::platform::document() else {
-        return false;
-    };
-    let selector = format!("li.message[data-message-id=\"{id}\"]");
-    let Ok(Some(el)) = doc.query_selector(&selector) else {
-        return false;
-    };
-    el.scroll_into_view();
-    if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-        let _ = el.focus();
-    }
-    true
 }

@@ -12,8 +12,8 @@
 //! request helper every request goes through), `chats` (the chat and room lists,
 //! navigation), `timelines` (history pages), `outbox` (sending, retrying, editing),
 //! `receipts` (read and delivered marks, unread counts), `reactions` (reactions, pins,
-//! the emoji table), `people` (users, members,
-//! typing, idleness), `events` (what the server pushes) and `notify` (the title badge
+//! the emoji table), `people` (users, members, typing, idleness), `events` (what the
+//! server pushes), `jump` (bringing a message into view) and `notify` (the title badge
 //! and desktop notifications). The decisions they take are in the pure modules outside
 //! `ui` (`crate::session`, `crate::chats`, `crate::presence`, …), tested natively; these
 //! files wire them to signals, `localStorage` and the socket.
@@ -34,6 +34,7 @@ use wasm_bindgen::JsCast;
 
 mod chats;
 mod events;
+mod jump;
 mod link;
 mod notify;
 mod outbox;
@@ -93,6 +94,8 @@ pub struct ChatStore {
     pub notifications: RwSignal<Option<String>>,
     /// Reactions, pinned messages and the emoji picker's table.
     pub reactions: Reactions,
+    /// The message to bring into view and highlight (see `show_message`).
+    pub focus: RwSignal<Option<(String, MessageId)>>,
     client: StoredValue<Rc<Client>, LocalStorage>,
 }
 
@@ -106,6 +109,8 @@ struct Client {
     activity: people::Activity,
     /// New DMs and mentions while the page was hidden (the title badge).
     alerts: Cell<u32>,
+    /// The current `show_message` (a newer one ends an older one still loading).
+    seeking: Cell<u64>,
 }
 
 impl Default for ChatStore {
@@ -138,6 +143,7 @@ impl ChatStore {
             drawer_open: RwSignal::new(false),
             notifications: RwSignal::new(platform::notification_permission()),
             reactions: Reactions::new(),
+            focus: RwSignal::new(None),
             client: StoredValue::new_local(Rc::new(Client::default())),
         }
     }
