@@ -12,23 +12,20 @@ pub const QUICK: [&str; 6] = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
 /// back `emoji`. Idempotent, like the server: a person counts once per emoji.
 pub fn apply(list: &mut Vec<Reaction>, emoji: &str, user: &str, add: bool) {
     let same = |u: &String| u.eq_ignore_ascii_case(user);
-    match list.iter_mut().position(|r| r.emoji == emoji) {
-        Some(i) if add => {
-            if !list[i].users.iter().any(same) {
-                list[i].users.push(user.to_owned());
-            }
-        }
-        Some(i) => {
+    match (list.iter().position(|r| r.emoji == emoji), add) {
+        (Some(i), true) if list[i].users.iter().any(same) => {}
+        (Some(i), true) => list[i].users.push(user.to_owned()),
+        (Some(i), false) => {
             list[i].users.retain(|u| !same(u));
             if list[i].users.is_empty() {
                 list.remove(i);
             }
         }
-        None if add => list.push(Reaction {
+        (None, true) => list.push(Reaction {
             emoji: emoji.to_owned(),
             users: vec![user.to_owned()],
         }),
-        None => {}
+        (None, false) => {}
     }
 }
 
