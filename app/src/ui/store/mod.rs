@@ -142,7 +142,7 @@ impl ChatStore {
             editing: RwSignal::new(None),
             drawer_open: RwSignal::new(false),
             notifications: RwSignal::new(platform::notification_permission()),
-            reactions: Reactions::new(),
+            reactions: Reactions::default(),
             focus: RwSignal::new(None),
             client: StoredValue::new_local(Rc::new(Client::default())),
         }

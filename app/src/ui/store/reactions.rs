@@ -28,8 +28,8 @@ pub struct Reactions {
     pub emoji: RwSignal<Option<Arc<Vec<EmojiEntry>>>>,
 }
 
-impl Reactions {
-    pub fn new() -> Reactions {
+impl Default for Reactions {
+    fn default() -> Reactions {
         Reactions {
             by_message: RwSignal::new(HashMap::new()),
             pins: RwSignal::new(HashMap::new()),
