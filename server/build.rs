@@ -1,6 +1,9 @@
 //! Copies the web bundle (`frontend/dist`, built by trunk) into `OUT_DIR/dist`, with a
 //! gzip and a brotli copy of every compressible file, for `assets` to embed. Without a
 //! bundle, a page saying how to build it takes its place, so the server always builds.
+//! Beside the bundle goes `emoji.json`, the emoji of Unicode with their names (from the
+//! `emojis` crate) for the web app's picker, served at `/api/emoji` and fetched on its
+//! first use: that table never enters the WebAssembly bundle.
 
 use std::fs;
 use std::io::Write;
@@ -29,6 +32,27 @@ fn main() {
         )
         .expect("write placeholder");
     }
+    write_file(&out.join("emoji.json"), &emoji_table());
+}
+
+/// `[["😀","grinning face","grinning"],…]`: every emoji of Unicode (default skin
+/// tone), in CLDR order, its name and its first shortcode (empty when it has none).
+fn emoji_table() -> Vec<u8> {
+    let mut json = String::from("[");
+    for (i, e) in emojis::iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        json.push_str(&format!(
+            "[\"{}\",\"{}\",\"{}\"]",
+            quote(e.as_str()),
+            quote(e.name()),
+            quote(e.shortcode().unwrap_or(""))
+        ));
+    }
+    json.push(']');
+    json.into_bytes()
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -42,20 +66,25 @@ fn copy_tree(from: &Path, to: &Path) {
             continue;
         }
         let bytes = fs::read(&path).expect("read bundle file");
-        fs::write(&target, &bytes).expect("write bundle file");
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if COMPRESSIBLE.contains(&ext) && bytes.len() > 256 {
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            gz.write_all(&bytes).expect("gzip");
-            fs::write(with_suffix(&target, "gz"), gz.finish().expect("gzip")).expect("write .gz");
-            let mut br = Vec::new();
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 9,
-                ..Default::default()
-            };
-            brotli::BrotliCompress(&mut &bytes[..], &mut br, &params).expect("brotli");
-            fs::write(with_suffix(&target, "br"), br).expect("write .br");
-        }
+        write_file(&target, &bytes);
+    }
+}
+
+/// Writes one file of the bundle, and its gzip and brotli copies when it compresses.
+fn write_file(target: &Path, bytes: &[u8]) {
+    fs::write(target, bytes).expect("write bundle file");
+    let ext = target.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if COMPRESSIBLE.contains(&ext) && bytes.len() > 256 {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(bytes).expect("gzip");
+        fs::write(with_suffix(target, "gz"), gz.finish().expect("gzip")).expect("write .gz");
+        let mut br = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 9,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut br, &params).expect("brotli");
+        fs::write(with_suffix(target, "br"), br).expect("write .br");
     }
 }
 

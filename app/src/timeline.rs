@@ -402,6 +402,7 @@ mod tests {
             delivered: None,
             read: None,
             reply_to: None,
+            reactions: vec![],
         }
     }
 

@@ -1,6 +1,6 @@
 //! Any native request reaches the hub's command handling without a panic: a real
 //! store in a temporary directory, a logged-in session, each input one request. The
-//! budgets of rooms, memberships, status changes and searches are small and short, so inputs
+//! budgets of rooms, memberships, status changes, searches and reactions are small and short, so inputs
 //! run both within and over them; and the input also becomes the string field of one
 //! of those requests (the first byte picks which), oversized when repeated, so a field
 //! over its maximum is always refused with `bad_request` and never reaches the hub.
@@ -8,7 +8,7 @@
 
 use app::protocol::ClientFrame;
 use libfuzzer_sys::fuzz_target;
-use app::protocol::{codes, MAX_CHAT_ID_BYTES, MAX_ROOM_NAME_CHARS};
+use app::protocol::{codes, MAX_CHAT_ID_BYTES, MAX_EMOJI_BYTES, MAX_ROOM_NAME_CHARS};
 use server::hub::{Budget, Hub, Limits, Login, Session};
 use std::time::Duration;
 use server::store::SqliteStore;
@@ -39,6 +39,11 @@ fn world() -> &'static World {
                 memberships: short,
                 statuses: short,
                 searches: short,
+                marks: server::hub::MarkLimits {
+                    budget: short,
+                    per_message: 3,
+                    pins: 3,
+                },
                 ..Limits::default()
             };
             let hub = Hub::start(store, limits).await.expect("hub");
@@ -88,8 +93,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(rest) = std::str::from_utf8(rest) else {
         return;
     };
-    let value = rest.repeat(1 + usize::from(pick / 4) * 4);
-    let (kind, payload, over) = match pick % 6 {
+    let value = rest.repeat(1 + usize::from(pick / 8) * 4);
+    let (kind, payload, over) = match pick % 8 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -107,17 +112,27 @@ fuzz_target!(|data: &[u8]| {
         ),
         3 => ("setStatus", serde_json::json!({ "status": value }), false),
         // Any text as a search query: words, filters or a clear refusal, never internal.
-        4 => (
+        6 => (
             "search",
             serde_json::json!({ "query": value }),
             value.len() > app::search::MAX_QUERY_BYTES,
         ),
         // A reply (to a message that may not exist) whose text is the input: Markdown
         // of any shape, refused only when too long.
-        _ => (
+        7 => (
             "new",
             serde_json::json!({ "chatId": "#General", "message": value, "replyTo": 1 }),
             value.len() > app::protocol::MAX_MESSAGE_BYTES,
+        ),
+        4 => (
+            "react",
+            serde_json::json!({"chatId":"#General","messageId":1,"emoji": value,"add": pick % 2 == 0}),
+            value.len() > MAX_EMOJI_BYTES,
+        ),
+        _ => (
+            "pin",
+            serde_json::json!({"chatId": format!("#{value}"),"messageId":1,"pinned":true}),
+            value.len() + 1 > MAX_CHAT_ID_BYTES,
         ),
     };
     let frame = serde_json::json!({"type":"request","id":"f","timestamp":1,

@@ -8,7 +8,7 @@
 use app::protocol::{
     codes, ClientFrame, MAX_CHAT_ID_BYTES, MAX_CLIENT_MESSAGE_ID, MAX_MESSAGE_BYTES,
     MAX_PASSWORD_BYTES, MAX_REQUEST_ID, MAX_ROOM_NAME_CHARS, MAX_TOKEN_BYTES, MAX_TYPE_NAME,
-    MAX_USERNAME_CHARS,
+    MAX_USERNAME_CHARS, MAX_EMOJI_BYTES,
 };
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
@@ -25,7 +25,7 @@ fn templated(pick: u8, value: &str) -> (Value, Max) {
     let request = |kind: &str, payload: Value| {
         json!({"type":"request","id":"f","timestamp":1,"payloadType":kind,"payload":payload})
     };
-    match pick % 13 {
+    match pick % 15 {
         0 => (request("createRoom", json!({"name": value})), Max::Chars(MAX_ROOM_NAME_CHARS)),
         1 => (request("joinRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
         2 => (request("leaveRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
@@ -65,6 +65,14 @@ fn templated(pick: u8, value: &str) -> (Value, Max) {
             request("search", json!({"query": value, "limit": 20})),
             Max::Bytes(app::search::MAX_QUERY_BYTES),
         ),
+        12 => (
+            request("react", json!({"chatId":"#General","messageId":1,"emoji": value,"add":true})),
+            Max::Bytes(MAX_EMOJI_BYTES),
+        ),
+        13 => (
+            request("getPins", json!({"chatId": value})),
+            Max::Bytes(MAX_CHAT_ID_BYTES),
+        ),
         _ => (
             json!({"type":"event","timestamp":1,"payloadType":"typing","payload":{"chatId": value}}),
             Max::Bytes(MAX_CHAT_ID_BYTES),
@@ -90,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(rest) = std::str::from_utf8(rest) else {
         return;
     };
-    let value = rest.repeat(1 + usize::from(pick / 12) * 8);
+    let value = rest.repeat(1 + usize::from(pick / 14) * 8);
     let (frame, max) = templated(pick, &value);
     let over = match max {
         Max::Bytes(max) => value.len() > max,

@@ -306,6 +306,7 @@ fn router(state: AppState, uploads: Uploads, admin: Admin) -> Router {
         .with_state(uploads);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/emoji", get(crate::assets::emoji))
         .route("/ws", get(native))
         .route("/ws/rwci", get(rwci))
         .route("/ws/workspace", get(workspace))

@@ -29,6 +29,12 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     file(path, &headers)
 }
 
+/// `GET /api/emoji`: the emoji of Unicode with their names (`emoji.json`, written at
+/// build time beside the bundle), for the web app's picker, compressed and cacheable.
+pub async fn emoji(headers: HeaderMap) -> Response {
+    file("emoji.json", &headers)
+}
+
 fn file(path: &str, headers: &HeaderMap) -> Response {
     let Some(raw) = Bundle::get(path) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();

@@ -175,6 +175,20 @@ pub enum EventData {
         user: String,
         room: String,
     },
+    /// `user` added (`add`) or took back `emoji` on a message. Erased from the log
+    /// with the message.
+    Reaction {
+        message_id: MessageId,
+        emoji: String,
+        user: String,
+        add: bool,
+    },
+    /// `user` pinned or unpinned a message. Erased from the log with the message.
+    Pin {
+        message_id: MessageId,
+        user: String,
+        pinned: bool,
+    },
 }
 
 /// One committed entry of the event log.

@@ -7,7 +7,10 @@ use server::admission::Caps;
 use server::app::{serve, ServeConfig};
 use server::domain::UserKey;
 use server::driver::ConnConfig;
-use server::hub::{Budget, Limits, MEMBERSHIP_BUDGET, ROOM_BUDGET, SEARCH_BUDGET, STATUS_BUDGET};
+use server::hub::{
+    Budget, Limits, MarkLimits, MARK_BUDGET, MEMBERSHIP_BUDGET, ROOM_BUDGET, SEARCH_BUDGET,
+    STATUS_BUDGET,
+};
 use server::tls::TlsSource;
 use server::uploads::UploadLimits;
 use std::net::SocketAddr;
@@ -89,6 +92,15 @@ struct ServeArgs {
     /// Most searches (native `search`) per user per minute.
     #[arg(long, default_value_t = SEARCH_BUDGET.count)]
     search_limit: usize,
+    /// Most reactions and pins (added or taken back) per user per minute.
+    #[arg(long, default_value_t = MARK_BUDGET.count)]
+    reaction_limit: usize,
+    /// Most distinct emoji on one message.
+    #[arg(long, default_value_t = app::protocol::MAX_REACTIONS_PER_MESSAGE)]
+    max_reactions_per_message: usize,
+    /// Most pinned messages in one chat.
+    #[arg(long, default_value_t = app::protocol::MAX_PINS_PER_CHAT)]
+    max_pins: usize,
     /// Close connections that have not logged in after this long.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     auth_timeout: Duration,
@@ -225,6 +237,11 @@ impl ServeArgs {
                 memberships: Budget::new(self.membership_limit, MEMBERSHIP_BUDGET.window),
                 statuses: Budget::new(self.status_limit, STATUS_BUDGET.window),
                 searches: Budget::new(self.search_limit, SEARCH_BUDGET.window),
+                marks: MarkLimits {
+                    budget: Budget::new(self.reaction_limit, MARK_BUDGET.window),
+                    per_message: self.max_reactions_per_message,
+                    pins: self.max_pins,
+                },
                 min_password_length: self.min_password_length,
                 hash_queue: self.hash_queue,
                 token_lifetime: self.token_lifetime,

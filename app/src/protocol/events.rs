@@ -2,7 +2,7 @@
 //! payload type per event. Kept apart from the requests because events flow the other
 //! way and are what a client replays after a reconnect.
 
-use super::{Attachment, EventId, MessageId, Millis, Status};
+use super::{Attachment, EventId, MessageId, Millis, PinEvent, ReactionEvent, Status};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,10 @@ pub enum EventBody {
     Broadcast(BroadcastEvent),
     /// A room's history was cleared by `userId`.
     Clear(MemberEvent),
+    /// Someone added or took back an emoji on a message.
+    Reaction(ReactionEvent),
+    /// Someone pinned or unpinned a message.
+    Pin(PinEvent),
 }
 
 /// A new message. `missed` is the receiver's unread count in this chat and is always

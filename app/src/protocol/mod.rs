@@ -21,6 +21,7 @@
 mod envelope;
 mod events;
 mod names;
+mod reactions;
 mod requests;
 mod responses;
 mod shared;
@@ -29,6 +30,7 @@ mod sizes;
 pub use envelope::*;
 pub use events::*;
 pub use names::*;
+pub use reactions::*;
 pub use requests::*;
 pub use responses::*;
 pub use shared::*;

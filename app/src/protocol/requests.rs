@@ -3,7 +3,7 @@
 //! variant is written out once each way here, so that adding a request touches one file.
 
 use super::envelope::ParseError;
-use super::{codes, Attachment, EventId, MessageId, Millis, Status};
+use super::{codes, Attachment, EventId, MessageId, Millis, PinRequest, ReactRequest, Status};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,9 @@ pub enum RequestBody {
     ChangePassword(ChangePasswordRequest),
     ClearRoom(ChatRequest),
     Search(SearchRequest),
+    React(ReactRequest),
+    Pin(PinRequest),
+    GetPins(ChatRequest),
 }
 
 impl RequestBody {
@@ -80,6 +83,9 @@ impl RequestBody {
             "changePassword" => RequestBody::ChangePassword(p(payload)?),
             "clearRoom" => RequestBody::ClearRoom(p(payload)?),
             "search" => RequestBody::Search(p(payload)?),
+            "react" => RequestBody::React(p(payload)?),
+            "pin" => RequestBody::Pin(p(payload)?),
+            "getPins" => RequestBody::GetPins(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,

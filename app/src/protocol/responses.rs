@@ -2,7 +2,7 @@
 //! A client reads them with [`super::Response::payload_as`]; the server builds them
 //! with [`super::Response::ok`].
 
-use super::{Attachment, EventId, MessageId, Millis, ReplyQuote, UserPresence};
+use super::{Attachment, EventId, MessageId, Millis, Reaction, ReplyQuote, UserPresence};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +86,9 @@ pub struct MessageItem {
     /// The message this one answers, quoted as it is now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyQuote>,
+    /// Each emoji on the message and who put it there (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
 }
 
 /// `getChat`, and each entry of `getChats`.

@@ -7,7 +7,7 @@
 use super::{
     Attachment, ClientEventBody, RequestBody, MAX_ATTACHMENTS, MAX_ATTACHMENT_FILENAME,
     MAX_ATTACHMENT_TOKEN, MAX_ATTACHMENT_URL, MAX_CHAT_ID_BYTES, MAX_CLIENT_MESSAGE_ID,
-    MAX_MESSAGE_BYTES, MAX_PASSWORD_BYTES, MAX_ROOM_NAME_CHARS, MAX_TOKEN_BYTES,
+    MAX_EMOJI_BYTES, MAX_MESSAGE_BYTES, MAX_PASSWORD_BYTES, MAX_ROOM_NAME_CHARS, MAX_TOKEN_BYTES,
     MAX_USERNAME_CHARS,
 };
 
@@ -100,7 +100,13 @@ impl RequestBody {
             | RequestBody::LeaveRoom(c)
             | RequestBody::GetMembers(c)
             | RequestBody::GetReceipts(c)
-            | RequestBody::ClearRoom(c) => chat_id(&c.chat_id),
+            | RequestBody::ClearRoom(c)
+            | RequestBody::GetPins(c) => chat_id(&c.chat_id),
+            RequestBody::React(react) => {
+                chat_id(&react.chat_id)?;
+                bytes("emoji", &react.emoji, MAX_EMOJI_BYTES)
+            }
+            RequestBody::Pin(pin) => chat_id(&pin.chat_id),
             RequestBody::CreateRoom(create) => chars("name", &create.name, MAX_ROOM_NAME_CHARS),
             RequestBody::ChangePassword(change) => {
                 bytes("oldPassword", &change.old_password, MAX_PASSWORD_BYTES)?;

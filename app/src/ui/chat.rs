@@ -105,6 +105,7 @@ fn RoomHeader() -> impl IntoView {
                 <span class="head-status">{move || status_label(other_status())}</span>
             </Show>
             <div class="head-actions">
+                <super::pins::PinnedButton />
                 <Show when=room>
                     <button
                         type="button"

@@ -3,6 +3,7 @@
 //! when scrolling up.
 
 use super::platform::{day_label, format_time, local_day};
+use super::reactions::ReactionBar;
 use super::store::ChatStore;
 use crate::protocol::{Attachment, MessageId};
 use crate::receipts::{dm_mark, seen_by};
@@ -321,6 +322,7 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
                     }
                 })}
             </div>
+            {message_id.filter(|_| sent && !deleted).map(|id| view! { <ReactionBar chat=chat.clone() id /> })}
         </li>
     }
 }

@@ -50,6 +50,8 @@ pub(super) enum Spend {
     Status,
     /// `search`.
     Search,
+    /// `react`, `pin` (added or taken back).
+    Mark,
 }
 
 /// When a user spent each budget, newest last (empty until first used: no allocation
@@ -60,6 +62,7 @@ pub(super) struct Spent {
     memberships: VecDeque<Instant>,
     statuses: VecDeque<Instant>,
     searches: VecDeque<Instant>,
+    marks: VecDeque<Instant>,
 }
 
 impl Hub {
@@ -70,6 +73,7 @@ impl Hub {
             Spend::Membership => (self.limits.memberships, "rooms joined or left"),
             Spend::Status => (self.limits.statuses, "status changes"),
             Spend::Search => (self.limits.searches, "searches"),
+            Spend::Mark => (self.limits.marks.budget, "reactions and pins"),
         };
         let mut state = self.lock();
         let Some(entry) = state.users.get_mut(user) else {
@@ -80,6 +84,7 @@ impl Hub {
             Spend::Membership => &mut entry.spent.memberships,
             Spend::Status => &mut entry.spent.statuses,
             Spend::Search => &mut entry.spent.searches,
+            Spend::Mark => &mut entry.spent.marks,
         };
         if budget.spend(times, Instant::now()) {
             Ok(())

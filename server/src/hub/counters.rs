@@ -149,6 +149,8 @@ fn apply_to(chats: &mut HashMap<Chat, Counter>, user: &UserKey, ev: &LogEvent) {
             }
         }
         EventData::Receipt { .. }
+        | EventData::Reaction { .. }
+        | EventData::Pin { .. }
         | EventData::Edit { .. }
         | EventData::Join { .. }
         | EventData::Leave { .. } => {}

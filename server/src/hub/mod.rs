@@ -25,6 +25,7 @@ mod passwords;
 mod presence;
 mod queries;
 mod search;
+mod reactions;
 mod sessions;
 #[cfg(test)]
 mod tests;
@@ -34,6 +35,7 @@ pub use budgets::Budget;
 pub use outbound::*;
 pub use queries::*;
 pub use search::{Found, SEARCH_BUDGET};
+pub use reactions::{emoji_of, MarkLimits, MARK_BUDGET};
 pub use throttle::ThrottleRules;
 
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, SessionId, UserKey};
@@ -69,6 +71,8 @@ pub struct Limits {
     pub statuses: Budget,
     /// Searches one user may run (`search`).
     pub searches: Budget,
+    /// Reactions and pins: the budget, emoji per message, pins per chat.
+    pub marks: MarkLimits,
     /// Characters a new password needs at least (registering, changing it).
     pub min_password_length: usize,
     /// Logins that may wait for a password hashing thread; more are refused at once.
@@ -105,6 +109,7 @@ impl Default for Limits {
             memberships: MEMBERSHIP_BUDGET,
             statuses: STATUS_BUDGET,
             searches: SEARCH_BUDGET,
+            marks: MarkLimits::default(),
             min_password_length: 6,
             hash_queue: 256,
             token_lifetime: Duration::from_secs(30 * 24 * 3600),

@@ -10,6 +10,7 @@
 //! The embedded implementation is [`sqlite::SqliteStore`]: WAL, one writer thread that
 //! commits in groups, a small pool of readers.
 
+mod reactions;
 pub mod sqlite;
 
 use crate::domain::{Chat, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey};
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
+pub use reactions::{PinChange, React, StoredPin};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +143,15 @@ pub trait Store: Send + Sync {
         at: Millis,
         origin: Option<SessionId>,
     ) -> StoreFuture<()>;
+
+    /// Adds or takes back one person's emoji on a message; answers whether anything
+    /// changed (only then is a `reaction` event logged).
+    fn react(&self, react: React, origin: Option<SessionId>) -> StoreFuture<bool>;
+    /// Pins or unpins a message; answers whether anything changed (only then is a
+    /// `pin` event logged).
+    fn pin(&self, pin: PinChange, origin: Option<SessionId>) -> StoreFuture<bool>;
+    /// The pinned messages of a chat, newest pin first.
+    fn pins(&self, chat: Chat) -> StoreFuture<Vec<StoredPin>>;
 
     /// The `count` messages of `chat` ending at `end` (or the latest), oldest first.
     fn messages(
@@ -340,6 +351,8 @@ pub struct StoredMessage {
     pub message: Message,
     pub delivered: Option<Millis>,
     pub read: Option<Millis>,
+    /// Each emoji on the message and who put it there.
+    pub reactions: Vec<app::protocol::Reaction>,
 }
 
 /// A user's place in one chat.

@@ -6,6 +6,7 @@
 //! `session`, every other request in `requests`; the connection itself (deadlines,
 //! pings, writes, limits) is the [`driver`](crate::driver)'s.
 
+mod reactions;
 mod requests;
 mod session;
 
@@ -14,8 +15,9 @@ use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{ChatName, Hub, Live, LiveShared, Outbound, Session, Shared};
 use app::protocol::{
     codes, BroadcastEvent, ChangePasswordOk, ClientEventBody, ClientFrame, DeleteEvent, EditEvent,
-    Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, ReceiptEvent, Request,
-    RequestBody, Response, RoomRef, ServerFrame, TypingEvent, UserPresence, UserRef,
+    Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, PinEvent,
+    ReactionEvent, ReceiptEvent, Request, RequestBody, Response, RoomRef, ServerFrame, TypingEvent,
+    UserPresence, UserRef,
 };
 use axum::extract::ws::Utf8Bytes;
 use std::sync::Arc;
@@ -339,6 +341,28 @@ fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame
         EventData::Clear { user, .. } => EventBody::Clear(MemberEvent {
             chat_id,
             user_id: user.clone(),
+        }),
+        EventData::Reaction {
+            message_id,
+            emoji,
+            user,
+            add,
+        } => EventBody::Reaction(ReactionEvent {
+            chat_id,
+            message_id: *message_id,
+            emoji: emoji.clone(),
+            user_id: user.clone(),
+            add: *add,
+        }),
+        EventData::Pin {
+            message_id,
+            user,
+            pinned,
+        } => EventBody::Pin(PinEvent {
+            chat_id,
+            message_id: *message_id,
+            user_id: user.clone(),
+            pinned: *pinned,
         }),
     };
     ServerFrame::Event(Event {

@@ -27,6 +27,9 @@ pub(super) async fn handle(hub: Arc<Hub>, session: Arc<Session>, request: Reques
 }
 
 async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Response, Refusal> {
+    if let Some(answered) = super::reactions::answer(hub, session, &request).await {
+        return answered;
+    }
     let id = request.id;
     let now = now_ms();
     let user = &session.user;
@@ -204,10 +207,13 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
                 .collect();
             Response::ok(id, now_ms(), &SearchResults { hits, more })
         }
+        RequestBody::React(_) | RequestBody::Pin(_) | RequestBody::GetPins(_) => {
+            return Err(Refusal::Internal("handled in reactions".into()))
+        }
     })
 }
 
-fn item(stored: StoredMessage) -> MessageItem {
+pub(super) fn item(stored: StoredMessage) -> MessageItem {
     let m = stored.message;
     MessageItem {
         message_id: m.id,
@@ -221,6 +227,7 @@ fn item(stored: StoredMessage) -> MessageItem {
         delivered: stored.delivered,
         read: stored.read,
         reply_to: m.quote,
+        reactions: stored.reactions,
     }
 }
 

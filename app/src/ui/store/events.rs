@@ -29,11 +29,16 @@ impl ChatStore {
                     );
                 }
             }),
-            EventBody::Delete(d) => self.timelines.update(|t| {
-                if let Some(t) = t.get_mut(&d.chat_id) {
-                    t.apply_delete(d.message_id, event.timestamp);
-                }
-            }),
+            EventBody::Delete(d) => {
+                self.forget_marks(&d.chat_id, d.message_id);
+                self.timelines.update(|t| {
+                    if let Some(t) = t.get_mut(&d.chat_id) {
+                        t.apply_delete(d.message_id, event.timestamp);
+                    }
+                })
+            }
+            EventBody::Reaction(r) => self.on_reaction(r),
+            EventBody::Pin(p) => self.on_pin(p),
             EventBody::Dlvrd(r) => self.on_receipt(r, false, &me),
             EventBody::Read(r) => self.on_receipt(r, true, &me),
             EventBody::Typing(t) => self.on_typing(t, &me),
@@ -67,6 +72,7 @@ impl ChatStore {
             }),
             EventBody::Broadcast(b) => self.notice.set(Some(b.message)),
             EventBody::Clear(c) => {
+                self.forget_chat_marks(&c.chat_id);
                 self.timelines.update(|t| {
                     if let Some(t) = t.get_mut(&c.chat_id) {
                         t.clear_stored();

@@ -64,6 +64,7 @@ impl ChatStore {
                 store.loading_older.set(false);
                 match answer {
                     Ok(items) => {
+                        store.absorb_reactions(&chat_id, &items);
                         store.timelines.update(|t| {
                             let timeline = t.entry(chat_id.clone()).or_default();
                             match end_id {

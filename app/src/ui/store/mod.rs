@@ -11,13 +11,13 @@
 //! `session` (login, token, logout), `link` (the socket, reconnecting, and the typed
 //! request helper every request goes through), `chats` (the chat and room lists,
 //! navigation), `timelines` (history pages), `outbox` (sending, retrying, editing),
-//! `receipts` (read and delivered marks, unread counts), `people` (users, members,
-//! typing, idleness), `events` (what the server pushes), `jump` (bringing a message
-//! into view), `position` (where the reader left off, drafts), `search` (message
-//! search) and `notify` (the title badge and desktop notifications). The decisions they
-//! take are in the pure modules outside `ui` (`crate::session`, `crate::chats`,
-//! `crate::presence`, …), tested natively; these files wire them to signals,
-//! `localStorage` and the socket.
+//! `receipts` (read and delivered marks, unread counts), `reactions` (reactions, pins,
+//! the emoji table), `people` (users, members, typing, idleness), `events` (what the
+//! server pushes), `jump` (bringing a message into view), `position` (where the reader
+//! left off, drafts), `search` (message search) and `notify` (the title badge and
+//! desktop notifications). The decisions they take are in the pure modules outside
+//! `ui` (`crate::session`, `crate::chats`, `crate::presence`, …), tested natively; these
+//! files wire them to signals, `localStorage` and the socket.
 
 use super::platform;
 use crate::presence::{Idleness, Typists};
@@ -41,6 +41,7 @@ mod notify;
 mod outbox;
 mod people;
 mod position;
+mod reactions;
 mod receipts;
 mod search;
 mod session;
@@ -49,6 +50,7 @@ mod timelines;
 pub use crate::chats::ChatEntry;
 pub use link::Link;
 pub use position::LeftOff;
+pub use reactions::Reactions;
 pub use session::Session;
 
 /// The room every user starts in.
@@ -96,6 +98,8 @@ pub struct ChatStore {
     pub drawer_open: RwSignal<bool>,
     /// Desktop notifications: None when unsupported, else the permission.
     pub notifications: RwSignal<Option<String>>,
+    /// Reactions, pinned messages and the emoji picker's table.
+    pub reactions: Reactions,
     /// The message to bring into view and highlight (see `show_message`).
     pub focus: RwSignal<Option<(String, MessageId)>>,
     /// Where the reader left off in the open chat (the "New messages" divider).
@@ -147,6 +151,7 @@ impl ChatStore {
             replying: RwSignal::new(None),
             drawer_open: RwSignal::new(false),
             notifications: RwSignal::new(platform::notification_permission()),
+            reactions: Reactions::default(),
             focus: RwSignal::new(None),
             left_off: RwSignal::new(None),
             client: StoredValue::new_local(Rc::new(Client::default())),

@@ -166,6 +166,7 @@ impl ChatStore {
     pub fn delete(&self, message_id: MessageId) {
         let chat_id = self.current_chat.get_untracked();
         let now = connection::now();
+        self.forget_marks(&chat_id, message_id);
         self.timelines.update(|t| {
             if let Some(t) = t.get_mut(&chat_id) {
                 t.apply_delete(message_id, now);

@@ -24,6 +24,7 @@ impl ChatStore {
             }),
             move |answer| match answer {
                 Ok(items) => {
+                    store.absorb_reactions(&chat, &items);
                     store.timelines.update(|t| {
                         t.entry(chat).or_default().merge_latest(&items, PAGE);
                     });
@@ -37,6 +38,7 @@ impl ChatStore {
             },
         );
         self.load_receipts(chat_id.clone());
+        self.load_pins(chat_id.clone());
         if is_room(&chat_id) {
             self.load_members(chat_id);
         }
@@ -65,9 +67,12 @@ impl ChatStore {
             move |answer| {
                 store.loading_older.set(false);
                 match answer {
-                    Ok(items) => store.timelines.update(|t| {
-                        t.entry(chat).or_default().merge_older(&items, PAGE);
-                    }),
+                    Ok(items) => {
+                        store.absorb_reactions(&chat, &items);
+                        store.timelines.update(|t| {
+                            t.entry(chat).or_default().merge_older(&items, PAGE);
+                        })
+                    }
                     Err(e) => warn_failed("getMessages", &e),
                 }
             },

@@ -12,6 +12,7 @@
 //!
 //! Reads run on a small pool of read-only connections on the blocking thread pool.
 
+mod marks;
 mod ops;
 mod reads;
 mod replies;
@@ -24,8 +25,9 @@ pub use reads::*;
 pub use writer::{delete_message, edit_message, mark, new_message, Applied};
 
 use super::{
-    Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, NewUpload, ReceiptOutcome,
-    ReplayPlan, SearchPage, SearchQuery, Store, StoreError, StoreFuture, StoredMessage,
+    Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, NewUpload, PinChange,
+    React, ReceiptOutcome, ReplayPlan, SearchPage, SearchQuery, Store, StoreError, StoreFuture,
+    StoredMessage, StoredPin,
     UnreadSnapshot, World,
 };
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
@@ -414,6 +416,18 @@ impl Store for SqliteStore {
         origin: Option<SessionId>,
     ) -> StoreFuture<()> {
         self.erasing_job(move |c| ops::clear_room(c, room, &actor, at, origin))
+    }
+
+    fn react(&self, react: React, origin: Option<SessionId>) -> StoreFuture<bool> {
+        self.job(move |c| marks::react(c, react, origin))
+    }
+
+    fn pin(&self, pin: PinChange, origin: Option<SessionId>) -> StoreFuture<bool> {
+        self.job(move |c| marks::pin(c, pin, origin))
+    }
+
+    fn pins(&self, chat: Chat) -> StoreFuture<Vec<StoredPin>> {
+        self.query(move |c| marks::pins(c, &chat))
     }
 
     fn messages(

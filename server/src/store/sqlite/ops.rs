@@ -322,6 +322,7 @@ pub fn clear_room(
         "DELETE FROM upload_refs WHERE message_id IN (SELECT id FROM messages WHERE chat = ?1)",
         [&key],
     )?;
+    super::marks::erase_chat(conn, &key)?;
     conn.execute("DELETE FROM messages WHERE chat = ?1", [&key])?;
     conn.execute("DELETE FROM receipts WHERE chat = ?1", [&key])?;
     conn.execute("DELETE FROM events WHERE chat = ?1", [&key])?;

@@ -99,10 +99,12 @@ pub fn messages_page(
         super::replies::fill(conn, chat, &mut message)?;
         let delivered = first_mark(conn, chat, &message, "dlvrd")?;
         let read = first_mark(conn, chat, &message, "read")?;
+        let reactions = super::marks::reactions_of(conn, message.id)?;
         page.push(StoredMessage {
             message,
             delivered,
             read,
+            reactions,
         });
     }
     page.reverse();

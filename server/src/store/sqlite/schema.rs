@@ -168,6 +168,27 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE messages ADD COLUMN reply_to INTEGER;
     ",
+    // 7 (issue 12, reactions and pins): each person's emoji on a message, and the
+    // pinned messages of each chat. Their `reaction` and `pin` events name their
+    // message in `events.message_id`, so that a delete removes them with it.
+    "
+    CREATE TABLE reactions (
+        message_id INTEGER NOT NULL,
+        emoji      TEXT NOT NULL,
+        user_key   TEXT NOT NULL,                -- `~key` for a guest
+        user_name  TEXT NOT NULL,                -- display form
+        at         INTEGER NOT NULL,
+        PRIMARY KEY (message_id, emoji, user_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE pins (
+        chat       TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        pinned_by  TEXT NOT NULL,                -- display form
+        at         INTEGER NOT NULL,
+        PRIMARY KEY (chat, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX pins_by_message ON pins (message_id);
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).

@@ -351,6 +351,8 @@ pub fn delete_message(
         at,
     } = delete;
     let message = own_message(conn, &chat, id, &actor)?;
+    // Its reactions and pin go first, with their events (which name it too).
+    super::marks::erase_message(conn, id)?;
     conn.execute(
         "UPDATE messages SET body = '', attachments = '[]', deleted = 1, updated_at = ?1 WHERE id = ?2",
         params![at, id as i64],
@@ -507,9 +509,13 @@ pub(super) fn append(
 ) -> Result<LogEvent, StoreError> {
     let json = serde_json::to_string(&data)
         .map_err(|e| Refusal::Internal(format!("cannot encode event: {e}")))?;
-    // The message an event carries the content of, so that a delete can scrub it.
+    // The message an event carries the content of, so that a delete can scrub it (or,
+    // for a reaction or a pin, remove it).
     let message_id = match &data {
         EventData::New { message } | EventData::Edit { message } => Some(message.id as i64),
+        EventData::Reaction { message_id, .. } | EventData::Pin { message_id, .. } => {
+            Some(*message_id as i64)
+        }
         _ => None,
     };
     conn.prepare_cached("INSERT INTO events (at, chat, data, message_id) VALUES (?1, ?2, ?3, ?4)")?
