@@ -108,6 +108,7 @@ mod tests {
             name: chat_id.trim_start_matches('#').into(),
             last_id: 1,
             unread_count: unread,
+            notify: Default::default(),
         }
     }
 

@@ -375,6 +375,8 @@ mod tests {
             deleted: false,
             delivered: None,
             read: None,
+            mentions: vec![],
+            mentions_room: false,
         }
     }
 
@@ -387,6 +389,8 @@ mod tests {
             message: text.to_owned(),
             attachments: vec![],
             created_at: Some(1000 + id as Millis),
+            mentions: vec![],
+            mentions_room: false,
             missed: 0,
         }
     }

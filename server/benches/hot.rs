@@ -32,6 +32,8 @@ fn shared_event() -> Shared {
         created_at: now_ms(),
         updated_at: now_ms(),
         deleted: false,
+        mentions: Vec::new(),
+        mentions_room: false,
     };
     Shared {
         event: LogEvent {
@@ -79,6 +81,8 @@ fn fan_out(c: &mut Criterion) {
                         message: message.text.clone(),
                         attachments: Vec::new(),
                         created_at: Some(message.created_at),
+                        mentions: Vec::new(),
+                        mentions_room: false,
                         missed: i as u64 % 7,
                     }),
                 });
@@ -125,6 +129,8 @@ fn store_append(c: &mut Criterion) {
                                     client_message_id: None,
                                     text: format!("message {i}"),
                                     attachments: Vec::new(),
+                                    mentions: Vec::new(),
+                                    mentions_room: false,
                                     at: now_ms(),
                                 };
                                 tokio::spawn(store.post(msg, None))

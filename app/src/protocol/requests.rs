@@ -3,7 +3,7 @@
 //! variant is written out once each way here, so that adding a request touches one file.
 
 use super::envelope::ParseError;
-use super::{codes, Attachment, EventId, MessageId, Millis, Status};
+use super::{codes, Attachment, EventId, MessageId, Millis, NotifyLevel, Status};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +43,7 @@ pub enum RequestBody {
     LogoutEverywhere(Empty),
     ChangePassword(ChangePasswordRequest),
     ClearRoom(ChatRequest),
+    SetNotify(SetNotifyRequest),
 }
 
 impl RequestBody {
@@ -78,6 +79,7 @@ impl RequestBody {
             "logoutEverywhere" => RequestBody::LogoutEverywhere(p(payload)?),
             "changePassword" => RequestBody::ChangePassword(p(payload)?),
             "clearRoom" => RequestBody::ClearRoom(p(payload)?),
+            "setNotify" => RequestBody::SetNotify(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,
@@ -191,4 +193,12 @@ pub struct SetStatusRequest {
 pub struct ChangePasswordRequest {
     pub old_password: String,
     pub new_password: String,
+}
+
+/// `setNotify`: how much of a chat notifies this user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetNotifyRequest {
+    pub chat_id: String,
+    pub level: NotifyLevel,
 }

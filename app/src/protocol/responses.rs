@@ -2,7 +2,7 @@
 //! A client reads them with [`super::Response::payload_as`]; the server builds them
 //! with [`super::Response::ok`].
 
-use super::{Attachment, EventId, MessageId, Millis, UserPresence};
+use super::{Attachment, EventId, MessageId, Millis, NotifyLevel, UserPresence};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +83,10 @@ pub struct MessageItem {
     pub delivered: Option<Millis>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<Millis>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_room: bool,
 }
 
 /// `getChat`, and each entry of `getChats`.
@@ -96,6 +100,9 @@ pub struct ChatInfo {
     pub name: String,
     pub last_id: MessageId,
     pub unread_count: u64,
+    /// The user's notification level here (`all` when never set).
+    #[serde(default)]
+    pub notify: NotifyLevel,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -101,6 +101,7 @@ impl RequestBody {
             | RequestBody::GetMembers(c)
             | RequestBody::GetReceipts(c)
             | RequestBody::ClearRoom(c) => chat_id(&c.chat_id),
+            RequestBody::SetNotify(n) => chat_id(&n.chat_id),
             RequestBody::CreateRoom(create) => chars("name", &create.name, MAX_ROOM_NAME_CHARS),
             RequestBody::ChangePassword(change) => {
                 bytes("oldPassword", &change.old_password, MAX_PASSWORD_BYTES)?;

@@ -175,11 +175,15 @@ fn missed_is_the_last_field_of_a_new_event() {
             message: "hi".into(),
             attachments: vec![],
             created_at: Some(1),
+            mentions: vec!["bob".into()],
+            mentions_room: true,
             missed: 0,
         }),
     });
     assert!(
-        frame.to_json().ends_with(r#""missed":0}}"#),
+        frame
+            .to_json()
+            .ends_with(r#""mentions":["bob"],"mentionsRoom":true,"missed":0}}"#),
         "{}",
         frame.to_json()
     );

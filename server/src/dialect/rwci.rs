@@ -175,11 +175,11 @@ fn packet_of(item: &Outbound) -> Option<ServerPacket> {
         return Some(match event.event.chat {
             _ if is_general(name) => ServerPacket::Message {
                 author: message.sender.clone(),
-                message: message.text.clone(),
+                message: super::text_of(message),
             },
             Chat::Direct(..) => ServerPacket::DirectMessage {
                 author: message.sender.clone(),
-                message: message.text.clone(),
+                message: super::text_of(message),
             },
             Chat::Room(_) => return None,
         });

@@ -108,8 +108,8 @@ impl Workshop {
             .into_iter()
             .filter(|m| !m.message.deleted)
             .map(|m| HistoryMessage {
+                message: super::text_of(&m.message),
                 username: m.message.sender,
-                message: m.message.text,
                 timestamp: iso8601(m.message.created_at, false),
             })
             .collect();
@@ -318,7 +318,7 @@ fn frame_of(item: &Outbound) -> Option<Frame> {
     if let Some((_, message)) = new_message(item) {
         return Some(Frame::Message {
             username: message.sender.clone(),
-            message: message.text.clone(),
+            message: super::text_of(message),
         });
     }
     Some(match item {

@@ -153,7 +153,7 @@ fn frame_of(item: &Outbound) -> Option<ServerFrame> {
                 id: format!("msg_{}", message.id),
                 user_id: message.sender.clone(),
                 username: message.sender.clone(),
-                text: message.text.clone(),
+                text: super::text_of(message),
                 created_at: iso8601(message.created_at, true),
             },
         });

@@ -178,6 +178,8 @@ mod tests {
                     created_at: 0,
                     updated_at: 0,
                     deleted: false,
+                    mentions: Vec::new(),
+                    mentions_room: false,
                 },
             },
             unread_after: None,

@@ -45,6 +45,7 @@ impl Hub {
             )));
         }
         let chat = self.chat_for(&session.user, chat, true)?;
+        let mentions = self.mentions(session, &chat, &text)?;
         self.take_rate(&session.user)?;
         let msg = NewMessage {
             chat,
@@ -53,6 +54,8 @@ impl Hub {
             client_message_id,
             text,
             attachments,
+            mentions: mentions.names,
+            mentions_room: mentions.room,
             at: now_ms(),
         };
         self.store

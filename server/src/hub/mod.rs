@@ -18,8 +18,10 @@
 mod budgets;
 mod commands;
 mod counters;
+mod mentions;
 mod messages;
 mod names;
+mod notify;
 mod outbound;
 mod passwords;
 mod presence;

@@ -13,7 +13,7 @@
 pub mod sqlite;
 
 use crate::domain::{Chat, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey};
-use app::protocol::{Attachment, EventId, MessageId, Millis};
+use app::protocol::{Attachment, EventId, MessageId, Millis, NotifyLevel};
 use futures_util::future::BoxFuture;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -188,6 +188,13 @@ pub trait Store: Send + Sync {
     fn take_unreferenced_uploads(&self, before: Millis) -> StoreFuture<Vec<String>>;
     /// Notified after a commit that may have released uploads.
     fn uploads_released(&self) -> Arc<Notify>;
+    /// The original name an upload was sent with (`None`: not recorded).
+    fn upload_filename(&self, name: String) -> StoreFuture<Option<String>>;
+
+    /// Sets `user`'s notification level of `chat` (issue 5/6 reads it for push).
+    fn set_notify(&self, user: UserKey, chat: Chat, level: NotifyLevel) -> StoreFuture<()>;
+    /// The levels `user` set; every other chat is at [`NotifyLevel::All`].
+    fn notify_levels(&self, user: UserKey) -> StoreFuture<Vec<(Chat, NotifyLevel)>>;
 }
 
 /// An upload as stored: its file's name under `uploads/`, its owner and size.
@@ -197,6 +204,8 @@ pub struct NewUpload {
     pub owner: UserKey,
     pub bytes: u64,
     pub at: Millis,
+    /// The name it was sent with (sanitised), for `Content-Disposition`.
+    pub filename: String,
 }
 
 /// An account as stored.
@@ -225,6 +234,9 @@ pub struct NewMessage {
     pub client_message_id: Option<String>,
     pub text: String,
     pub attachments: Vec<Attachment>,
+    /// The members it mentions and whether it mentions the room (checked by the hub).
+    pub mentions: Vec<String>,
+    pub mentions_room: bool,
     pub at: Millis,
 }
 

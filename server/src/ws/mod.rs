@@ -14,8 +14,9 @@ use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{ChatName, Hub, Live, LiveShared, Outbound, Session, Shared};
 use app::protocol::{
     codes, BroadcastEvent, ChangePasswordOk, ClientEventBody, ClientFrame, DeleteEvent, EditEvent,
-    Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, ReceiptEvent, Request,
-    RequestBody, Response, RoomRef, ServerFrame, TypingEvent, UserPresence, UserRef,
+    Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, NotifyEvent,
+    ReceiptEvent, Request, RequestBody, Response, RoomRef, ServerFrame, TypingEvent, UserPresence,
+    UserRef,
 };
 use axum::extract::ws::Utf8Bytes;
 use std::sync::Arc;
@@ -286,6 +287,8 @@ fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame
             message: message.text.clone(),
             attachments: message.attachments.clone(),
             created_at: Some(message.created_at),
+            mentions: message.mentions.clone(),
+            mentions_room: message.mentions_room,
             missed: 0,
         }),
         EventData::Edit { message } => EventBody::Edit(EditEvent {
@@ -389,6 +392,10 @@ fn live_body(live: &Live, viewer: &UserKey) -> Option<EventBody> {
             chat_id: format!("#{room}"),
             name: room.clone(),
             creator: Some(creator.clone()),
+        }),
+        Live::Notify { chat, level, .. } => EventBody::Notify(NotifyEvent {
+            chat_id: chat.clone(),
+            level: *level,
         }),
     })
 }

@@ -186,6 +186,13 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             hub.set_status(session, set.status)?;
             Response::empty(id, now)
         }
+        RequestBody::SetNotify(set) => {
+            let chat_id = hub
+                .set_notify(session, &chat(&set.chat_id)?, set.level)
+                .await?;
+            let level = set.level;
+            Response::ok(id, now, &app::protocol::NotifyEvent { chat_id, level })
+        }
     })
 }
 
@@ -202,6 +209,8 @@ fn item(stored: StoredMessage) -> MessageItem {
         deleted: m.deleted,
         delivered: stored.delivered,
         read: stored.read,
+        mentions: m.mentions,
+        mentions_room: m.mentions_room,
     }
 }
 
@@ -212,6 +221,7 @@ fn chat_info(s: ChatSummary) -> ChatInfo {
         name: s.name,
         last_id: s.last_id,
         unread_count: s.unread,
+        notify: s.notify,
     }
 }
 

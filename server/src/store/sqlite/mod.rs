@@ -475,6 +475,23 @@ impl Store for SqliteStore {
     fn uploads_released(&self) -> Arc<tokio::sync::Notify> {
         Arc::clone(&self.inner.released)
     }
+
+    fn upload_filename(&self, name: String) -> StoreFuture<Option<String>> {
+        self.query(move |c| reads::upload_filename(c, &name))
+    }
+
+    fn set_notify(
+        &self,
+        user: UserKey,
+        chat: Chat,
+        level: app::protocol::NotifyLevel,
+    ) -> StoreFuture<()> {
+        self.job(move |c| ops::set_notify(c, &user, &chat, level))
+    }
+
+    fn notify_levels(&self, user: UserKey) -> StoreFuture<Vec<(Chat, app::protocol::NotifyLevel)>> {
+        self.query(move |c| reads::notify_levels(c, &user))
+    }
 }
 
 fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {

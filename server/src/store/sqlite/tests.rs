@@ -38,6 +38,8 @@ fn text(chat: &Chat, sender: &str, text: &str, cmid: Option<&str>) -> NewMessage
         client_message_id: cmid.map(str::to_owned),
         text: text.into(),
         attachments: Vec::new(),
+        mentions: Vec::new(),
+        mentions_room: false,
         at: now_ms(),
     }
 }
