@@ -12,6 +12,7 @@
 pub mod backoff;
 pub mod chats;
 pub mod dialect;
+pub mod files;
 pub mod mentions;
 pub mod outbox;
 pub mod presence;

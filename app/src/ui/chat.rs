@@ -103,6 +103,7 @@ fn RoomHeader() -> impl IntoView {
                 <span class="head-status">{move || status_label(other_status())}</span>
             </Show>
             <div class="head-actions">
+                <super::notify_level::NotifySelect />
                 <Show when=room>
                     <button
                         type="button"

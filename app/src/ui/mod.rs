@@ -5,11 +5,14 @@
 //! its methods.
 
 pub mod account;
+pub mod attachments;
 pub mod chat;
 pub mod composer;
 pub mod connection;
 pub mod login;
+pub mod mention_picker;
 pub mod messages;
+pub mod notify_level;
 pub mod platform;
 pub mod sidebar;
 pub mod store;
