@@ -1,6 +1,7 @@
 //! Any native request reaches the hub's command handling without a panic: a real
 //! store in a temporary directory, a logged-in session, each input one request. The
-//! budgets of rooms, memberships and status changes are small and short, so inputs
+//! budgets of rooms, memberships and status changes (and notification levels) are
+//! small and short, so inputs
 //! run both within and over them; and the input also becomes the string field of one
 //! of those requests (the first byte picks which), oversized when repeated, so a field
 //! over its maximum is always refused with `bad_request` and never reaches the hub.
@@ -88,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 4) * 4);
-    let (kind, payload, over) = match pick % 4 {
+    let (kind, payload, over) = match pick % 6 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -104,7 +105,18 @@ fuzz_target!(|data: &[u8]| {
             serde_json::json!({ "chatId": format!("#{value}") }),
             value.len() + 1 > MAX_CHAT_ID_BYTES,
         ),
-        _ => ("setStatus", serde_json::json!({ "status": value }), false),
+        3 => ("setStatus", serde_json::json!({ "status": value }), false),
+        4 => (
+            "setNotify",
+            serde_json::json!({ "chatId": format!("#{value}"), "level": "none" }),
+            value.len() + 1 > MAX_CHAT_ID_BYTES,
+        ),
+        // Mentions and `@room` in a message of General (no creator: `@room` refused).
+        _ => (
+            "new",
+            serde_json::json!({ "chatId": "#General", "message": format!("@{value} @room") }),
+            value.len() + 7 > app::protocol::MAX_MESSAGE_BYTES,
+        ),
     };
     let frame = serde_json::json!({"type":"request","id":"f","timestamp":1,
         "payloadType":kind,"payload":payload});

@@ -25,7 +25,7 @@ fn templated(pick: u8, value: &str) -> (Value, Max) {
     let request = |kind: &str, payload: Value| {
         json!({"type":"request","id":"f","timestamp":1,"payloadType":kind,"payload":payload})
     };
-    match pick % 12 {
+    match pick % 13 {
         0 => (request("createRoom", json!({"name": value})), Max::Chars(MAX_ROOM_NAME_CHARS)),
         1 => (request("joinRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
         2 => (request("leaveRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
@@ -60,6 +60,10 @@ fn templated(pick: u8, value: &str) -> (Value, Max) {
         10 => (
             json!({"type":"request","id":"f","timestamp":1,"payloadType": value}),
             Max::Bytes(MAX_TYPE_NAME),
+        ),
+        11 => (
+            request("setNotify", json!({"chatId": value, "level": "mentions"})),
+            Max::Bytes(MAX_CHAT_ID_BYTES),
         ),
         _ => (
             json!({"type":"event","timestamp":1,"payloadType":"typing","payload":{"chatId": value}}),
