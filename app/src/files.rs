@@ -27,7 +27,9 @@ pub fn badge(filename: &str) -> String {
     filename
         .rsplit_once('.')
         .map(|(_, ext)| ext)
-        .filter(|ext| !ext.is_empty() && ext.len() <= 4 && ext.chars().all(|c| c.is_ascii_alphanumeric()))
+        .filter(|ext| {
+            !ext.is_empty() && ext.len() <= 4 && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        })
         .map_or_else(|| "FILE".to_owned(), str::to_ascii_uppercase)
 }
 

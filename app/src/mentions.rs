@@ -49,7 +49,10 @@ pub fn typing_at(text: &str, caret: usize) -> Option<(usize, &str)> {
     if !word.chars().all(is_name_char) || word.chars().count() > MAX_USERNAME_CHARS {
         return None;
     }
-    let start_ok = before[..at].chars().next_back().is_none_or(|c| !is_name_char(c));
+    let start_ok = before[..at]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !is_name_char(c));
     start_ok.then_some((at, word))
 }
 
@@ -83,12 +86,19 @@ pub fn byte_to_utf16(text: &str, byte: usize) -> usize {
 pub fn matching<'a>(people: &'a [String], typed: &str, max: usize) -> Vec<&'a str> {
     let typed = typed.to_lowercase();
     let lower: Vec<String> = people.iter().map(|p| p.to_lowercase()).collect();
-    let starts = people.iter().zip(&lower).filter(|(_, l)| l.starts_with(&typed));
+    let starts = people
+        .iter()
+        .zip(&lower)
+        .filter(|(_, l)| l.starts_with(&typed));
     let contains = people
         .iter()
         .zip(&lower)
         .filter(|(_, l)| !l.starts_with(&typed) && l.contains(&typed));
-    starts.chain(contains).map(|(p, _)| p.as_str()).take(max).collect()
+    starts
+        .chain(contains)
+        .map(|(p, _)| p.as_str())
+        .take(max)
+        .collect()
 }
 
 #[cfg(test)]

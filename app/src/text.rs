@@ -203,11 +203,7 @@ pub fn alert(
     } else {
         format!("{sender} in {chat_id}")
     };
-    let body = if text.is_empty() {
-        "sent a file"
-    } else {
-        text
-    };
+    let body = if text.is_empty() { "sent a file" } else { text };
     Some(Alert {
         title,
         body: body.chars().take(140).collect(),

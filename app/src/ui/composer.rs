@@ -3,8 +3,8 @@
 //! picked, dropped or pasted, uploaded at once and sent with the next message. `@`
 //! offers the chat's people (`mention_picker`).
 
-use super::store::ChatStore;
 use super::mention_picker::{MentionList, MentionPicker};
+use super::store::ChatStore;
 use super::upload::upload;
 use crate::protocol::Attachment;
 use leptos::ev::{KeyboardEvent, SubmitEvent};

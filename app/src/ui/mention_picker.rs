@@ -38,7 +38,9 @@ impl MentionPicker {
             let chat = store.current_chat.get();
             let me = store.user().unwrap_or_default();
             let people: Vec<String> = if crate::text::is_room(&chat) {
-                store.members.with(|m| m.get(&chat).cloned().unwrap_or_default())
+                store
+                    .members
+                    .with(|m| m.get(&chat).cloned().unwrap_or_default())
             } else {
                 vec![chat]
             };
@@ -46,7 +48,12 @@ impl MentionPicker {
                 .into_iter()
                 .filter(|p| !p.eq_ignore_ascii_case(&me))
                 .collect();
-            typed.with(|t| matching(&people, t, SHOWN).into_iter().map(str::to_owned).collect())
+            typed.with(|t| {
+                matching(&people, t, SHOWN)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            })
         });
         MentionPicker {
             typing,

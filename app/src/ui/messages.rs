@@ -193,8 +193,10 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
     let sender = line.sender.clone();
     // A message naming me (`@me`, or `@room`: the server lets only a room's owner send it).
     let me = store.user().unwrap_or_default();
-    let mentions_me = !own && !deleted && (crate::text::mentions(&line.text, &me)
-        || is_room(&chat) && crate::mentions::mentions_name(&line.text, crate::mentions::ROOM));
+    let mentions_me = !own
+        && !deleted
+        && (crate::text::mentions(&line.text, &me)
+            || is_room(&chat) && crate::mentions::mentions_name(&line.text, crate::mentions::ROOM));
 
     // Receipts: a mark per own message in a direct chat, "seen by" in a room.
     let receipt =
