@@ -2,22 +2,25 @@
 //! that stands for its kind on a file card ("PDF", "ZIP", …). Plain Rust, tested
 //! natively.
 
-/// A size in bytes as people read it: `512 B`, `1.2 KB`, `34 MB` (1 KB = 1024 B).
+/// A size in bytes as people read it: `512 B`, `1.5 KB`, `34 MB` (1 KB = 1024 B).
+/// Integer arithmetic only: float formatting would add its tables to the web bundle.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
     if bytes < 1024 {
         return format!("{bytes} B");
     }
-    let mut size = bytes as f64 / 1024.0;
+    // In tenths of the unit, rounded to the nearest.
     let mut unit = 0;
-    while size >= 1024.0 && unit + 1 < UNITS.len() {
-        size /= 1024.0;
+    let mut div: u128 = 1024;
+    while u128::from(bytes) >= div * 1024 && unit + 1 < UNITS.len() {
+        div *= 1024;
         unit += 1;
     }
-    if size < 10.0 {
-        format!("{size:.1} {}", UNITS[unit])
+    let tenths = (u128::from(bytes) * 10 + div / 2) / div;
+    if tenths < 100 {
+        format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
     } else {
-        format!("{size:.0} {}", UNITS[unit])
+        format!("{} {}", (tenths + 5) / 10, UNITS[unit])
     }
 }
 
