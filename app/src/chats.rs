@@ -6,7 +6,7 @@
 //! Each returns whether it changed anything, so that the caller notifies the views only
 //! then. Plain Rust, tested natively.
 
-use crate::protocol::{ChatInfo, RoomInfo};
+use crate::protocol::{ChatInfo, NotifyLevel, RoomInfo};
 use crate::text::is_room;
 
 /// One entry of the chat lists (rooms and direct messages).
@@ -15,6 +15,8 @@ pub struct ChatEntry {
     pub chat_id: String,
     pub name: String,
     pub unread: u64,
+    /// How much of it notifies this user.
+    pub notify: NotifyLevel,
 }
 
 /// Lists `chat_id` under `name` unless it is listed; keeps rooms first, then names in
@@ -27,6 +29,7 @@ pub fn ensure(chats: &mut Vec<ChatEntry>, chat_id: &str, name: &str) -> bool {
         chat_id: chat_id.to_owned(),
         name: name.to_owned(),
         unread: 0,
+        notify: NotifyLevel::All,
     });
     chats.sort_by(|a, b| {
         (!is_room(&a.chat_id), a.name.to_lowercase())
@@ -44,6 +47,28 @@ pub fn set_unread(chats: &mut [ChatEntry], chat_id: &str, unread: u64) -> bool {
         }
         _ => false,
     }
+}
+
+/// Sets a listed chat's notification level. True when it changed.
+pub fn set_notify(chats: &mut [ChatEntry], chat_id: &str, level: NotifyLevel) -> bool {
+    match chats
+        .iter_mut()
+        .find(|e| e.chat_id.eq_ignore_ascii_case(chat_id))
+    {
+        Some(entry) if entry.notify != level => {
+            entry.notify = level;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The notification level of `chat_id` (`all` when it is not listed).
+pub fn notify_level(chats: &[ChatEntry], chat_id: &str) -> NotifyLevel {
+    chats
+        .iter()
+        .find(|e| e.chat_id.eq_ignore_ascii_case(chat_id))
+        .map_or(NotifyLevel::All, |e| e.notify)
 }
 
 /// Unlists a chat (names compared ignoring ASCII case). True when it was listed.
@@ -72,6 +97,7 @@ pub fn from_server(listed: &[ChatInfo], shown: &[ChatEntry], open: &str) -> Vec<
             chat_id: c.chat_id.clone(),
             name: c.name.clone(),
             unread: c.unread_count,
+            notify: c.notify,
         })
         .chain(keep.cloned())
         .collect()
@@ -108,6 +134,7 @@ mod tests {
             name: chat_id.trim_start_matches('#').into(),
             last_id: 1,
             unread_count: unread,
+            notify: Default::default(),
         }
     }
 

@@ -12,12 +12,14 @@
 pub mod backoff;
 pub mod chats;
 pub mod dialect;
+pub mod files;
 pub mod markdown;
+pub mod mentions;
 pub mod outbox;
 pub mod presence;
 pub mod protocol;
-pub mod reading;
 pub mod reactions;
+pub mod reading;
 pub mod receipts;
 pub mod reply;
 pub mod search;

@@ -184,12 +184,28 @@ pub struct Alert {
     pub body: String,
 }
 
-/// The notification for a new message from `sender` in `chat_id`, if it calls for one:
-/// a direct message, or a room message that mentions `me`. The body is the text cut to
-/// 140 characters.
-pub fn alert(chat_id: &str, sender: &str, text: &str, me: &str) -> Option<Alert> {
+/// The notification for a new message from `sender` in `chat_id`, if it calls for one
+/// at the chat's notification `level`: at `all`, a direct message or a room message
+/// that mentions `me`; at `mentions`, only a message that mentions `me` or the room
+/// (`mentioned`: what the server recognised; a `@me` in the text counts too); at
+/// `none`, nothing. The body is the text cut to 140 characters.
+pub fn alert(
+    chat_id: &str,
+    sender: &str,
+    text: &str,
+    me: &str,
+    level: crate::protocol::NotifyLevel,
+    mentioned: bool,
+) -> Option<Alert> {
+    use crate::protocol::NotifyLevel;
     let direct = !is_room(chat_id);
-    if !direct && !mentions(text, me) {
+    let mentioned = mentioned || mentions(text, me);
+    let wanted = match level {
+        NotifyLevel::All => direct || mentioned,
+        NotifyLevel::Mentions => mentioned,
+        NotifyLevel::None => false,
+    };
+    if !wanted {
         return None;
     }
     let title = if direct {
@@ -197,11 +213,7 @@ pub fn alert(chat_id: &str, sender: &str, text: &str, me: &str) -> Option<Alert>
     } else {
         format!("{sender} in {chat_id}")
     };
-    let body = if text.is_empty() {
-        "sent an image"
-    } else {
-        text
-    };
+    let body = if text.is_empty() { "sent a file" } else { text };
     Some(Alert {
         title,
         body: body.chars().take(140).collect(),
@@ -343,7 +355,21 @@ mod tests {
     }
 
     #[test]
+    fn alerts_follow_the_notification_level() {
+        use crate::protocol::NotifyLevel::{All, Mentions, None as Never};
+        assert!(alert("bob", "bob", "hi", "al", Mentions, false).is_none());
+        assert!(alert("bob", "bob", "hi @al", "al", Mentions, false).is_some());
+        assert!(alert("#Club", "bob", "@room hi", "al", Mentions, true).is_some());
+        assert!(alert("#Club", "bob", "hi", "al", All, true).is_some());
+        assert!(alert("#Club", "bob", "hi @al", "al", Never, true).is_none());
+        assert!(alert("bob", "bob", "hi", "al", Never, false).is_none());
+    }
+
+    #[test]
     fn alerts_for_direct_messages_and_mentions_only() {
+        let alert = |c: &str, s: &str, t: &str, m: &str| {
+            alert(c, s, t, m, crate::protocol::NotifyLevel::All, false)
+        };
         let dm = alert("bob", "bob", "hi", "al").expect("a direct message");
         assert_eq!(dm.title, "bob");
         assert_eq!(dm.body, "hi");
@@ -351,7 +377,7 @@ mod tests {
         let mention = alert("#General", "bob", "hi @al", "al").expect("a mention");
         assert_eq!(mention.title, "bob in #General");
         let image = alert("bob", "bob", "", "al").expect("an image");
-        assert_eq!(image.body, "sent an image");
+        assert_eq!(image.body, "sent a file");
         let long = alert("bob", "bob", &"é".repeat(200), "al").expect("long");
         assert_eq!(long.body.chars().count(), 140);
     }

@@ -403,6 +403,8 @@ mod tests {
             read: None,
             reply_to: None,
             reactions: vec![],
+            mentions: vec![],
+            mentions_room: false,
         }
     }
 
@@ -416,6 +418,8 @@ mod tests {
             attachments: vec![],
             created_at: Some(1000 + id as Millis),
             reply_to: None,
+            mentions: vec![],
+            mentions_room: false,
             missed: 0,
         }
     }

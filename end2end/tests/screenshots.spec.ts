@@ -65,7 +65,7 @@ test('README screenshots', async ({ browser }) => {
   await send(carol, 'Me too! @alice should I bring the seedlings?');
   await send(alice, 'Yes please, the basil especially.');
   // A photo.
-  await carol.getByLabel('Attach image').setInputFiles({
+  await carol.getByLabel('Attach file').setInputFiles({
     name: 'seedlings.png',
     mimeType: 'image/png',
     buffer: png(480, 300, (x, y) => {

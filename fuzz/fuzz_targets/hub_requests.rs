@@ -1,6 +1,7 @@
 //! Any native request reaches the hub's command handling without a panic: a real
 //! store in a temporary directory, a logged-in session, each input one request. The
-//! budgets of rooms, memberships, status changes, searches and reactions are small and short, so inputs
+//! budgets of rooms, memberships, status changes (and notification levels), searches
+//! and reactions are small and short, so inputs
 //! run both within and over them; and the input also becomes the string field of one
 //! of those requests (the first byte picks which), oversized when repeated, so a field
 //! over its maximum is always refused with `bad_request` and never reaches the hub.
@@ -94,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 8) * 4);
-    let (kind, payload, over) = match pick % 8 {
+    let (kind, payload, over) = match pick % 10 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -128,6 +129,17 @@ fuzz_target!(|data: &[u8]| {
             "react",
             serde_json::json!({"chatId":"#General","messageId":1,"emoji": value,"add": pick % 2 == 0}),
             value.len() > MAX_EMOJI_BYTES,
+        ),
+        8 => (
+            "setNotify",
+            serde_json::json!({ "chatId": format!("#{value}"), "level": "none" }),
+            value.len() + 1 > MAX_CHAT_ID_BYTES,
+        ),
+        // Mentions and `@room` in a message of General (no creator: `@room` refused).
+        9 => (
+            "new",
+            serde_json::json!({ "chatId": "#General", "message": format!("@{value} @room") }),
+            value.len() + 7 > app::protocol::MAX_MESSAGE_BYTES,
         ),
         _ => (
             "pin",

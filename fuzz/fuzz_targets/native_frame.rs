@@ -25,7 +25,7 @@ fn templated(pick: u8, value: &str) -> (Value, Max) {
     let request = |kind: &str, payload: Value| {
         json!({"type":"request","id":"f","timestamp":1,"payloadType":kind,"payload":payload})
     };
-    match pick % 15 {
+    match pick % 16 {
         0 => (request("createRoom", json!({"name": value})), Max::Chars(MAX_ROOM_NAME_CHARS)),
         1 => (request("joinRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
         2 => (request("leaveRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
@@ -71,6 +71,10 @@ fn templated(pick: u8, value: &str) -> (Value, Max) {
         ),
         13 => (
             request("getPins", json!({"chatId": value})),
+            Max::Bytes(MAX_CHAT_ID_BYTES),
+        ),
+        14 => (
+            request("setNotify", json!({"chatId": value, "level": "mentions"})),
             Max::Bytes(MAX_CHAT_ID_BYTES),
         ),
         _ => (

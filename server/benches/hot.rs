@@ -34,6 +34,8 @@ fn shared_event() -> Shared {
         deleted: false,
         reply_to: None,
         quote: None,
+        mentions: Vec::new(),
+        mentions_room: false,
     };
     Shared {
         event: LogEvent {
@@ -82,6 +84,8 @@ fn fan_out(c: &mut Criterion) {
                         attachments: Vec::new(),
                         created_at: Some(message.created_at),
                         reply_to: None,
+                        mentions: Vec::new(),
+                        mentions_room: false,
                         missed: i as u64 % 7,
                     }),
                 });
@@ -129,6 +133,8 @@ fn store_append(c: &mut Criterion) {
                                     text: format!("message {i}"),
                                     attachments: Vec::new(),
                                     reply_to: None,
+                                    mentions: Vec::new(),
+                                    mentions_room: false,
                                     at: now_ms(),
                                 };
                                 tokio::spawn(store.post(msg, None))

@@ -112,6 +112,12 @@ pub struct Message {
     /// read or published; never stored (hence `skip`).
     #[serde(skip)]
     pub quote: Option<ReplyQuote>,
+    /// The members `@name` mentions, as recognised when it was sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// `@room` by the room's owner.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_room: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,21 +235,13 @@ pub enum Refusal {
     Internal(String),
 }
 
-/// The image types Parlor stores as uploads: (mimetype, extension).
-pub const UPLOAD_KINDS: &[(&str, &str)] = &[
-    ("image/png", "png"),
-    ("image/jpeg", "jpg"),
-    ("image/gif", "gif"),
-    ("image/webp", "webp"),
-];
-
 /// Whether `name` can be the name of a stored upload: 32 lowercase hex digits, a dot
-/// and one of the [`UPLOAD_KINDS`]' extensions.
+/// and the extension of one of the kinds of [`crate::filetype`].
 pub fn is_upload_name(name: &str) -> bool {
     name.split_once('.').is_some_and(|(id, ext)| {
         id.len() == 32
             && id.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
-            && UPLOAD_KINDS.iter().any(|(_, e)| *e == ext)
+            && crate::filetype::is_stored_ext(ext)
     })
 }
 

@@ -68,11 +68,14 @@ pub async fn layer(
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // On every response, not only HTML: a `304` for `index.html` has no content type,
-    // and the policy does nothing to scripts, images or JSON.
-    h.insert(
-        HeaderName::from_static("content-security-policy"),
-        headers.csp.clone(),
-    );
+    // and the policy does nothing to scripts, images or JSON. A handler that set a
+    // stricter policy of its own (stored files: `uploads::download`) keeps it.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            HeaderName::from_static("content-security-policy"),
+            headers.csp.clone(),
+        );
+    }
     response
 }
 

@@ -26,6 +26,7 @@ pub mod coalesce;
 pub mod dialect;
 pub mod domain;
 pub mod driver;
+pub mod filetype;
 pub mod guard;
 pub mod headers;
 pub mod hub;

@@ -1,9 +1,11 @@
-//! Image uploads, stored under `--data/uploads`.
+//! File uploads, stored under `--data/uploads`.
 //!
-//! `POST /api/uploads` takes one image as the request body (`Authorization: Bearer
-//! <session token>`, optional `X-Filename`), checks its type by its first bytes and its
-//! size, reads its width and height, stores it, and answers the attachment to put in a
-//! `new` message (seed 003's shape). `GET /uploads/<name>` serves stored files.
+//! `POST /api/uploads` takes one file of any type as the request body (`Authorization:
+//! Bearer <session token>`, optional `X-Filename`), checks its size, reads its type by
+//! its first bytes (`filetype`; an image's width and height too), stores it, and
+//! answers the attachment to put in a `new` message (seed 003's shape). `GET
+//! /uploads/<name>` serves stored files: the inline-safe kinds with their type, the
+//! rest as attachments under the name they were sent with.
 //!
 //! Uploads cost disk space that other users share, so each user has a budget of
 //! uploads per window (kept here, in memory) and a quota of stored bytes (counted by
@@ -12,7 +14,8 @@
 //! message was deleted, edited or cleared, otherwise after a grace period (a file
 //! uploaded and never sent).
 
-use crate::domain::{is_upload_name, now_ms, UserKey, UPLOAD_KINDS as KINDS};
+use crate::domain::{is_upload_name, now_ms, UserKey};
+use crate::filetype::{self, Kind};
 use crate::hub::{Budget, Hub};
 use crate::store::{NewUpload, Store};
 use app::protocol::{codes, Attachment, AttachmentMeta, ErrorBody};
@@ -108,19 +111,6 @@ impl RecentUploads {
     }
 }
 
-/// The type of an image by its first bytes (`imagesize` knows the signatures).
-fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    use imagesize::ImageType;
-    let kind = match imagesize::image_type(bytes).ok()? {
-        ImageType::Png => 0,
-        ImageType::Jpeg => 1,
-        ImageType::Gif => 2,
-        ImageType::Webp => 3,
-        _ => return None,
-    };
-    KINDS.get(kind).copied()
-}
-
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     let body =
         serde_json::json!({ "error": ErrorBody { code: code.into(), message: message.into() } });
@@ -158,7 +148,7 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
         error(
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::BAD_REQUEST,
-            format!("an image has at most {max_bytes} bytes"),
+            format!("a file has at most {max_bytes} bytes"),
         )
     };
     let over_quota = || {
@@ -166,7 +156,7 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::BAD_REQUEST,
             format!(
-                "you keep {} bytes of uploads at most; delete messages with images to make room",
+                "you keep {} bytes of uploads at most; delete messages with files to make room",
                 up.limits.quota
             ),
         )
@@ -215,20 +205,16 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
             return too_large();
         }
     };
-    let Some((mimetype, ext)) = sniff(&body) else {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            codes::BAD_REQUEST,
-            "only PNG, JPEG, GIF and WebP images can be uploaded",
-        );
+    let sniffed = filetype::sniff(&body);
+    // An image's size is read for the layout; one that cannot be read is a file.
+    let (sniffed, size) = match sniffed.kind {
+        Kind::Image => match imagesize::blob_size(&body) {
+            Ok(size) => (sniffed, Some(size)),
+            Err(_) => (filetype::OTHER, None),
+        },
+        _ => (sniffed, None),
     };
-    let Ok(size) = imagesize::blob_size(&body) else {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            codes::BAD_REQUEST,
-            "this image cannot be read",
-        );
-    };
+    let ext = sniffed.ext;
     let mut raw = [0u8; 16];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
     let id = data_encoding::HEXLOWER.encode(&raw);
@@ -236,20 +222,8 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
     let filename = headers
         .get("x-filename")
         .and_then(|v| v.to_str().ok())
-        .map(|f| {
-            // At most the bytes a `new` message accepts in an attachment's filename,
-            // cut at a character boundary.
-            let mut name = String::new();
-            for c in f.chars().filter(|c| !c.is_control()) {
-                if name.len() + c.len_utf8() > app::protocol::MAX_ATTACHMENT_FILENAME {
-                    break;
-                }
-                name.push(c);
-            }
-            name
-        })
-        .filter(|f| !f.trim().is_empty())
-        .unwrap_or_else(|| format!("image.{ext}"));
+        .and_then(|f| filetype::clean_filename(f, app::protocol::MAX_ATTACHMENT_FILENAME))
+        .unwrap_or_else(|| format!("{}.{ext}", sniffed.kind.as_str()));
     let (dir, file_name, len) = (up.dir.clone(), name.clone(), body.len());
     let stored = tokio::task::spawn_blocking(move || store_file(&dir, &file_name, &body)).await;
     if !matches!(stored, Ok(Ok(()))) {
@@ -257,7 +231,7 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             codes::INTERNAL,
-            "the image could not be stored",
+            "the file could not be stored",
         );
     }
     let record = NewUpload {
@@ -265,6 +239,7 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
         owner: user,
         bytes: len as u64,
         at: now_ms(),
+        filename: filename.clone(),
     };
     match up.store.record_upload(record, up.limits.quota).await {
         Ok(true) => {}
@@ -282,16 +257,16 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
             );
         }
     }
-    tracing::info!(user = %owner, file = %name, bytes = len, "image uploaded");
+    tracing::info!(user = %owner, file = %name, bytes = len, "file uploaded");
     let attachment = Attachment {
-        kind: "image".into(),
+        kind: sniffed.kind.as_str().into(),
         id,
         filename,
         url: format!("/uploads/{name}"),
         meta: AttachmentMeta {
-            mimetype: mimetype.into(),
-            width: u32::try_from(size.width).ok(),
-            height: u32::try_from(size.height).ok(),
+            mimetype: sniffed.mimetype.into(),
+            width: size.and_then(|s| u32::try_from(s.width).ok()),
+            height: size.and_then(|s| u32::try_from(s.height).ok()),
             size: Some(len as u64),
         },
     };
@@ -348,20 +323,47 @@ pub fn spawn_sweeper(up: &Uploads, shutdown: CancellationToken) {
     });
 }
 
+/// The policy of every stored file: were one opened as a page, it could run nothing,
+/// load nothing and reach nothing of the app (`sandbox`: a unique origin).
+const FILE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox";
+
 pub async fn download(State(up): State<Uploads>, Path(name): Path<String>) -> Response {
     if !is_upload_name(&name) {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    let ext = name.rsplit('.').next().unwrap_or("");
-    let mime = KINDS
-        .iter()
-        .find(|(_, e)| *e == ext)
-        .map_or("application/octet-stream", |(m, _)| m);
+    let (id, ext) = name.split_once('.').unwrap_or((&name, ""));
+    let kind = filetype::by_ext(ext);
+    let inline = kind.kind != Kind::File;
+    let filename = match up.store.upload_filename(name.clone()).await {
+        Ok(Some(f)) => f,
+        // Uploads older than their names, or untracked: a name from the id.
+        Ok(None) => format!("{}-{}.{ext}", kind.kind.as_str(), &id[..8.min(id.len())]),
+        Err(e) => {
+            tracing::error!(file = %name, error = %e, "cannot read an upload's name");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let disposition = filetype::disposition(inline, &filename);
     match tokio::fs::read(up.dir.join(&name)).await {
         Ok(bytes) => {
             let mut response = Response::new(axum::body::Body::from(bytes));
             let h = response.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(kind.mimetype),
+            );
+            match HeaderValue::from_str(&disposition) {
+                Ok(v) => h.insert(header::CONTENT_DISPOSITION, v),
+                // Cannot happen (the value is ASCII by construction); never serve a
+                // file without its disposition.
+                Err(_) => {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+                }
+            };
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(FILE_CSP),
+            );
             h.insert(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000, immutable"),

@@ -2,7 +2,7 @@
 //! payload type per event. Kept apart from the requests because events flow the other
 //! way and are what a client replays after a reconnect.
 
-use super::{Attachment, EventId, MessageId, Millis, PinEvent, ReactionEvent, Status};
+use super::{Attachment, EventId, MessageId, Millis, NotifyLevel, PinEvent, ReactionEvent, Status};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +37,8 @@ pub enum EventBody {
     Reaction(ReactionEvent),
     /// Someone pinned or unpinned a message.
     Pin(PinEvent),
+    /// The user's notification level of a chat changed (to the user's sessions only).
+    Notify(NotifyEvent),
 }
 
 /// A new message. `missed` is the receiver's unread count in this chat and is always
@@ -59,6 +61,12 @@ pub struct MessageEvent {
     /// The message this one answers, quoted as it is now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyQuote>,
+    /// The members the message mentions (`@name`), as the server recognised them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// The message mentions the whole room (`@room`, room owners only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_room: bool,
     #[serde(default)]
     pub missed: u64,
 }
@@ -197,4 +205,12 @@ pub struct RoomRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BroadcastEvent {
     pub message: String,
+}
+
+/// `notify`: the receiving user set `chatId`'s notification level (from any session).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotifyEvent {
+    pub chat_id: String,
+    pub level: NotifyLevel,
 }

@@ -3,7 +3,9 @@
 //! variant is written out once each way here, so that adding a request touches one file.
 
 use super::envelope::ParseError;
-use super::{codes, Attachment, EventId, MessageId, Millis, PinRequest, ReactRequest, Status};
+use super::{
+    codes, Attachment, EventId, MessageId, Millis, NotifyLevel, PinRequest, ReactRequest, Status,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +49,7 @@ pub enum RequestBody {
     React(ReactRequest),
     Pin(PinRequest),
     GetPins(ChatRequest),
+    SetNotify(SetNotifyRequest),
 }
 
 impl RequestBody {
@@ -86,6 +89,7 @@ impl RequestBody {
             "react" => RequestBody::React(p(payload)?),
             "pin" => RequestBody::Pin(p(payload)?),
             "getPins" => RequestBody::GetPins(p(payload)?),
+            "setNotify" => RequestBody::SetNotify(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,
@@ -217,4 +221,12 @@ pub struct SearchRequest {
     /// Hits wanted, 1 to 50 (default 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+}
+
+/// `setNotify`: how much of a chat notifies this user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetNotifyRequest {
+    pub chat_id: String,
+    pub level: NotifyLevel,
 }

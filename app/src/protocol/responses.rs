@@ -2,7 +2,9 @@
 //! A client reads them with [`super::Response::payload_as`]; the server builds them
 //! with [`super::Response::ok`].
 
-use super::{Attachment, EventId, MessageId, Millis, Reaction, ReplyQuote, UserPresence};
+use super::{
+    Attachment, EventId, MessageId, Millis, NotifyLevel, Reaction, ReplyQuote, UserPresence,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +91,10 @@ pub struct MessageItem {
     /// Each emoji on the message and who put it there (absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_room: bool,
 }
 
 /// `getChat`, and each entry of `getChats`.
@@ -102,6 +108,9 @@ pub struct ChatInfo {
     pub name: String,
     pub last_id: MessageId,
     pub unread_count: u64,
+    /// The user's notification level here (`all` when never set).
+    #[serde(default)]
+    pub notify: NotifyLevel,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

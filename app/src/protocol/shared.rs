@@ -38,6 +38,36 @@ impl Status {
     }
 }
 
+/// How much of a chat notifies a user: every message, only those that mention them
+/// (or `@room`), or nothing. Every chat starts at `all`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyLevel {
+    #[default]
+    All,
+    Mentions,
+    None,
+}
+
+impl NotifyLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyLevel::All => "all",
+            NotifyLevel::Mentions => "mentions",
+            NotifyLevel::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NotifyLevel> {
+        match s {
+            "all" => Some(NotifyLevel::All),
+            "mentions" => Some(NotifyLevel::Mentions),
+            "none" => Some(NotifyLevel::None),
+            _ => None,
+        }
+    }
+}
+
 /// An attachment as seed 003 shapes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {

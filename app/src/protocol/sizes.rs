@@ -107,6 +107,7 @@ impl RequestBody {
                 bytes("emoji", &react.emoji, MAX_EMOJI_BYTES)
             }
             RequestBody::Pin(pin) => chat_id(&pin.chat_id),
+            RequestBody::SetNotify(n) => chat_id(&n.chat_id),
             RequestBody::CreateRoom(create) => chars("name", &create.name, MAX_ROOM_NAME_CHARS),
             RequestBody::ChangePassword(change) => {
                 bytes("oldPassword", &change.old_password, MAX_PASSWORD_BYTES)?;

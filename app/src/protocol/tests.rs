@@ -176,11 +176,15 @@ fn missed_is_the_last_field_of_a_new_event() {
             attachments: vec![],
             created_at: Some(1),
             reply_to: Some(ReplyQuote::of(7, "bob", "first\nsecond")),
+            mentions: vec!["bob".into()],
+            mentions_room: true,
             missed: 0,
         }),
     });
     assert!(
-        frame.to_json().ends_with(r#""missed":0}}"#),
+        frame
+            .to_json()
+            .ends_with(r#""mentions":["bob"],"mentionsRoom":true,"missed":0}}"#),
         "{}",
         frame.to_json()
     );

@@ -106,6 +106,7 @@ fn RoomHeader() -> impl IntoView {
             </Show>
             <div class="head-actions">
                 <super::pins::PinnedButton />
+                <super::notify_level::NotifySelect />
                 <Show when=room>
                     <button
                         type="button"

@@ -1,10 +1,12 @@
 //! The message box: Enter sends, Shift+Enter starts a new line, Escape cancels an
-//! edit, ArrowUp in an empty box edits the last own message. Images are picked or
-//! pasted, uploaded at once and sent with the next message. What is typed is kept as
-//! the chat's draft (across reloads) until it is sent.
+//! edit, ArrowUp in an empty box edits the last own message. Files of any type are
+//! picked, dropped or pasted, uploaded at once and sent with the next message. `@`
+//! offers the chat's people (`mention_picker`). What is typed is kept as the chat's
+//! draft (across reloads) until it is sent.
 
+use super::mention_picker::{MentionList, MentionPicker};
 use super::store::ChatStore;
-use super::upload::{upload, ACCEPT};
+use super::upload::upload;
 use crate::protocol::Attachment;
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html;
@@ -18,6 +20,7 @@ pub fn Composer() -> impl IntoView {
     let uploading = RwSignal::new(0u32);
     let input = NodeRef::<html::Textarea>::new();
     let file_input = NodeRef::<html::Input>::new();
+    let picker = MentionPicker::new(store);
 
     let focus = move || {
         if let Some(el) = input.get_untracked() {
@@ -70,7 +73,7 @@ pub fn Composer() -> impl IntoView {
         if uploading.get_untracked() > 0 {
             store
                 .notice
-                .set(Some("Wait for the image to finish uploading.".to_owned()));
+                .set(Some("Wait for the file to finish uploading.".to_owned()));
             return;
         }
         store.send(message, attachments);
@@ -89,6 +92,7 @@ pub fn Composer() -> impl IntoView {
     };
     let me = store.user().unwrap_or_default();
     let on_keydown = move |ev: KeyboardEvent| match ev.key().as_str() {
+        _ if picker.on_keydown(&ev, text, input) => {}
         "Enter" if !ev.shift_key() && !ev.is_composing() => {
             ev.prevent_default();
             send();
@@ -128,16 +132,10 @@ pub fn Composer() -> impl IntoView {
         let Some(token) = store.token() else {
             store
                 .notice
-                .set(Some("Log in again to upload images.".to_owned()));
+                .set(Some("Log in again to upload files.".to_owned()));
             return;
         };
         for file in files {
-            if !file.type_().starts_with("image/") {
-                store
-                    .notice
-                    .set(Some(format!("{} is not an image.", file.name())));
-                continue;
-            }
             uploading.update(|n| *n += 1);
             let token = token.clone();
             leptos::task::spawn_local(async move {
@@ -224,7 +222,11 @@ pub fn Composer() -> impl IntoView {
                             let src = crate::text::safe_url(&a.url).unwrap_or_default().to_owned();
                             view! {
                                 <li class="chip">
-                                    <img src=src alt="" width="32" height="32" />
+                                    {if a.kind == "image" {
+                                        view! { <img src=src alt="" width="32" height="32" /> }.into_any()
+                                    } else {
+                                        view! { <span class="file-badge" aria-hidden="true">{crate::files::badge(&a.filename)}</span> }.into_any()
+                                    }}
                                     <span class="chip-name">{a.filename.clone()}</span>
                                     <button
                                         type="button"
@@ -241,18 +243,18 @@ pub fn Composer() -> impl IntoView {
                     </Show>
                 </ul>
             </Show>
+            <MentionList picker=picker text=text input=input />
             <div class="composer-row">
                 <input
                     id="attach-input"
                     node_ref=file_input
                     type="file"
-                    accept=ACCEPT
                     multiple
                     class="visually-hidden"
-                    aria-label="Attach image"
+                    aria-label="Attach file"
                     on:change=on_pick
                 />
-                <label for="attach-input" class="icon-button" title="Attach an image" aria-hidden="true">
+                <label for="attach-input" class="icon-button" title="Attach a file" aria-hidden="true">
                     <svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                         <path d="M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5"></path>
                     </svg>
@@ -265,8 +267,15 @@ pub fn Composer() -> impl IntoView {
                     enterkeyhint="send"
                     placeholder=placeholder
                     prop:value=text
+                    aria-autocomplete="list"
+                    aria-controls=move || picker.is_open().then_some(super::mention_picker::LIST_ID)
+                    aria-activedescendant=move || picker.active_id()
+                    on:blur=move |_| picker.close()
                     on:input=move |ev| {
                         text.set(event_target_value(&ev));
+                        if let Some(el) = input.get_untracked() {
+                            picker.on_input(&el);
+                        }
                         if store.editing.get_untracked().is_none() {
                             store.typed();
                             store.keep_draft(&store.current_chat.get_untracked(), &text.get_untracked());

@@ -5,9 +5,9 @@
 use super::platform::{day_label, format_time, local_day};
 use super::reactions::ReactionBar;
 use super::store::ChatStore;
-use crate::protocol::{Attachment, MessageId};
+use crate::protocol::MessageId;
 use crate::receipts::{dm_mark, seen_by};
-use crate::text::{is_own_upload, is_room, safe_url, seen_by_text};
+use crate::text::{is_room, seen_by_text};
 use crate::timeline::{layout, Layout, Line, LineState};
 use leptos::html;
 use leptos::prelude::*;
@@ -204,6 +204,12 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
     let failed = line.state == LineState::Failed;
     let deleted = line.deleted;
     let sender = line.sender.clone();
+    // A message naming me (`@me`, or `@room`: the server lets only a room's owner send it).
+    let me = store.user().unwrap_or_default();
+    let mentions_me = !own
+        && !deleted
+        && (crate::text::mentions(&line.text, &me)
+            || is_room(&chat) && crate::mentions::mentions_name(&line.text, crate::mentions::ROOM));
 
     // Receipts: a mark per own message in a direct chat, "seen by" in a room.
     let receipt =
@@ -279,6 +285,7 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
             class:sending=line.state == LineState::Sending
             class:failed=failed
             class:deleted=deleted
+            class:mention=mentions_me
             tabindex="-1"
             data-message-id=message_id.map(|m| m.to_string())
         >
@@ -294,7 +301,7 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
                     view! {
                         {line.reply_to.clone().map(|q| super::replies::quote_view(q, chat.clone()))}
                         {(!line.text.is_empty()).then(|| super::rich::message_text(&line.text))}
-                        {render_attachments(&line.attachments)}
+                        {super::attachments::render(&line.attachments)}
                     }.into_any()
                 }}
             </div>
@@ -325,54 +332,4 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
             {message_id.filter(|_| sent && !deleted).map(|id| view! { <ReactionBar chat=chat.clone() id /> })}
         </li>
     }
-}
-
-fn render_attachments(attachments: &[Attachment]) -> Option<AnyView> {
-    if attachments.is_empty() {
-        return None;
-    }
-    // Without a window (never in a browser) only relative upload URLs count as own.
-    let own_origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
-    let items = attachments
-        .iter()
-        .filter_map(|a| {
-            let url = safe_url(&a.url)?.to_owned();
-            let name = if a.filename.is_empty() { "image".to_owned() } else { a.filename.clone() };
-            Some(if a.kind == "image" && !is_own_upload(&url, &own_origin) {
-                // Someone else's server: a link, never loaded by the viewer's browser.
-                let title = url.clone();
-                view! {
-                    <a class="attachment file external" href=url title=title target="_blank" rel="noopener noreferrer">
-                        {format!("{name} (external image)")}
-                    </a>
-                }
-                .into_any()
-            } else if a.kind == "image" {
-                let (w, h) = (a.meta.width.unwrap_or(320), a.meta.height.unwrap_or(240));
-                let href = url.clone();
-                view! {
-                    <a class="attachment" href=href target="_blank" rel="noopener noreferrer">
-                        <img
-                            src=url
-                            alt=name
-                            width=w.to_string()
-                            height=h.to_string()
-                            loading="lazy"
-                            decoding="async"
-                            style=format!("aspect-ratio: {w} / {h}")
-                        />
-                    </a>
-                }
-                .into_any()
-            } else {
-                view! {
-                    <a class="attachment file" href=url target="_blank" rel="noopener noreferrer">{name}</a>
-                }
-                .into_any()
-            })
-        })
-        .collect::<Vec<_>>();
-    Some(view! { <div class="attachments">{items}</div> }.into_any())
 }

@@ -5,16 +5,19 @@
 //! its methods.
 
 pub mod account;
+pub mod attachments;
 pub mod chat;
 pub mod composer;
 pub mod connection;
 pub mod login;
+pub mod mention_picker;
 pub mod messages;
+pub mod notify_level;
 pub mod pins;
 pub mod platform;
 pub mod position;
-pub mod replies;
 pub mod reactions;
+pub mod replies;
 pub mod reveal;
 pub mod rich;
 pub mod search;

@@ -1,13 +1,10 @@
-//! Image uploads: `POST /api/uploads` with the session token, answered with the
-//! attachment to send in a message.
+//! File uploads: `POST /api/uploads` with the session token, answered with the
+//! attachment to send in a message. Any file is sent; the server reads its type.
 
 use crate::protocol::Attachment;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-
-/// The image types the server accepts.
-pub const ACCEPT: &str = "image/png,image/jpeg,image/gif,image/webp";
 
 #[derive(Deserialize)]
 struct ErrorAnswer {
@@ -23,21 +20,13 @@ fn js(e: JsValue) -> String {
         .unwrap_or_else(|| "the upload failed".to_owned())
 }
 
-/// `X-Filename` must be a valid header value: plain ASCII only.
+/// `X-Filename` must be a valid header value: the name, percent-encoded as UTF-8 (the
+/// server decodes and cleans it).
 fn header_filename(name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .filter(|c| c.is_ascii_graphic() || *c == ' ')
-        .take(100)
-        .collect();
-    if clean.trim().is_empty() {
-        "image".to_owned()
-    } else {
-        clean
-    }
+    String::from(js_sys::encode_uri_component(name))
 }
 
-/// Uploads one image; the error is a sentence for the user.
+/// Uploads one file; the error is a sentence for the user.
 pub async fn upload(token: &str, file: &web_sys::File) -> Result<Attachment, String> {
     let window = web_sys::window().ok_or("no window")?;
     let headers = web_sys::Headers::new().map_err(js)?;

@@ -51,6 +51,25 @@ fn new_message(item: &Outbound) -> Option<(&ChatName, &crate::domain::Message)> 
     }
 }
 
+/// A message as the dialects show it: its plain text ([`plain_text`]), and since they
+/// have no attachments, each file after it on a line of its own, `[file: NAME] URL`
+/// (`[image: …]`, `[audio: …]`, `[video: …]` for those kinds), the URL as stored
+/// (`/uploads/…`, relative to the server the client is connected to).
+fn text_of(message: &crate::domain::Message) -> String {
+    let mut text = plain_text(message);
+    for a in &message.attachments {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let kind = match a.kind.as_str() {
+            "image" | "audio" | "video" => a.kind.as_str(),
+            _ => "file",
+        };
+        text.push_str(&format!("[{kind}: {}] {}", a.filename, a.url));
+    }
+    text
+}
+
 /// Posts a dialect's chat text: the dialects do not replicate empty messages, so those
 /// are dropped (`Ok(())`); anything else is the hub's answer.
 async fn post(

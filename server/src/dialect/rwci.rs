@@ -4,7 +4,7 @@
 //! online and offline; server broadcasts and server DMs come as `broadcast` and
 //! `direct_message` from `server`.
 
-use super::{cached, frame, general, is_general, new_message, plain_text, RWCI_SLOT};
+use super::{cached, frame, general, is_general, new_message, RWCI_SLOT};
 use crate::domain::{Chat, ChatRef, Refusal};
 use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{Live, Login, Outbound, Place, Session};
@@ -175,11 +175,11 @@ fn packet_of(item: &Outbound) -> Option<ServerPacket> {
         return Some(match event.event.chat {
             _ if is_general(name) => ServerPacket::Message {
                 author: message.sender.clone(),
-                message: plain_text(message),
+                message: super::text_of(message),
             },
             Chat::Direct(..) => ServerPacket::DirectMessage {
                 author: message.sender.clone(),
-                message: plain_text(message),
+                message: super::text_of(message),
             },
             Chat::Room(_) => return None,
         });

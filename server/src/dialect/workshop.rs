@@ -6,7 +6,7 @@
 //! rooms is leaving one and coming into the other). Server broadcasts arrive as
 //! `system` messages.
 
-use super::{cached, frame, new_message, plain_text, WORKSHOP_SLOT};
+use super::{cached, frame, new_message, WORKSHOP_SLOT};
 use crate::domain::{iso8601, ChatRef, EventData, Refusal, RoomId, GENERAL};
 use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{ChatName, Hub, Live, Login, Outbound, Place, Session};
@@ -108,7 +108,7 @@ impl Workshop {
             .into_iter()
             .filter(|m| !m.message.deleted)
             .map(|m| HistoryMessage {
-                message: plain_text(&m.message),
+                message: super::text_of(&m.message),
                 username: m.message.sender,
                 timestamp: iso8601(m.message.created_at, false),
             })
@@ -318,7 +318,7 @@ fn frame_of(item: &Outbound) -> Option<Frame> {
     if let Some((_, message)) = new_message(item) {
         return Some(Frame::Message {
             username: message.sender.clone(),
-            message: plain_text(message),
+            message: super::text_of(message),
         });
     }
     Some(match item {

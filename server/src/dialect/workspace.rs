@@ -3,7 +3,7 @@
 //! status; typing is `General`'s. Server broadcasts arrive as `message:new` from
 //! `server`. Refusals the seed has no frame for are sent as `{"type":"error",…}`.
 
-use super::{cached, frame, general, is_general, new_message, plain_text, WORKSPACE_SLOT};
+use super::{cached, frame, general, is_general, new_message, WORKSPACE_SLOT};
 use crate::domain::{iso8601, now_ms};
 use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{Live, Login, Outbound, Place, Session};
@@ -153,7 +153,7 @@ fn frame_of(item: &Outbound) -> Option<ServerFrame> {
                 id: format!("msg_{}", message.id),
                 user_id: message.sender.clone(),
                 username: message.sender.clone(),
-                text: plain_text(message),
+                text: super::text_of(message),
                 created_at: iso8601(message.created_at, true),
             },
         });

@@ -182,6 +182,8 @@ mod tests {
                     deleted: false,
                     reply_to: None,
                     quote: None,
+                    mentions: Vec::new(),
+                    mentions_room: false,
                 },
             },
             unread_after: None,

@@ -60,6 +60,7 @@ impl Hub {
             )));
         }
         let chat = self.chat_for(&session.user, chat, true)?;
+        let mentions = self.mentions(session, &chat, &text)?;
         self.take_rate(&session.user)?;
         let msg = NewMessage {
             chat,
@@ -69,6 +70,8 @@ impl Hub {
             text,
             attachments,
             reply_to,
+            mentions: mentions.names,
+            mentions_room: mentions.room,
             at: now_ms(),
         };
         self.store

@@ -18,14 +18,16 @@
 mod budgets;
 mod commands;
 mod counters;
+mod mentions;
 mod messages;
 mod names;
+mod notify;
 mod outbound;
 mod passwords;
 mod presence;
 mod queries;
-mod search;
 mod reactions;
+mod search;
 mod sessions;
 #[cfg(test)]
 mod tests;
@@ -34,8 +36,8 @@ mod throttle;
 pub use budgets::Budget;
 pub use outbound::*;
 pub use queries::*;
-pub use search::{Found, SEARCH_BUDGET};
 pub use reactions::{emoji_of, MarkLimits, MARK_BUDGET};
+pub use search::{Found, SEARCH_BUDGET};
 pub use throttle::ThrottleRules;
 
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, SessionId, UserKey};

@@ -129,6 +129,13 @@ pub enum Live {
         room: String,
         creator: String,
     },
+    /// `user` set the notification level of `chat` (as they name it): for their own
+    /// sessions only.
+    Notify {
+        user: UserKey,
+        chat: String,
+        level: app::protocol::NotifyLevel,
+    },
 }
 
 pub struct LiveShared {

@@ -15,6 +15,8 @@ pub struct ChatSummary {
     pub name: String,
     pub last_id: MessageId,
     pub unread: u64,
+    /// The user's notification level here.
+    pub notify: app::protocol::NotifyLevel,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +87,7 @@ impl Hub {
             chat: seen,
             last_id,
             unread,
+            notify: app::protocol::NotifyLevel::All,
         }
     }
 
@@ -99,7 +102,12 @@ impl Hub {
             .last_message_id(chat.clone())
             .await
             .map_err(|e| e.into_refusal())?;
-        Ok(self.summary(user, &chat, last_id))
+        let mut summary = self.summary(user, &chat, last_id);
+        let levels = self.notify_levels(user).await?;
+        if let Some((_, level)) = levels.into_iter().find(|(c, _)| *c == chat) {
+            summary.notify = level;
+        }
+        Ok(summary)
     }
 
     /// Every chat the user is in (rooms joined, direct chats with messages).
@@ -109,9 +117,16 @@ impl Hub {
             .chat_last_ids(user.clone())
             .await
             .map_err(|e| e.into_refusal())?;
+        let levels = self.notify_levels(user).await?;
         let mut out: Vec<ChatSummary> = chats
             .iter()
-            .map(|(chat, last_id)| self.summary(user, chat, *last_id))
+            .map(|(chat, last_id)| {
+                let mut summary = self.summary(user, chat, *last_id);
+                if let Some((_, level)) = levels.iter().find(|(c, _)| c == chat) {
+                    summary.notify = *level;
+                }
+                summary
+            })
             .collect();
         out.sort_by(|a, b| {
             a.direct

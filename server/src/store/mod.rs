@@ -14,7 +14,7 @@ mod reactions;
 pub mod sqlite;
 
 use crate::domain::{Chat, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey};
-use app::protocol::{Attachment, EventId, MessageId, Millis};
+use app::protocol::{Attachment, EventId, MessageId, Millis, NotifyLevel};
 use futures_util::future::BoxFuture;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -199,6 +199,13 @@ pub trait Store: Send + Sync {
     fn take_unreferenced_uploads(&self, before: Millis) -> StoreFuture<Vec<String>>;
     /// Notified after a commit that may have released uploads.
     fn uploads_released(&self) -> Arc<Notify>;
+    /// The original name an upload was sent with (`None`: not recorded).
+    fn upload_filename(&self, name: String) -> StoreFuture<Option<String>>;
+
+    /// Sets `user`'s notification level of `chat` (issue 5/6 reads it for push).
+    fn set_notify(&self, user: UserKey, chat: Chat, level: NotifyLevel) -> StoreFuture<()>;
+    /// The levels `user` set; every other chat is at [`NotifyLevel::All`].
+    fn notify_levels(&self, user: UserKey) -> StoreFuture<Vec<(Chat, NotifyLevel)>>;
 
     /// Messages holding every term of `query` in the chats it names, newest first:
     /// never a deleted message, an edited one by its current text only. The hub has
@@ -258,6 +265,8 @@ pub struct NewUpload {
     pub owner: UserKey,
     pub bytes: u64,
     pub at: Millis,
+    /// The name it was sent with (sanitised), for `Content-Disposition`.
+    pub filename: String,
 }
 
 /// An account as stored.
@@ -288,6 +297,9 @@ pub struct NewMessage {
     pub attachments: Vec<Attachment>,
     /// The message of the same chat this one answers (checked by the store).
     pub reply_to: Option<MessageId>,
+    /// The members it mentions and whether it mentions the room (checked by the hub).
+    pub mentions: Vec<String>,
+    pub mentions_room: bool,
     pub at: Millis,
 }
 

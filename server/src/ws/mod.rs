@@ -15,7 +15,7 @@ use crate::driver::{close, Attached, Edge, Ending, Link, Socket};
 use crate::hub::{ChatName, Hub, Live, LiveShared, Outbound, Session, Shared};
 use app::protocol::{
     codes, BroadcastEvent, ChangePasswordOk, ClientEventBody, ClientFrame, DeleteEvent, EditEvent,
-    Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, PinEvent,
+    Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, NotifyEvent, PinEvent,
     ReactionEvent, ReceiptEvent, Request, RequestBody, Response, RoomRef, ServerFrame, TypingEvent,
     UserPresence, UserRef,
 };
@@ -290,6 +290,8 @@ fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame
             attachments: message.attachments.clone(),
             created_at: Some(message.created_at),
             reply_to: message.quote.clone(),
+            mentions: message.mentions.clone(),
+            mentions_room: message.mentions_room,
             missed: 0,
         }),
         EventData::Edit { message } => EventBody::Edit(EditEvent {
@@ -415,6 +417,10 @@ fn live_body(live: &Live, viewer: &UserKey) -> Option<EventBody> {
             chat_id: format!("#{room}"),
             name: room.clone(),
             creator: Some(creator.clone()),
+        }),
+        Live::Notify { chat, level, .. } => EventBody::Notify(NotifyEvent {
+            chat_id: chat.clone(),
+            level: *level,
         }),
     })
 }

@@ -210,6 +210,13 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         RequestBody::React(_) | RequestBody::Pin(_) | RequestBody::GetPins(_) => {
             return Err(Refusal::Internal("handled in reactions".into()))
         }
+        RequestBody::SetNotify(set) => {
+            let chat_id = hub
+                .set_notify(session, &chat(&set.chat_id)?, set.level)
+                .await?;
+            let level = set.level;
+            Response::ok(id, now, &app::protocol::NotifyEvent { chat_id, level })
+        }
     })
 }
 
@@ -228,6 +235,8 @@ pub(super) fn item(stored: StoredMessage) -> MessageItem {
         read: stored.read,
         reply_to: m.quote,
         reactions: stored.reactions,
+        mentions: m.mentions,
+        mentions_room: m.mentions_room,
     }
 }
 
@@ -238,6 +247,7 @@ fn chat_info(s: ChatSummary) -> ChatInfo {
         name: s.name,
         last_id: s.last_id,
         unread_count: s.unread,
+        notify: s.notify,
     }
 }
 

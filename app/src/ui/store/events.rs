@@ -71,6 +71,7 @@ impl ChatStore {
                 )
             }),
             EventBody::Broadcast(b) => self.notice.set(Some(b.message)),
+            EventBody::Notify(n) => self.notified_level(&n.chat_id, n.level),
             EventBody::Clear(c) => {
                 self.forget_chat_marks(&c.chat_id);
                 self.timelines.update(|t| {
@@ -126,11 +127,14 @@ impl ChatStore {
         self.delivered(&m.chat_id, m.message_id);
         let replayed = id.is_some_and(|id| id <= self.client().link.replay_until.get());
         if !replayed {
+            let mentioned =
+                m.mentions_room || m.mentions.iter().any(|n| n.eq_ignore_ascii_case(me));
             self.alert(
                 &m.chat_id,
                 m.sender.as_deref().unwrap_or(""),
                 &m.message,
                 me,
+                mentioned,
             );
         }
         if m.chat_id == self.current_chat.get_untracked() {

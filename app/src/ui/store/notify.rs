@@ -9,13 +9,24 @@ use crate::text;
 use leptos::prelude::*;
 
 impl ChatStore {
-    /// A new message from someone else: a title badge and a desktop notification for a
-    /// direct message or a mention while the page is hidden.
-    pub(super) fn alert(&self, chat_id: &str, sender: &str, message: &str, me: &str) {
+    /// A new message from someone else: a title badge and a desktop notification while
+    /// the page is hidden, as the chat's notification level says (`text::alert`);
+    /// `mentioned`: the server says it mentions this user or the room.
+    pub(super) fn alert(
+        &self,
+        chat_id: &str,
+        sender: &str,
+        message: &str,
+        me: &str,
+        mentioned: bool,
+    ) {
         if !platform::page_hidden() {
             return;
         }
-        let Some(alert) = text::alert(chat_id, sender, message, me) else {
+        let level = self
+            .chats
+            .with_untracked(|c| crate::chats::notify_level(c, chat_id));
+        let Some(alert) = text::alert(chat_id, sender, message, me, level, mentioned) else {
             return;
         };
         let client = self.client();
@@ -65,5 +76,42 @@ impl ChatStore {
                 self.ask_notifications();
             }
         }
+    }
+}
+
+impl ChatStore {
+    /// Sets how much of the open chat notifies this user (`setNotify`); the list shows
+    /// it at once, and again what the server answered.
+    pub fn set_notify(&self, level: crate::protocol::NotifyLevel) {
+        use crate::protocol::{NotifyEvent, RequestBody, SetNotifyRequest};
+        let chat_id = self.current_chat.get_untracked();
+        let before = self
+            .chats
+            .with_untracked(|c| crate::chats::notify_level(c, &chat_id));
+        self.chats
+            .maybe_update(|c| crate::chats::set_notify(c, &chat_id, level));
+        let store = *self;
+        self.request::<NotifyEvent>(
+            RequestBody::SetNotify(SetNotifyRequest {
+                chat_id: chat_id.clone(),
+                level,
+            }),
+            move |answer| match answer {
+                Ok(set) => store.notified_level(&set.chat_id, set.level),
+                Err(e) => {
+                    store.notified_level(&chat_id, before);
+                    store.notice.set(Some(format!(
+                        "Could not change notifications: {}",
+                        e.message
+                    )));
+                }
+            },
+        );
+    }
+
+    /// The level of a chat as the server says (an answer, or another session's change).
+    pub(super) fn notified_level(&self, chat_id: &str, level: crate::protocol::NotifyLevel) {
+        self.chats
+            .maybe_update(|c| crate::chats::set_notify(c, chat_id, level));
     }
 }

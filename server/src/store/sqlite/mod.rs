@@ -27,8 +27,7 @@ pub use writer::{delete_message, edit_message, mark, new_message, Applied};
 use super::{
     Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, NewUpload, PinChange,
     React, ReceiptOutcome, ReplayPlan, SearchPage, SearchQuery, Store, StoreError, StoreFuture,
-    StoredMessage, StoredPin,
-    UnreadSnapshot, World,
+    StoredMessage, StoredPin, UnreadSnapshot, World,
 };
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
 use app::protocol::{EventId, MessageId, Millis};
@@ -510,6 +509,23 @@ impl Store for SqliteStore {
                 .map_err(|_| StoreError::Closed)?;
             store.read(move |c| search::search(c, &query)).await
         })
+    }
+
+    fn upload_filename(&self, name: String) -> StoreFuture<Option<String>> {
+        self.query(move |c| reads::upload_filename(c, &name))
+    }
+
+    fn set_notify(
+        &self,
+        user: UserKey,
+        chat: Chat,
+        level: app::protocol::NotifyLevel,
+    ) -> StoreFuture<()> {
+        self.job(move |c| ops::set_notify(c, &user, &chat, level))
+    }
+
+    fn notify_levels(&self, user: UserKey) -> StoreFuture<Vec<(Chat, app::protocol::NotifyLevel)>> {
+        self.query(move |c| reads::notify_levels(c, &user))
     }
 }
 

@@ -353,12 +353,14 @@ pub fn record_upload(
         return Ok(Applied::quiet(false));
     }
     conn.execute(
-        "INSERT INTO uploads (name, owner_key, bytes, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO uploads (name, owner_key, bytes, created_at, filename)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             upload.name,
             upload.owner.as_str(),
             i64::try_from(upload.bytes).unwrap_or(i64::MAX),
-            upload.at
+            upload.at,
+            upload.filename
         ],
     )?;
     Ok(Applied::quiet(true))
@@ -380,4 +382,26 @@ pub fn take_unreferenced_uploads(
         .query_map([before], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Applied::quiet(names))
+}
+
+/// Sets `user`'s notification level of `chat` (`all` is the default: its row goes).
+pub fn set_notify(
+    conn: &Connection,
+    user: &UserKey,
+    chat: &Chat,
+    level: app::protocol::NotifyLevel,
+) -> Result<Applied<()>, StoreError> {
+    if level == app::protocol::NotifyLevel::All {
+        conn.execute(
+            "DELETE FROM notify_levels WHERE user_key = ?1 AND chat = ?2",
+            params![user.as_str(), chat.key()],
+        )?;
+    } else {
+        conn.execute(
+            "INSERT INTO notify_levels (user_key, chat, level) VALUES (?1, ?2, ?3)
+             ON CONFLICT (user_key, chat) DO UPDATE SET level = excluded.level",
+            params![user.as_str(), chat.key(), level.as_str()],
+        )?;
+    }
+    Ok(Applied::quiet(()))
 }

@@ -8,13 +8,16 @@ use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const MESSAGE_COLUMNS: &str =
-    "id, sender, client_message_id, body, attachments, created_at, updated_at, deleted, reply_to";
+    "id, sender, client_message_id, body, attachments, created_at, updated_at, deleted, reply_to, mentions, mentions_room";
 
 /// A message row; attachments that cannot be read are an error (never "none").
 fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let attachments: String = r.get(4)?;
     let attachments = serde_json::from_str(&attachments)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(4, Type::Text, Box::new(e)))?;
+    let mentions: String = r.get(9)?;
+    let mentions = serde_json::from_str(&mentions)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(8, Type::Text, Box::new(e)))?;
     Ok(Message {
         id: r.get::<_, i64>(0)? as MessageId,
         sender: r.get(1)?,
@@ -26,6 +29,8 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         deleted: r.get(7)?,
         reply_to: r.get::<_, Option<i64>>(8)?.map(|id| id as MessageId),
         quote: None,
+        mentions,
+        mentions_room: r.get(10)?,
     })
 }
 
@@ -331,4 +336,33 @@ pub fn upload_usage(conn: &Connection, owner: &UserKey) -> Result<u64, StoreErro
     Ok(conn
         .prepare_cached("SELECT COALESCE(SUM(bytes), 0) FROM uploads WHERE owner_key = ?1")?
         .query_row([owner.as_str()], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// The original name an upload was sent with (`None`: unknown, or no such upload).
+pub fn upload_filename(conn: &Connection, name: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT filename FROM uploads WHERE name = ?1")?
+        .query_row([name], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// The notification levels `user` set (chats not listed are at `all`).
+pub fn notify_levels(
+    conn: &Connection,
+    user: &UserKey,
+) -> Result<Vec<(Chat, app::protocol::NotifyLevel)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT chat, level FROM notify_levels WHERE user_key = ?1")?;
+    let rows = stmt.query_map([user.as_str()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (chat, level) = row?;
+        let level = app::protocol::NotifyLevel::parse(&level)
+            .ok_or_else(|| StoreError::Corrupt(format!("bad notify level {level:?}")))?;
+        out.push((chat_from_key(&chat)?, level));
+    }
+    Ok(out)
 }

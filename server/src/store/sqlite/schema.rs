@@ -189,6 +189,20 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX pins_by_message ON pins (message_id);
     ",
+    // 8 (issue 12, files):  an upload keeps its original name (sent with the file as
+    // `Content-Disposition`); a message keeps whom it mentions (`@name`, `@room`),
+    // erased with it; each member's notification level per chat (no row: `all`).
+    "
+    ALTER TABLE uploads ADD COLUMN filename TEXT;
+    ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE messages ADD COLUMN mentions_room INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE notify_levels (
+        user_key TEXT NOT NULL,
+        chat     TEXT NOT NULL,
+        level    TEXT NOT NULL,
+        PRIMARY KEY (user_key, chat)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).

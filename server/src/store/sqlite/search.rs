@@ -164,6 +164,8 @@ fn run(
                 deleted: false,
                 reply_to: None,
                 quote: None,
+                mentions: Vec::new(),
+                mentions_room: false,
             },
         });
     }

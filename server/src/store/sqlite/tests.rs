@@ -39,6 +39,8 @@ fn text(chat: &Chat, sender: &str, text: &str, cmid: Option<&str>) -> NewMessage
         text: text.into(),
         attachments: Vec::new(),
         reply_to: None,
+        mentions: Vec::new(),
+        mentions_room: false,
         at: now_ms(),
     }
 }

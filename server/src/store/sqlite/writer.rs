@@ -208,11 +208,13 @@ pub fn new_message(
     };
     let attachments = serde_json::to_string(&msg.attachments)
         .map_err(|e| Refusal::BadRequest(format!("invalid attachments: {e}")))?;
+    let mentions = serde_json::to_string(&msg.mentions)
+        .map_err(|e| Refusal::BadRequest(format!("invalid mentions: {e}")))?;
     conn.execute(
-        "INSERT INTO messages (chat, sender, sender_key, client_message_id, body, attachments, created_at, updated_at, reply_to)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+        "INSERT INTO messages (chat, sender, sender_key, client_message_id, body, attachments, created_at, updated_at, reply_to, mentions, mentions_room)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)",
         params![chat_key, msg.sender, sender_key, msg.client_message_id, msg.text, attachments, msg.at,
-            msg.reply_to.map(|id| id as i64)],
+            msg.reply_to.map(|id| id as i64), mentions, msg.mentions_room],
     )?;
     let id = conn.last_insert_rowid() as MessageId;
     link_uploads(conn, id, &msg.attachments)?;
@@ -227,6 +229,8 @@ pub fn new_message(
         deleted: false,
         reply_to: msg.reply_to,
         quote,
+        mentions: msg.mentions,
+        mentions_room: msg.mentions_room,
     };
     let event = append(conn, msg.at, msg.chat, EventData::New { message })?;
     Ok(Applied {
@@ -330,7 +334,7 @@ pub(super) fn scrub_events(conn: &Connection, id: MessageId) -> Result<(), Store
     conn.prepare_cached(
         "UPDATE events SET data = json_remove(
                 json_set(data, '$.message.text', '', '$.message.deleted', json('true')),
-                '$.message.attachments')
+                '$.message.attachments', '$.message.mentions', '$.message.mentions_room')
             WHERE message_id = ?1",
     )?
     .execute([id as i64])?;
@@ -354,7 +358,8 @@ pub fn delete_message(
     // Its reactions and pin go first, with their events (which name it too).
     super::marks::erase_message(conn, id)?;
     conn.execute(
-        "UPDATE messages SET body = '', attachments = '[]', deleted = 1, updated_at = ?1 WHERE id = ?2",
+        "UPDATE messages SET body = '', attachments = '[]', mentions = '[]', mentions_room = 0,
+             deleted = 1, updated_at = ?1 WHERE id = ?2",
         params![at, id as i64],
     )?;
     scrub_events(conn, id)?;
