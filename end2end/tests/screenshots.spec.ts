@@ -60,10 +60,21 @@ test('README screenshots', async ({ browser }) => {
   for (const p of [bob, carol]) await openRoom(p, 'General');
 
   await send(alice, 'Morning all! Who is coming to the garden day on Saturday?');
-  await send(bob, 'Count me in. I can bring the big ladder.');
+  await send(bob, 'Count me in. I can bring the **big ladder**.');
   await send(bob, 'Also found this for the tomatoes: https://en.wikipedia.org/wiki/Companion_planting');
   await send(carol, 'Me too! @alice should I bring the seedlings?');
+  // A reply, quoting the message it answers.
+  await messageItem(alice, 'carol', 'should I bring the seedlings').getByRole('button', { name: 'Reply to carol' }).click();
   await send(alice, 'Yes please, the basil especially.');
+  // Reactions on the first message.
+  const first = 'Morning all!';
+  for (const [p, emoji] of [[bob, 'React with 🎉 party popper'], [carol, 'React with 🎉 party popper'], [carol, 'React with 👍 thumbs up']] as const) {
+    const item = messageItem(p, 'alice', first);
+    await item.hover();
+    await item.getByRole('button', { name: 'React', exact: true }).click();
+    await p.getByRole('button', { name: emoji }).click();
+  }
+  await expect(messageItem(alice, 'alice', first).getByRole('button', { name: /^🎉 2/ })).toBeVisible();
   // A photo.
   await carol.getByLabel('Attach file').setInputFiles({
     name: 'seedlings.png',
@@ -81,6 +92,21 @@ test('README screenshots', async ({ browser }) => {
   await composer(carol).press('Enter');
   await expect(messageItem(alice, 'carol', 'They are ready')).toHaveCount(1);
   await send(bob, 'Lovely!');
+  // A file of any type: a card with its name and size.
+  await alice.getByLabel('Attach file').setInputFiles({
+    name: 'garden-plan.pdf',
+    mimeType: 'application/pdf',
+    buffer: Buffer.from('%PDF-1.4\n' + '% the plan of the beds\n'.repeat(400) + '%%EOF\n'),
+  });
+  await expect(alice.getByRole('list', { name: 'Attachments to send' })).toContainText('garden-plan.pdf');
+  await composer(alice).fill('The plan of the beds, and `gate code` is in the pinned messages.');
+  await composer(alice).press('Enter');
+  await expect(messageItem(bob, 'alice', 'The plan of the beds')).toHaveCount(1);
+  // Pinned, so the header lists it.
+  const plan = messageItem(alice, 'alice', 'The plan of the beds');
+  await plan.hover();
+  await plan.getByRole('button', { name: 'Pin', exact: true }).click();
+  await expect(alice.getByRole('button', { name: 'Pinned (1)' })).toBeVisible();
   await send(alice, 'See you there!');
 
   // A direct chat and an unread room message.
@@ -112,6 +138,11 @@ test('README screenshots', async ({ browser }) => {
     await expect(messageItem(desk, 'alice', 'Bring it back').locator('.mark')).toHaveText(/Read/);
     await composer(desk).fill('');
     await shot(desk, `desktop-dm-${scheme}.png`);
+    // Search: every chat alice can read, the words marked.
+    await desk.getByRole('searchbox', { name: 'Search messages' }).fill('basil');
+    await desk.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+    await expect(desk.getByRole('region', { name: 'Search results' }).getByRole('status')).toHaveText(/found/);
+    await shot(desk, `desktop-search-${scheme}.png`);
     await typer.context().close();
     await desk.context().close();
 

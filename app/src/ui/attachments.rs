@@ -84,15 +84,13 @@ fn one(a: &Attachment, url: String, own: bool) -> AnyView {
 /// A file card: downloads the file (this server names it by `Content-Disposition`).
 fn card(a: &Attachment, name: String, url: String, own: bool) -> AnyView {
     let size = a.meta.size.map(human_size);
-    let label = match &size {
-        Some(s) => format!("{name}, {s}"),
-        None => name.clone(),
-    };
     let download = own.then(|| name.clone());
+    // Named by its visible text ("minutes.pdf 12 KB"): what is seen is what is named.
     view! {
-        <a class="attachment file-card" href=url download=download aria-label=label rel="noopener noreferrer">
+        <a class="attachment file-card" href=url download=download rel="noopener noreferrer">
             <span class="file-badge" aria-hidden="true">{badge(&name)}</span>
             <span class="file-name">{name}</span>
+            <span class="visually-hidden">" "</span>
             {size.map(|s| view! { <span class="file-size">{s}</span> })}
         </a>
     }

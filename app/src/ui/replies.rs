@@ -11,27 +11,27 @@ use leptos::prelude::*;
 pub fn quote_view(quote: ReplyQuote, chat_id: String) -> impl IntoView {
     let store = expect_context::<ChatStore>();
     let id = quote.message_id;
-    let (label, shown) = if quote.deleted {
+    // The accessible name is the visible text with a hidden lead-in ("Show the
+    // message from alice: first line"), so that what is seen is what is named.
+    let (lead, shown) = if quote.deleted {
         (
-            format!("Show the deleted message from {}", quote.sender),
+            "Show the deleted message from ",
             "Message deleted".to_owned(),
         )
     } else {
-        (
-            format!("Show the message from {}: {}", quote.sender, quote.excerpt),
-            quote.excerpt.clone(),
-        )
+        ("Show the message from ", quote.excerpt.clone())
     };
     view! {
         <button
             type="button"
             class="reply-quote"
             class:gone=quote.deleted
-            aria-label=label
             on:click=move |_| store.show_message(chat_id.clone(), id)
         >
-            <span class="quote-author" aria-hidden="true">{quote.sender.clone()}</span>
-            <span class="quote-excerpt" aria-hidden="true">{shown}</span>
+            <span class="visually-hidden">{lead}</span>
+            <span class="quote-author">{format!("{}:", quote.sender)}</span>
+            <span class="visually-hidden">" "</span>
+            <span class="quote-excerpt">{shown}</span>
         </button>
     }
 }
