@@ -47,6 +47,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     });
 
     test('the chat screens and panels have no axe violations', async ({ browser }) => {
+      test.setTimeout(120_000);
       const alice = uniqueName('axa');
       const bob = uniqueName('axb');
       const alicePage = await logIn(browser, alice, { colorScheme });

@@ -29,7 +29,7 @@ test('a PDF is sent, listed by name, and downloads the same bytes', async ({ bro
 
   const card = messageItem(bobPage, alice, `the minutes ${alice}`).getByRole('link', { name: /^minutes\.pdf \d/ });
   await expect(card).toBeVisible();
-  await expect(card).toHaveAccessibleName(`minutes.pdf, ${pdf().length} B`);
+  await expect(card).toHaveAccessibleName(`minutes.pdf ${pdf().length} B`);
   const [download] = await Promise.all([bobPage.waitForEvent('download'), card.click()]);
   expect(download.suggestedFilename()).toBe('minutes.pdf');
   const path = await download.path();
