@@ -142,6 +142,8 @@ impl SqliteStore {
         }
         // Checkpoints run on their own thread (below), never inside a commit.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // The writer runs a few dozen distinct statements; keep all of them prepared.
+        conn.set_prepared_statement_cache_capacity(WRITER_STATEMENTS);
         let checkpoint_conn = open_conn(&path, false)?;
         // Only an erasing checkpoint (TRUNCATE) waits, and it holds off the writer while
         // it does: never for long.
@@ -528,6 +530,9 @@ impl Store for SqliteStore {
         self.query(move |c| reads::notify_levels(c, &user))
     }
 }
+
+/// Prepared statements the writer keeps (rusqlite's default is 16).
+const WRITER_STATEMENTS: usize = 128;
 
 fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let flags = if read_only {

@@ -203,6 +203,31 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_key, chat)
     ) WITHOUT ROWID;
     ",
+    // 9: the search index takes each group commit's new messages at once. FTS5 writes
+    // its pending words to disk whenever a savepoint is released, and the writer
+    // releases one per job: a trigger per insert made one index segment (and its
+    // merges) per message, half the cost of a durable ack. New messages are now indexed
+    // by the writer after the batch's jobs, inside the same transaction (so search
+    // still sees exactly what is committed), up to `search_indexed.upto`; an edit or a
+    // delete changes the index only for messages already in it (one not yet indexed is
+    // indexed as it stands when its batch ends).
+    "
+    DROP TRIGGER messages_fts_new;
+    CREATE TABLE search_indexed (upto INTEGER NOT NULL);
+    INSERT INTO search_indexed (upto) SELECT coalesce(max(id), 0) FROM messages;
+    DROP TRIGGER messages_fts_gone;
+    CREATE TRIGGER messages_fts_gone AFTER DELETE ON messages
+    WHEN old.body != '' AND old.id <= (SELECT upto FROM search_indexed) BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    END;
+    DROP TRIGGER messages_fts_changed;
+    CREATE TRIGGER messages_fts_changed AFTER UPDATE OF body ON messages
+    WHEN old.id <= (SELECT upto FROM search_indexed) BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body)
+            SELECT 'delete', old.id, old.body WHERE old.body != '';
+        INSERT INTO messages_fts (rowid, body) SELECT new.id, new.body WHERE new.body != '';
+    END;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).

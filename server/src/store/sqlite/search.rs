@@ -1,5 +1,11 @@
-//! Message search on SQLite: the FTS5 index `messages_fts` (schema migration "message
-//! search", kept by triggers in the writer's transaction) read on a reader connection.
+//! Message search on SQLite: the FTS5 index `messages_fts` (schema migrations 5 and 9),
+//! kept in the writer's transaction, read on a reader connection.
+//!
+//! New messages enter the index once per group commit ([`index_new`], after the
+//! batch's jobs, before `COMMIT`): FTS5 writes its pending words as a new segment
+//! whenever a savepoint is released, so indexing inside each job's savepoint cost one
+//! segment and its merges per message. Edits and deletes of messages already indexed
+//! change it through triggers, in their job.
 //!
 //! The index is walked from the newest matching message down (`ORDER BY rowid DESC`,
 //! which FTS5 serves without sorting), each candidate checked against the chats the
@@ -69,6 +75,24 @@ fn chat_keys(conn: &Connection, query: &SearchQuery) -> Result<Vec<String>, Stor
         }
     }
     Ok(keys)
+}
+
+/// Indexes the messages stored since the last call (ids above `search_indexed.upto`),
+/// in the writer's open transaction, outside any job's savepoint: one FTS5 segment per
+/// group commit. `upto` follows the largest id, also down when the newest rows were
+/// removed (a cleared room), so that an id used again is indexed.
+pub fn index_new(conn: &Connection) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO messages_fts (rowid, body)
+         SELECT id, body FROM messages WHERE id > (SELECT upto FROM search_indexed) AND body != ''",
+    )?
+    .execute([])?;
+    conn.prepare_cached(
+        "UPDATE search_indexed SET upto = (SELECT coalesce(max(id), 0) FROM messages)
+         WHERE upto IS NOT (SELECT coalesce(max(id), 0) FROM messages)",
+    )?
+    .execute([])?;
+    Ok(())
 }
 
 /// One page of a search, newest first.
@@ -221,5 +245,83 @@ mod tests {
         );
         assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{plan:?}");
         store.shut();
+    }
+
+    /// Messages enter the index when the batch ends, as they stand then: one edited or
+    /// deleted before is indexed with its last text (or not at all), one indexed before
+    /// changes through the triggers, and a cleared newest row lets its id be indexed
+    /// again. FTS5's own check agrees with the table after each step.
+    #[test]
+    fn new_messages_enter_the_index_once_per_batch() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        super::super::schema::migrate(&mut conn).expect("schema");
+        let add = |conn: &Connection, body: &str| -> i64 {
+            conn.execute(
+                "INSERT INTO messages (chat, sender, sender_key, body, created_at, updated_at)
+                 VALUES ('r:1', 'alice', 'alice', ?1, 1, 1)",
+                [body],
+            )
+            .expect("insert");
+            conn.last_insert_rowid()
+        };
+        let found = |conn: &Connection, q: &str| -> Vec<i64> {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid",
+                )
+                .expect("prepare");
+            stmt.query_map([q], |r| r.get(0))
+                .expect("query")
+                .map(|r| r.expect("row"))
+                .collect()
+        };
+        let consistent = |conn: &Connection| {
+            conn.execute(
+                "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)",
+                [],
+            )
+            .expect("the index matches the messages");
+        };
+        let boiler = add(&conn, "the boiler");
+        let kettle = add(&conn, "a kettle");
+        let gone = add(&conn, "secret plans");
+        assert!(
+            found(&conn, "boiler").is_empty(),
+            "not before the batch ends"
+        );
+        conn.execute(
+            "UPDATE messages SET body = 'a teapot' WHERE id = ?1",
+            [kettle],
+        )
+        .expect("edit before indexing");
+        conn.execute(
+            "UPDATE messages SET body = '', deleted = 1 WHERE id = ?1",
+            [gone],
+        )
+        .expect("delete before indexing");
+        index_new(&conn).expect("index");
+        assert_eq!(found(&conn, "boiler"), vec![boiler]);
+        assert!(found(&conn, "kettle").is_empty());
+        assert_eq!(found(&conn, "teapot"), vec![kettle]);
+        assert!(found(&conn, "secret").is_empty());
+        consistent(&conn);
+
+        conn.execute(
+            "UPDATE messages SET body = 'the furnace' WHERE id = ?1",
+            [boiler],
+        )
+        .expect("edit after indexing");
+        assert!(found(&conn, "boiler").is_empty());
+        assert_eq!(found(&conn, "furnace"), vec![boiler]);
+        consistent(&conn);
+
+        conn.execute("DELETE FROM messages WHERE id = ?1", [gone])
+            .expect("remove the newest row");
+        index_new(&conn).expect("index");
+        let again = add(&conn, "a new stove");
+        assert_eq!(again, gone, "SQLite gives the largest id out again");
+        index_new(&conn).expect("index");
+        assert_eq!(found(&conn, "stove"), vec![again]);
+        consistent(&conn);
     }
 }

@@ -121,7 +121,7 @@ pub(super) fn writer_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<JobF
 /// One group commit: each job in its own savepoint, one `COMMIT`, then the committed
 /// events published in log order, and only then the jobs answered.
 fn run_batch(conn: &Connection, batch: &mut Vec<JobFn>, inner: &Inner) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = run_sql(conn, "BEGIN IMMEDIATE") {
         // Dropping the jobs drops their answer channels: callers see `Closed`.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
         batch.clear();
@@ -129,16 +129,17 @@ fn run_batch(conn: &Connection, batch: &mut Vec<JobFn>, inner: &Inner) {
     }
     let mut done: Vec<JobOutcome> = Vec::with_capacity(batch.len());
     for job in batch.drain(..) {
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = run_sql(conn, "SAVEPOINT job") {
             tracing::error!(error = %e, "savepoint failed");
             continue;
         }
         let outcome = job(conn);
         if outcome.ok {
-            let _ = conn.execute_batch("RELEASE job");
+            let _ = run_sql(conn, "RELEASE job");
             done.push(outcome);
         } else {
-            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            let _ = run_sql(conn, "ROLLBACK TO job");
+            let _ = run_sql(conn, "RELEASE job");
             (outcome.finish)(Ok(()));
         }
     }
@@ -146,7 +147,9 @@ fn run_batch(conn: &Connection, batch: &mut Vec<JobFn>, inner: &Inner) {
         .stats
         .jobs
         .fetch_add(done.len() as u64, Ordering::Relaxed);
-    match conn.execute_batch("COMMIT") {
+    // The batch's new messages enter the search index with it, in one segment.
+    let committed = super::search::index_new(conn).and_then(|()| run_sql(conn, "COMMIT"));
+    match committed {
         Ok(()) => {
             inner.stats.commits.fetch_add(1, Ordering::Relaxed);
             if let Some(sink) = inner.sink.get() {
@@ -170,6 +173,14 @@ fn run_batch(conn: &Connection, batch: &mut Vec<JobFn>, inner: &Inner) {
     }
 }
 
+/// Runs one statement without parameters from the connection's statement cache: the
+/// writer runs `SAVEPOINT`/`RELEASE` twice per job, and parsing them each time cost
+/// more than the message's own insert.
+fn run_sql(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
 /// Stores a message; a repeated `client_message_id` of the same sender answers the
 /// first message's id (`true`) and appends nothing.
 pub fn new_message(
@@ -183,11 +194,10 @@ pub fn new_message(
     }
     if let Some(cmid) = &msg.client_message_id {
         let existing: Option<i64> = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id FROM messages WHERE sender_key = ?1 AND client_message_id = ?2",
-                params![sender_key, cmid],
-                |r| r.get(0),
-            )
+            )?
+            .query_row(params![sender_key, cmid], |r| r.get(0))
             .optional()?;
         if let Some(id) = existing {
             return Ok(Applied::quiet((id as MessageId, true)));
@@ -196,10 +206,10 @@ pub fn new_message(
     let chat_key = msg.chat.key();
     if let Chat::Direct(a, b) = &msg.chat {
         for k in [a, b] {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT OR IGNORE INTO chat_members (user_key, chat, joined_event) VALUES (?1, ?2, 0)",
-                params![k.as_str(), chat_key],
-            )?;
+            )?
+            .execute(params![k.as_str(), chat_key])?;
         }
     }
     let quote = match msg.reply_to {
@@ -210,10 +220,11 @@ pub fn new_message(
         .map_err(|e| Refusal::BadRequest(format!("invalid attachments: {e}")))?;
     let mentions = serde_json::to_string(&msg.mentions)
         .map_err(|e| Refusal::BadRequest(format!("invalid mentions: {e}")))?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO messages (chat, sender, sender_key, client_message_id, body, attachments, created_at, updated_at, reply_to, mentions, mentions_room)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)",
-        params![chat_key, msg.sender, sender_key, msg.client_message_id, msg.text, attachments, msg.at,
+    )?
+    .execute(params![chat_key, msg.sender, sender_key, msg.client_message_id, msg.text, attachments, msg.at,
             msg.reply_to.map(|id| id as i64), mentions, msg.mentions_room],
     )?;
     let id = conn.last_insert_rowid() as MessageId;
@@ -458,18 +469,18 @@ pub fn mark(
         kinds.push(ReceiptKind::Dlvrd);
     }
     for k in &kinds {
-        conn.execute(
+        conn.prepare_cached(
             "INSERT OR IGNORE INTO receipts (chat, user_key, kind, upto, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![chat_key, key.as_str(), k.as_str(), upto as i64, at],
-        )?;
+        )?
+        .execute(params![chat_key, key.as_str(), k.as_str(), upto as i64, at])?;
         let column = match k {
             ReceiptKind::Dlvrd => "delivered_upto",
             ReceiptKind::Read => "read_upto",
         };
-        conn.execute(
-            &format!("UPDATE chat_members SET {column} = ?1 WHERE user_key = ?2 AND chat = ?3"),
-            params![upto as i64, key.as_str(), chat_key],
-        )?;
+        conn.prepare_cached(&format!(
+            "UPDATE chat_members SET {column} = ?1 WHERE user_key = ?2 AND chat = ?3"
+        ))?
+        .execute(params![upto as i64, key.as_str(), chat_key])?;
     }
     let read_upto = if kind == ReceiptKind::Read {
         upto
