@@ -7,6 +7,8 @@ test('keyboard only: log in, send, switch rooms, edit', async ({ browser }) => {
   const bobPage = await logIn(browser, bob);
   const page = await newPage(browser);
   await page.goto('/');
+  // A person presses Tab once the form is there (the WebAssembly draws it after load).
+  await expect(page.getByLabel('Username', { exact: true })).toBeVisible();
 
   await page.keyboard.press('Tab');
   await expect(page.getByLabel('Username', { exact: true })).toBeFocused();

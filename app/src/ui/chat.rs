@@ -19,8 +19,24 @@ pub fn ChatView(user: String) -> impl IntoView {
             drawer.set(false);
         }
     };
+    // Logging in removed the focused login form; like a page load, the keyboard's next
+    // Tab starts at the top of this screen (the skip link), wherever the browser put
+    // the removed form's place among the new elements.
+    let shell = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let Some(el) = shell.get() else { return };
+        let lost = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .is_none_or(|a| a.tag_name().eq_ignore_ascii_case("body"));
+        if lost && el.set_attribute("tabindex", "-1").is_ok() {
+            let _ = el.focus();
+            let _ = el.blur();
+            let _ = el.remove_attribute("tabindex");
+        }
+    });
     view! {
-        <div class="shell" class:drawer-open=move || drawer.get() on:keydown=on_keydown>
+        <div class="shell" node_ref=shell class:drawer-open=move || drawer.get() on:keydown=on_keydown>
             <a class="skip-link" href="#composer-input">"Skip to the message box"</a>
             <Sidebar user=user />
             <main class="room" aria-labelledby="room-title">
