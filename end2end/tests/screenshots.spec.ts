@@ -60,21 +60,6 @@ test('README screenshots', async ({ browser }) => {
   for (const p of [bob, carol]) await openRoom(p, 'General');
 
   await send(alice, 'Morning all! Who is coming to the garden day on Saturday?');
-  await send(bob, 'Count me in. I can bring the **big ladder**.');
-  await send(bob, 'Also found this for the tomatoes: https://en.wikipedia.org/wiki/Companion_planting');
-  await send(carol, 'Me too! @alice should I bring the seedlings?');
-  // A reply, quoting the message it answers.
-  await messageItem(alice, 'carol', 'should I bring the seedlings').getByRole('button', { name: 'Reply to carol' }).click();
-  await send(alice, 'Yes please, the basil especially.');
-  // Reactions on the first message.
-  const first = 'Morning all!';
-  for (const [p, emoji] of [[bob, 'React with 🎉 party popper'], [carol, 'React with 🎉 party popper'], [carol, 'React with 👍 thumbs up']] as const) {
-    const item = messageItem(p, 'alice', first);
-    await item.hover();
-    await item.getByRole('button', { name: 'React', exact: true }).click();
-    await p.getByRole('button', { name: emoji }).click();
-  }
-  await expect(messageItem(alice, 'alice', first).getByRole('button', { name: /^🎉 2/ })).toBeVisible();
   // A photo.
   await carol.getByLabel('Attach file').setInputFiles({
     name: 'seedlings.png',
@@ -91,7 +76,6 @@ test('README screenshots', async ({ browser }) => {
   await composer(carol).fill('They are ready, three trays of basil and two of tomatoes.');
   await composer(carol).press('Enter');
   await expect(messageItem(alice, 'carol', 'They are ready')).toHaveCount(1);
-  await send(bob, 'Lovely!');
   // A file of any type: a card with its name and size.
   await alice.getByLabel('Attach file').setInputFiles({
     name: 'garden-plan.pdf',
@@ -107,6 +91,20 @@ test('README screenshots', async ({ browser }) => {
   await plan.hover();
   await plan.getByRole('button', { name: 'Pin', exact: true }).click();
   await expect(alice.getByRole('button', { name: 'Pinned (1)' })).toBeVisible();
+  // Formatting, a link, a mention and a reply: the end of the conversation, in view.
+  await send(bob, 'Count me in. I can bring the **big ladder**.');
+  await send(carol, 'Me too! @alice should I bring the seedlings?');
+  await messageItem(alice, 'carol', 'should I bring the seedlings').getByRole('button', { name: 'Reply to carol' }).click();
+  await send(alice, 'Yes please, the basil especially.');
+  // Reactions on bob's message.
+  const ladder = 'Count me in.';
+  for (const [p, emoji] of [[alice, 'React with 🎉 party popper'], [carol, 'React with 🎉 party popper'], [carol, 'React with 👍 thumbs up']] as const) {
+    const item = messageItem(p, 'bob', ladder);
+    await item.hover();
+    await item.getByRole('button', { name: 'React', exact: true }).click();
+    await p.getByRole('button', { name: emoji }).click();
+  }
+  await expect(messageItem(alice, 'bob', ladder).getByRole('button', { name: /^🎉 2/ })).toBeVisible();
   await send(alice, 'See you there!');
 
   // A direct chat and an unread room message.
