@@ -56,7 +56,7 @@ mod tests {
             id: "r1".into(),
             timestamp: 1,
             payload_type: None,
-            payload,
+            payload: payload.and_then(|p| crate::protocol::Payload::of(&p)),
             error: None,
         })
     }

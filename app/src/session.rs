@@ -51,6 +51,7 @@ impl Credentials {
                 username: username.clone(),
                 password: String::new(),
                 token: Some(token.clone()),
+                invite: None,
             }),
             _ => self.password.clone(),
         }
@@ -69,6 +70,23 @@ pub enum AuthFailure {
 }
 
 /// Classifies the error a `auth` got; `with_token` when it used a session token.
+/// The message of a refused login that says only that it failed (a wrong password).
+const GENERIC_AUTH_FAILURE: &str = "login failed";
+
+/// A server's message as a sentence: a capital first letter and a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
 pub fn auth_failure(with_token: bool, error: ErrorBody) -> AuthFailure {
     if reply::is_closed(&error) {
         AuthFailure::Lost
@@ -81,8 +99,11 @@ pub fn auth_failure(with_token: bool, error: ErrorBody) -> AuthFailure {
             "Your session has ended ({}). Please log in again.",
             error.message
         ))
-    } else if error.code == codes::AUTH_FAILED {
+    } else if error.code == codes::AUTH_FAILED && error.message == GENERIC_AUTH_FAILURE {
         AuthFailure::End("Wrong password for this username (or the name is taken).".to_owned())
+    } else if error.code == codes::AUTH_FAILED {
+        // Why a new name was refused (registration needs an invitation, or is closed).
+        AuthFailure::End(sentence(&error.message))
     } else {
         AuthFailure::End(error.message)
     }
@@ -124,6 +145,7 @@ mod tests {
             username: "al".into(),
             password: "pw".into(),
             token: None,
+            invite: None,
         };
         let mut c = Credentials::default();
         assert_eq!(c.auth_request(), None);
@@ -157,8 +179,19 @@ mod tests {
             End("Your session has ended (bad token). Please log in again.".into())
         );
         assert_eq!(
-            auth_failure(false, error(codes::AUTH_FAILED, "no")),
+            auth_failure(false, error(codes::AUTH_FAILED, "login failed")),
             End("Wrong password for this username (or the name is taken).".into())
+        );
+        // A new name refused by the registration mode: the server says why.
+        assert_eq!(
+            auth_failure(
+                false,
+                error(
+                    codes::AUTH_FAILED,
+                    "signing up needs an invitation on this server"
+                )
+            ),
+            End("Signing up needs an invitation on this server.".into())
         );
         assert_eq!(
             auth_failure(false, error(codes::INTERNAL, "disk")),

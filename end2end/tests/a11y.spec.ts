@@ -1,5 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page } from '@playwright/test';
+import { expect } from '@playwright/test';
+import { audit } from './audit';
 import {
   PASSWORD,
   composer,
@@ -11,22 +11,6 @@ import {
   test,
   uniqueName,
 } from './helpers';
-
-/** Every WCAG 2.x A/AA rule and axe's best practices, on the whole page. */
-async function audit(page: Page, screen: string): Promise<void> {
-  // Let transitions settle so colours are measured as shown.
-  await page.waitForTimeout(300);
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
-    .analyze();
-  const found = results.violations.map((v) => ({
-    rule: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}: ${n.failureSummary ?? ''}`),
-  }));
-  expect(found, `axe violations on ${screen}`).toEqual([]);
-}
 
 for (const colorScheme of ['light', 'dark'] as const) {
   test.describe(`${colorScheme} theme`, () => {

@@ -49,10 +49,10 @@ fn world() -> &'static World {
             };
             let hub = Hub::start(store, limits).await.expect("hub");
             let local = std::net::IpAddr::from([127, 0, 0, 1]);
-            hub.authenticate("fuzz", "fuzz-password", local)
+            hub.authenticate("fuzz", "fuzz-password", None, local)
                 .await
                 .expect("register");
-            hub.authenticate("other", "fuzz-password", local)
+            hub.authenticate("other", "fuzz-password", None, local)
                 .await
                 .expect("register");
             let (session, rx) = hub.attach(Login::account("fuzz")).await.expect("attach");
@@ -95,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 8) * 4);
-    let (kind, payload, over) = match pick % 10 {
+    let (kind, payload, over) = match pick % 12 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -140,6 +140,17 @@ fuzz_target!(|data: &[u8]| {
             "new",
             serde_json::json!({ "chatId": "#General", "message": format!("@{value} @room") }),
             value.len() + 7 > app::protocol::MAX_MESSAGE_BYTES,
+        ),
+        // Invitations (the fuzz user is the owner): any id to revoke, any role to ask.
+        10 => (
+            "revokeInvite",
+            serde_json::json!({ "id": value }),
+            value.len() > app::protocol::MAX_TOKEN_BYTES,
+        ),
+        11 => (
+            "createInvite",
+            serde_json::json!({ "role": value, "uses": value.len(), "expiresIn": 60 }),
+            false,
         ),
         _ => (
             "pin",

@@ -25,7 +25,7 @@ fn templated(pick: u8, value: &str) -> (Value, Max) {
     let request = |kind: &str, payload: Value| {
         json!({"type":"request","id":"f","timestamp":1,"payloadType":kind,"payload":payload})
     };
-    match pick % 16 {
+    match pick % 18 {
         0 => (request("createRoom", json!({"name": value})), Max::Chars(MAX_ROOM_NAME_CHARS)),
         1 => (request("joinRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
         2 => (request("leaveRoom", json!({"chatId": value})), Max::Bytes(MAX_CHAT_ID_BYTES)),
@@ -76,6 +76,14 @@ fn templated(pick: u8, value: &str) -> (Value, Max) {
         14 => (
             request("setNotify", json!({"chatId": value, "level": "mentions"})),
             Max::Bytes(MAX_CHAT_ID_BYTES),
+        ),
+        15 => (
+            request("auth", json!({"username": "fuzz", "password": "pw", "invite": value})),
+            Max::Bytes(MAX_TOKEN_BYTES),
+        ),
+        16 => (
+            request("revokeInvite", json!({"id": value})),
+            Max::Bytes(MAX_TOKEN_BYTES),
         ),
         _ => (
             json!({"type":"event","timestamp":1,"payloadType":"typing","payload":{"chatId": value}}),

@@ -111,8 +111,14 @@ fn store_append(c: &mut Criterion) {
         .first()
         .map(|r| r.id)
         .expect("General");
-    rt.block_on(store.register("alice".into(), None, now_ms()))
-        .expect("user");
+    rt.block_on(store.register(server::store::NewAccount {
+        name: "alice".into(),
+        password_hash: None,
+        at: now_ms(),
+        invite: None,
+        invite_needed: false,
+    }))
+    .expect("user");
     let mut g = c.benchmark_group("store append");
     g.sample_size(20);
     for batch in [1usize, 100] {

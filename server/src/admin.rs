@@ -48,6 +48,9 @@ pub struct BroadcastRequest {
 pub struct Admin {
     pub hub: Arc<Hub>,
     pub token: Arc<str>,
+    /// Where other devices open this server: `scheme://lan-address:port` (the first
+    /// of the start-up banner's URLs), for the links `parlor invite` prints.
+    pub base: Arc<str>,
 }
 
 /// Makes a new admin secret and writes it to `data/admin.token` (mode 0600).
@@ -82,10 +85,27 @@ fn same_secret(given: &str, token: &str) -> bool {
     given.as_bytes().ct_eq(token.as_bytes()).into()
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     let body =
         serde_json::json!({ "error": ErrorBody { code: code.into(), message: message.into() } });
     (status, Json(body)).into_response()
+}
+
+/// Admin requests come from this machine (loopback), with the admin token: the
+/// refusal to answer when this one does not.
+pub(crate) fn refusal(admin: &Admin, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+    let authorised = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| same_secret(t.trim(), &admin.token));
+    (!peer.ip().is_loopback() || !authorised).then(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            codes::FORBIDDEN,
+            "admin requests come from this machine, with the admin token",
+        )
+    })
 }
 
 pub async fn broadcast(
@@ -94,17 +114,8 @@ pub async fn broadcast(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let authorised = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| same_secret(t.trim(), &admin.token));
-    if !peer.addr.ip().is_loopback() || !authorised {
-        return error(
-            StatusCode::FORBIDDEN,
-            codes::FORBIDDEN,
-            "admin requests come from this machine, with the admin token",
-        );
+    if let Some(refused) = refusal(&admin, peer.addr, &headers) {
+        return refused;
     }
     let Ok(req) = serde_json::from_slice::<BroadcastRequest>(&body) else {
         return error(
@@ -139,6 +150,25 @@ pub async fn broadcast(
 /// `parlor broadcast`: sends `req` to the server at `server` with the secret in `data`,
 /// over HTTPS when that server serves TLS (it left its certificate in `data`).
 pub async fn send(server: SocketAddr, data: &Path, req: &BroadcastRequest) -> anyhow::Result<()> {
+    post(
+        server,
+        data,
+        "/api/admin/broadcast",
+        serde_json::to_vec(req)?,
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| e.context("parlor refused the broadcast"))
+}
+
+/// Posts `body` (JSON) to the admin path `path` of the server at `server` with the
+/// secret in `data`; answers the response's body when the server says 200.
+pub async fn post(
+    server: SocketAddr,
+    data: &Path,
+    path: &str,
+    body: Vec<u8>,
+) -> anyhow::Result<String> {
     use anyhow::Context;
     let token = std::fs::read_to_string(data.join(TOKEN_FILE)).with_context(|| {
         format!(
@@ -147,13 +177,11 @@ pub async fn send(server: SocketAddr, data: &Path, req: &BroadcastRequest) -> an
             data.display()
         )
     })?;
-    let request = axum::http::Request::post("/api/admin/broadcast")
+    let request = axum::http::Request::post(path)
         .header(header::HOST, server.to_string())
         .header(header::AUTHORIZATION, format!("Bearer {}", token.trim()))
         .header(header::CONTENT_TYPE, "application/json")
-        .body(http_body_util::Full::new(axum::body::Bytes::from(
-            serde_json::to_vec(req)?,
-        )))?;
+        .body(http_body_util::Full::new(axum::body::Bytes::from(body)))?;
     let tcp = tokio::net::TcpStream::connect(server)
         .await
         .with_context(|| format!("cannot reach parlor at {server}"))?;
@@ -170,9 +198,9 @@ pub async fn send(server: SocketAddr, data: &Path, req: &BroadcastRequest) -> an
         exchange(tcp, request).await?
     };
     if status == StatusCode::OK {
-        Ok(())
+        Ok(body)
     } else {
-        anyhow::bail!("parlor refused the broadcast ({status}): {body}")
+        anyhow::bail!("{status}: {body}")
     }
 }
 

@@ -124,11 +124,16 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
+    let base = lan::reachable_ips(local.ip())
+        .first()
+        .map(|ip| lan::url(scheme, *ip, local.port()))
+        .unwrap_or_else(|| format!("{}://{local}/", scheme.as_str()));
     let admin = Admin {
         hub: hub.clone(),
         token: crate::admin::write_token(&config.data)
             .context("cannot write the admin token")?
             .into(),
+        base: base.into(),
     };
     let uploads = Uploads::new(
         hub.clone(),
@@ -296,6 +301,8 @@ where
 fn router(state: AppState, uploads: Uploads, admin: Admin) -> Router {
     let admin = Router::new()
         .route("/api/admin/broadcast", post(crate::admin::broadcast))
+        .route("/api/admin/invite", post(crate::invite::create))
+        .route("/api/invite-qr/{code}", get(crate::invite::qr))
         .with_state(admin);
     let files = Router::new()
         .route("/api/uploads", post(crate::uploads::upload))
@@ -352,6 +359,15 @@ async fn workspace(
     State(state): State<AppState>,
     Query(query): Query<WorkspaceQuery>,
 ) -> Response {
+    // Workspace clients are guests: refused before the upgrade when guests are not
+    // welcome (`--no-guests`, or registration `invite` or `closed`).
+    if !state.hub.guests_welcome() {
+        return (
+            StatusCode::FORBIDDEN,
+            "guests are not allowed on this server",
+        )
+            .into_response();
+    }
     let edge = Workspace {
         username: query.username,
     };

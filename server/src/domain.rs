@@ -231,6 +231,10 @@ pub enum Refusal {
     Unauthorized,
     #[error("login failed")]
     AuthFailed,
+    /// A new name without a valid invitation, or while registration is closed
+    /// (reported as `auth_failed`, with this reason).
+    #[error("{0}")]
+    NotInvited(String),
     #[error("{0}")]
     Internal(String),
 }

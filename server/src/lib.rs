@@ -30,6 +30,7 @@ pub mod filetype;
 pub mod guard;
 pub mod headers;
 pub mod hub;
+pub mod invite;
 pub mod lan;
 pub mod mdns;
 pub mod memory;

@@ -1,5 +1,6 @@
 //! `parlor`: the command line. Parses flags, sets up logging, and runs the server.
 
+use app::protocol::{Registration, Role};
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use server::admin::BroadcastRequest;
@@ -11,6 +12,7 @@ use server::hub::{
     Budget, Limits, MarkLimits, MARK_BUDGET, MEMBERSHIP_BUDGET, ROOM_BUDGET, SEARCH_BUDGET,
     STATUS_BUDGET,
 };
+use server::invite::{InviteMade, InviteRequest};
 use server::tls::TlsSource;
 use server::uploads::UploadLimits;
 use std::net::SocketAddr;
@@ -32,6 +34,36 @@ enum Command {
     /// Send a message from the server to every connected client (or one user), in
     /// each client's protocol. Run it on the machine where `parlor serve` runs.
     Broadcast(BroadcastArgs),
+    /// Make an invitation on the server running here; prints the link to open
+    /// (`BASE/invite/CODE`) as the last line.
+    Invite(InviteArgs),
+}
+
+#[derive(Args)]
+struct InviteArgs {
+    /// Where the server listens (on this machine).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    server: SocketAddr,
+    /// The server's data directory (holds the admin token).
+    #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
+    data: PathBuf,
+    /// How many people may sign up with it.
+    #[arg(long, default_value_t = 1)]
+    uses: u32,
+    /// How long it stays valid (`7d`, `12h`; at most 30 days).
+    #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+    expires: Duration,
+    /// The role it gives: member, limited or admin.
+    #[arg(long, default_value = "member", value_parser = parse_role)]
+    role: Role,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| "one of owner, admin, member, limited".to_owned())
+}
+
+fn parse_registration(text: &str) -> Result<Registration, String> {
+    Registration::parse(text).ok_or_else(|| "one of open, invite, closed".to_owned())
 }
 
 #[derive(Args)]
@@ -60,6 +92,11 @@ struct ServeArgs {
     /// Refuse guest connections (dialects without passwords).
     #[arg(long)]
     no_guests: bool,
+    /// Who may sign up: `open` (an unknown name registers at its first login),
+    /// `invite` (only with an invitation) or `closed`; guests only when `open`. Set at
+    /// each start; without it, the owner's last choice in the web app (`open` at first).
+    #[arg(long, env = "PARLOR_REGISTRATION", value_parser = parse_registration)]
+    registration: Option<Registration>,
     /// A password account that may clear any room's history (repeat for several);
     /// never a guest of that name.
     #[arg(long = "admin", value_name = "USER")]
@@ -232,6 +269,7 @@ impl ServeArgs {
                 outbound_queue: self.outbound_queue,
                 typing_ttl: self.typing_ttl,
                 allow_guests: !self.no_guests,
+                registration: self.registration,
                 admins: self.admins.iter().map(|a| UserKey::of(a)).collect(),
                 rooms: Budget::new(self.room_limit, ROOM_BUDGET.window),
                 memberships: Budget::new(self.membership_limit, MEMBERSHIP_BUDGET.window),
@@ -317,5 +355,35 @@ async fn run() -> anyhow::Result<()> {
             };
             server::admin::send(args.server, &args.data, &req).await
         }
+        Command::Invite(args) => invite(args).await,
     }
+}
+
+/// `parlor invite`: asks the server for an invitation and prints its link last.
+async fn invite(args: InviteArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let req = InviteRequest {
+        role: args.role,
+        uses: Some(args.uses),
+        expires_in: Some(args.expires.as_secs()),
+    };
+    let body = server::admin::post(
+        args.server,
+        &args.data,
+        "/api/admin/invite",
+        serde_json::to_vec(&req)?,
+    )
+    .await
+    .context("parlor refused the invitation")?;
+    let made: InviteMade =
+        serde_json::from_str(&body).context("parlor answered something unexpected")?;
+    let uses = made.invite.uses_left;
+    println!(
+        "An invitation for {uses} sign-up{} as {}, valid for {}:",
+        if uses == 1 { "" } else { "s" },
+        made.invite.role.as_str(),
+        humantime::format_duration(args.expires),
+    );
+    println!("{}", made.url);
+    Ok(())
 }

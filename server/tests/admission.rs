@@ -4,13 +4,12 @@
 
 mod common;
 
-use common::{Client, Closed, Server};
+use common::{upgrade_status, Client, Closed, Server};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite;
 
 /// Whether the server answers a plain request on a fresh TCP connection (a refused
 /// connection is closed before any byte).
@@ -39,15 +38,6 @@ async fn hold(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
     // The kernel completes a handshake before the server accepts; give it the time.
     tokio::time::sleep(Duration::from_millis(300)).await;
     held
-}
-
-/// The HTTP status of a refused WebSocket upgrade, or `None` if it was accepted.
-async fn upgrade_status(url: &str) -> Option<u16> {
-    match tokio_tungstenite::connect_async(url).await {
-        Ok(_) => None,
-        Err(tungstenite::Error::Http(response)) => Some(response.status().as_u16()),
-        Err(e) => panic!("upgrade failed without an HTTP answer: {e}"),
-    }
 }
 
 #[tokio::test]

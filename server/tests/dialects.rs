@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, Closed, Server};
+use common::{upgrade_status, Client, Closed, Server};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -278,11 +278,11 @@ async fn workspace_rate_limit_answers_an_error_and_delivers_nothing() {
 #[tokio::test]
 async fn guests_can_be_turned_off() {
     let server = Server::start_with(&["--no-guests"]);
-    let mut c = Client::connect(&server.url("/ws/workspace?username=guest")).await;
-    assert!(matches!(
-        c.closed(Duration::from_secs(5)).await,
-        Closed::Frame(1008, _)
-    ));
+    // Workspace is refused at the upgrade.
+    assert_eq!(
+        upgrade_status(&server.url("/ws/workspace?username=guest")).await,
+        Some(403)
+    );
     let mut w = Client::connect(&server.url("/ws/workshop")).await;
     w.send(json!({"event_type":"connection_request","username":"guest"}))
         .await;

@@ -296,7 +296,7 @@ impl Serialize for ClientFrame {
 }
 
 /// Any frame the server sends on `/ws`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ServerFrame {
     Response(Response),
@@ -306,6 +306,50 @@ pub enum ServerFrame {
 impl ServerFrame {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a frame: its `type` first, then the whole text as that kind of frame,
+    /// straight from the text. (A derived internally tagged `Deserialize` would buffer
+    /// every frame into serde's generic content first, and could not keep a response's
+    /// payload raw; that buffering cost the web bundle much of its size.)
+    pub fn parse(text: &str) -> Result<ServerFrame, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Kind<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: std::borrow::Cow<'a, str>,
+        }
+        let kind: Kind<'_> = serde_json::from_str(text)?;
+        match kind.kind.as_ref() {
+            "response" => serde_json::from_str(text).map(ServerFrame::Response),
+            "event" => serde_json::from_str(text).map(ServerFrame::Event),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown frame type {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A response's payload, kept as the JSON text it came as: read once, as the type the
+/// request expects ([`Response::payload_as`]), never as a generic JSON value first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Payload(pub Box<serde_json::value::RawValue>);
+
+impl Payload {
+    /// `value` as a payload.
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> Option<Payload> {
+        serde_json::value::to_raw_value(value).ok().map(Payload)
+    }
+
+    /// The payload's JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        self.0.get() == other.0.get()
     }
 }
 
@@ -321,7 +365,7 @@ pub struct Response {
     )]
     pub payload_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Value>,
+    pub payload: Option<Payload>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
 }
@@ -333,7 +377,7 @@ impl Response {
             id: id.into(),
             timestamp,
             payload_type: None,
-            payload: serde_json::to_value(payload).ok(),
+            payload: Payload::of(payload),
             error: None,
         }
     }
@@ -369,7 +413,7 @@ impl Response {
 
     /// Reads the payload as `T` (the type the request expects).
     pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_value(self.payload.clone().unwrap_or(Value::Null))
+        serde_json::from_str(self.payload.as_ref().map_or("null", Payload::get))
     }
 }
 

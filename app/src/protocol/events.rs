@@ -3,9 +3,14 @@
 //! way and are what a client replays after a reconnect.
 
 use super::{Attachment, EventId, MessageId, Millis, NotifyLevel, PinEvent, ReactionEvent, Status};
+use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An event frame. Read by hand ([`Event::deserialize`] through
+/// [`EventBody::from_parts`]): a derived reader of the flattened, tagged body would
+/// buffer every event into serde's generic content first, which cost the web bundle
+/// more than its whole chat view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<EventId>,
@@ -14,8 +19,31 @@ pub struct Event {
     pub body: EventBody,
 }
 
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Event, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            id: Option<EventId>,
+            timestamp: Millis,
+            #[serde(rename = "eventType")]
+            event_type: String,
+            #[serde(default)]
+            payload: Option<Box<serde_json::value::RawValue>>,
+        }
+        let raw = Raw::deserialize(deserializer)?;
+        let payload = raw.payload.as_deref().map(serde_json::value::RawValue::get);
+        let body = EventBody::from_parts(&raw.event_type, payload).map_err(D::Error::custom)?;
+        Ok(Event {
+            id: raw.id,
+            timestamp: raw.timestamp,
+            body,
+        })
+    }
+}
+
 /// What an event says, keyed by `eventType`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "eventType", content = "payload", rename_all = "camelCase")]
 pub enum EventBody {
     New(MessageEvent),
@@ -39,6 +67,44 @@ pub enum EventBody {
     Pin(PinEvent),
     /// The user's notification level of a chat changed (to the user's sessions only).
     Notify(NotifyEvent),
+}
+
+impl EventBody {
+    /// The body of an event of type `event_type` with the JSON text `payload`: the
+    /// mapping between `eventType` strings and variants, written out once this way
+    /// (serialization is derived from the same names).
+    pub fn from_parts(
+        event_type: &str,
+        payload: Option<&str>,
+    ) -> Result<EventBody, serde_json::Error> {
+        fn p<T: DeserializeOwned>(payload: Option<&str>) -> Result<T, serde_json::Error> {
+            serde_json::from_str(payload.unwrap_or("null"))
+        }
+        Ok(match event_type {
+            "new" => EventBody::New(p(payload)?),
+            "edit" => EventBody::Edit(p(payload)?),
+            "delete" => EventBody::Delete(p(payload)?),
+            "dlvrd" => EventBody::Dlvrd(p(payload)?),
+            "read" => EventBody::Read(p(payload)?),
+            "typing" => EventBody::Typing(p(payload)?),
+            "online" => EventBody::Online(p(payload)?),
+            "offline" => EventBody::Offline(p(payload)?),
+            "presence" => EventBody::Presence(p(payload)?),
+            "join" => EventBody::Join(p(payload)?),
+            "leave" => EventBody::Leave(p(payload)?),
+            "roomCreated" => EventBody::RoomCreated(p(payload)?),
+            "broadcast" => EventBody::Broadcast(p(payload)?),
+            "clear" => EventBody::Clear(p(payload)?),
+            "reaction" => EventBody::Reaction(p(payload)?),
+            "pin" => EventBody::Pin(p(payload)?),
+            "notify" => EventBody::Notify(p(payload)?),
+            other => {
+                return Err(serde_json::Error::custom(format!(
+                    "unknown eventType {other:?}"
+                )))
+            }
+        })
+    }
 }
 
 /// A new message. `missed` is the receiver's unread count in this chat and is always

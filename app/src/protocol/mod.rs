@@ -18,6 +18,7 @@
 //! the pieces they share (`shared`) — and all re-exported here, so every type is named
 //! `protocol::X` whichever file holds it.
 
+mod access;
 mod envelope;
 mod events;
 mod names;
@@ -27,6 +28,7 @@ mod responses;
 mod shared;
 mod sizes;
 
+pub use access::*;
 pub use envelope::*;
 pub use events::*;
 pub use names::*;

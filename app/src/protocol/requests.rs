@@ -4,7 +4,8 @@
 
 use super::envelope::ParseError;
 use super::{
-    codes, Attachment, EventId, MessageId, Millis, NotifyLevel, PinRequest, ReactRequest, Status,
+    codes, Attachment, CreateInviteRequest, EventId, MessageId, Millis, NotifyLevel, PinRequest,
+    ReactRequest, RevokeInviteRequest, SetRegistrationRequest, Status,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,10 @@ pub enum RequestBody {
     Pin(PinRequest),
     GetPins(ChatRequest),
     SetNotify(SetNotifyRequest),
+    SetRegistration(SetRegistrationRequest),
+    CreateInvite(CreateInviteRequest),
+    GetInvites(Empty),
+    RevokeInvite(RevokeInviteRequest),
 }
 
 impl RequestBody {
@@ -90,6 +95,10 @@ impl RequestBody {
             "pin" => RequestBody::Pin(p(payload)?),
             "getPins" => RequestBody::GetPins(p(payload)?),
             "setNotify" => RequestBody::SetNotify(p(payload)?),
+            "setRegistration" => RequestBody::SetRegistration(p(payload)?),
+            "createInvite" => RequestBody::CreateInvite(p(payload)?),
+            "getInvites" => RequestBody::GetInvites(p(payload)?),
+            "revokeInvite" => RequestBody::RevokeInvite(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,
@@ -113,6 +122,10 @@ pub struct AuthRequest {
     /// Instead of the password: a session token from an earlier login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// An invitation's code: lets an unknown name register while registration is
+    /// `invite` (and gives the account the invitation's role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -15,6 +15,9 @@ pub struct AuthOk {
     /// A session token for later logins without the password (password logins only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// The account's role (absent from servers before roles existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<super::Role>,
 }
 
 /// The answer to `changePassword`: the connection's new session token (every other

@@ -77,7 +77,10 @@ impl RequestBody {
                 bytes("password", &auth.password, MAX_PASSWORD_BYTES)?;
                 auth.token
                     .as_deref()
-                    .map_or(Ok(()), |t| bytes("token", t, MAX_TOKEN_BYTES))
+                    .map_or(Ok(()), |t| bytes("token", t, MAX_TOKEN_BYTES))?;
+                auth.invite
+                    .as_deref()
+                    .map_or(Ok(()), |c| bytes("invite", c, MAX_TOKEN_BYTES))
             }
             RequestBody::New(new) => {
                 chat_id(&new.chat_id)?;
@@ -116,13 +119,17 @@ impl RequestBody {
             RequestBody::Search(search) => {
                 bytes("query", &search.query, crate::search::MAX_QUERY_BYTES)
             }
+            RequestBody::RevokeInvite(r) => bytes("id", &r.id, MAX_TOKEN_BYTES),
             RequestBody::Subscribe(_)
             | RequestBody::GetChats(_)
             | RequestBody::ListRooms(_)
             | RequestBody::ListUsers(_)
             | RequestBody::SetStatus(_)
             | RequestBody::Logout(_)
-            | RequestBody::LogoutEverywhere(_) => Ok(()),
+            | RequestBody::LogoutEverywhere(_)
+            | RequestBody::SetRegistration(_)
+            | RequestBody::CreateInvite(_)
+            | RequestBody::GetInvites(_) => Ok(()),
         }
     }
 }

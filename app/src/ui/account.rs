@@ -1,5 +1,6 @@
 //! The account panel, opened from the sidebar: change the password (which ends every
-//! other session of this user) and log out on every device.
+//! other session of this user) and log out on every device; for the owner and admins,
+//! who may join ([`super::invites`]).
 
 use super::store::ChatStore;
 use leptos::ev::SubmitEvent;
@@ -101,6 +102,9 @@ pub fn AccountPanel(open: RwSignal<bool>) -> impl IntoView {
                 </button>
             </form>
             <button type="button" class="quiet small" on:click=everywhere>"Log out everywhere"</button>
+            <Show when=move || store.my_role.get().manages()>
+                <super::invites::InvitePanel />
+            </Show>
         </section>
     }
 }

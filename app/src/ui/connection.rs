@@ -84,7 +84,7 @@ impl Connection {
                 let Some(text) = msg.data().as_string() else {
                     return;
                 };
-                match serde_json::from_str::<ServerFrame>(&text) {
+                match ServerFrame::parse(&text) {
                     Ok(ServerFrame::Response(response)) => {
                         // Release the borrow before the callback: it may send requests.
                         let on_reply = pending.borrow_mut().waiting.remove(&response.id);

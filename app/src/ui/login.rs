@@ -1,4 +1,5 @@
-//! The login form. Logging in with an unknown username registers it.
+//! The login form. Logging in with an unknown username registers it; opened from an
+//! invitation's link (`/invite/CODE`), the same form signs up with that invitation.
 
 use super::store::{ChatStore, Session};
 use leptos::ev::SubmitEvent;
@@ -10,6 +11,8 @@ pub fn LoginView() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let busy = move || store.session.get() == Session::LoggingIn;
+    let invite = super::platform::invite_code();
+    let invited = invite.is_some();
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -17,14 +20,20 @@ pub fn LoginView() -> impl IntoView {
         if name.is_empty() || busy() {
             return;
         }
-        store.login(name, password.get_untracked());
+        store.login(name, password.get_untracked(), invite.clone());
     };
 
     view! {
         <main class="login">
             <form class="card" on:submit=submit aria-labelledby="login-title">
                 <h1 id="login-title" class="brand">"Parlor"</h1>
-                <p class="hint">"New here? Choose a name and a password: your account is created when you first log in."</p>
+                <p class="hint">
+                    {if invited {
+                        "You are invited. Choose a name and a password for your account."
+                    } else {
+                        "New here? Choose a name and a password: your account is created when you first log in."
+                    }}
+                </p>
                 <label for="login-username">"Username"</label>
                 <input
                     id="login-username"
@@ -42,14 +51,14 @@ pub fn LoginView() -> impl IntoView {
                     id="login-password"
                     name="password"
                     type="password"
-                    autocomplete="current-password"
+                    autocomplete=if invited { "new-password" } else { "current-password" }
                     required
                     prop:value=password
                     on:input=move |ev| password.set(event_target_value(&ev))
                 />
                 <p class="error" role="alert">{move || store.login_error.get()}</p>
                 <button type="submit" class="primary" aria-busy=move || busy().to_string() disabled=busy>
-                    "Log in"
+                    {if invited { "Sign up" } else { "Log in" }}
                 </button>
             </form>
         </main>

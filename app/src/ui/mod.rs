@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod chat;
 pub mod composer;
 pub mod connection;
+pub mod invites;
 pub mod login;
 pub mod mention_picker;
 pub mod messages;

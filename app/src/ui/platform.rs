@@ -68,6 +68,24 @@ pub fn messages_at_end() -> Option<bool> {
     Some(el.scroll_height() - el.scroll_top() - el.client_height() < 48)
 }
 
+/// The invitation's code when the page is an invitation's link (`/invite/CODE`).
+pub fn invite_code() -> Option<String> {
+    let path = web_sys::window()?.location().pathname().ok()?;
+    let code = path.strip_prefix("/invite/")?.trim_end_matches('/');
+    (!code.is_empty() && !code.contains('/')).then(|| code.to_owned())
+}
+
+/// Replaces an invitation's link in the address bar with the app's own (`/`), so that
+/// a reload or a bookmark does not offer the used invitation again.
+pub fn leave_invite_path() {
+    if invite_code().is_none() {
+        return;
+    }
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some("/"));
+    }
+}
+
 pub fn set_title(title: &str) {
     if let Some(d) = document() {
         d.set_title(title);

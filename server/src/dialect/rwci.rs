@@ -39,7 +39,7 @@ impl Edge for Rwci {
         // Seed 004: a login succeeds only if the username is not already connected.
         let peer = socket.peer;
         let outcome = match socket
-            .unless_gone(hub.authenticate(&username, &password, peer))
+            .unless_gone(hub.authenticate(&username, &password, None, peer))
             .await?
         {
             Ok((name, registered)) => {

@@ -7,19 +7,22 @@
 use super::budgets::Spend;
 use super::{Hub, Live, LiveShared, Outbound, Session};
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, UserKey, GENERAL};
-use crate::store::{Member, NewRoom};
+use crate::store::{Member, NewAccount, NewRoom};
 use app::protocol::{validate_room_name, validate_username, EventId, MAX_PASSWORD_BYTES};
 use std::net::IpAddr;
 
 impl Hub {
-    /// Logs in with a password from a client at `from`; an unknown name registers it.
-    /// Answers the account's display name and whether this login created it. Refused
-    /// with `rate_limited`, before the password is looked at, while that client must
-    /// wait after failed logins (`throttle`), or while the hashing line is full.
+    /// Logs in with a password from a client at `from`; an unknown name registers it
+    /// if registration allows (with `invite`, an invitation's code, when it is
+    /// `invite`). Answers the account's display name and whether this login created
+    /// it. Refused with `rate_limited`, before the password is looked at, while that
+    /// client must wait after failed logins (`throttle`), or while the hashing line is
+    /// full.
     pub async fn authenticate(
         &self,
         username: &str,
         password: &str,
+        invite: Option<&str>,
         from: IpAddr,
     ) -> Result<(String, bool), Refusal> {
         validate_username(username).map_err(|e| Refusal::BadRequest(e.to_string()))?;
@@ -38,9 +41,15 @@ impl Hub {
         let account = match existing {
             Some(account) => account,
             None => {
+                let invite_needed = self.may_register(invite)?;
                 self.begin_registration(username)?;
-                let registered = self.register(username, password).await;
-                self.end_registration(username, registered.is_ok());
+                let registered = self
+                    .register(username, password, invite, invite_needed)
+                    .await;
+                self.end_registration(
+                    username,
+                    registered.as_ref().ok().map(|(account, _)| account.role),
+                );
                 let (account, created) = registered?;
                 if created {
                     return Ok((account.name, true));
@@ -65,13 +74,27 @@ impl Hub {
         &self,
         username: &str,
         password: &str,
+        invite: Option<&str>,
+        invite_needed: bool,
     ) -> Result<(crate::store::Account, bool), Refusal> {
         self.check_new_password(password)?;
         let hash = self.hasher.hash(password.to_owned()).await?;
-        self.store
-            .register(username.to_owned(), Some(hash), now_ms())
+        let account = NewAccount {
+            name: username.to_owned(),
+            password_hash: Some(hash),
+            at: now_ms(),
+            invite: invite.map(token_hash),
+            invite_needed,
+        };
+        let (account, created) = self
+            .store
+            .register(account)
             .await
-            .map_err(|e| e.into_refusal())
+            .map_err(|e| e.into_refusal())?;
+        if created {
+            tracing::info!(name = %account.name, role = account.role.as_str(), "account registered");
+        }
+        Ok((account, created))
     }
 
     /// Creates a room; its creator is its first member.
@@ -155,7 +178,7 @@ impl Hub {
             });
             let allowed = creator
                 .is_some_and(|(c, guest)| c == session.user && guest == session.guest)
-                || (!session.guest && self.limits.admins.contains(&session.user));
+                || self.manages_in(&state, session);
             if !allowed {
                 return Err(Refusal::Forbidden(
                     "only the room's creator or an admin can clear it".into(),
@@ -271,7 +294,7 @@ pub(super) fn new_token() -> String {
 }
 
 /// What the store keeps of a session token.
-pub(super) fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     use blake2::Digest;
     data_encoding::HEXLOWER.encode(&blake2::Blake2s256::digest(token.as_bytes()))
 }

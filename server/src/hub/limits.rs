@@ -18,6 +18,9 @@ pub struct Limits {
     /// How long a typing indicator lasts without a new keystroke.
     pub typing_ttl: Duration,
     pub allow_guests: bool,
+    /// `--registration`: who may sign up, set at each start (none: the owner's last
+    /// choice, `open` on a new server).
+    pub registration: Option<app::protocol::Registration>,
     /// Users who may clear any room's history (password accounts only, never a guest).
     pub admins: Vec<UserKey>,
     /// Rooms one user may create (`createRoom`).
@@ -58,6 +61,7 @@ impl Default for Limits {
             max_connections_per_user: 3,
             rate_limit: 100,
             rate_window: Duration::from_secs(60),
+            registration: None,
             outbound_queue: 1024,
             typing_ttl: Duration::from_secs(5),
             allow_guests: true,

@@ -87,6 +87,6 @@ impl Hub {
                 .map(|c| (UserKey::of(c), r.creator_guest))
         });
         creator.is_some_and(|(c, guest)| c == session.user && guest == session.guest)
-            || (!session.guest && self.limits.admins.contains(&session.user))
+            || self.manages_in(state, session)
     }
 }

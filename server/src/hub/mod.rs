@@ -15,6 +15,7 @@
 //! (`messages`); the other commands are in `commands`, the reads in `queries`. Nothing
 //! here awaits while holding the state lock.
 
+mod access;
 mod budgets;
 mod commands;
 mod counters;
@@ -34,6 +35,7 @@ mod sessions;
 mod tests;
 mod throttle;
 
+pub use access::{InviteSpec, Maker};
 pub use budgets::Budget;
 pub use limits::*;
 pub use outbound::*;
@@ -44,7 +46,7 @@ pub use throttle::ThrottleRules;
 
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, SessionId, UserKey};
 use crate::store::{Store, StoreError};
-use app::protocol::{EventId, Millis, Status};
+use app::protocol::{EventId, Millis, Registration, Role, Status};
 use counters::Counters;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
@@ -145,6 +147,8 @@ impl Login {
 struct UserEntry {
     name: String,
     guest: bool,
+    /// An account's role (`member` for a guest).
+    role: Role,
     /// The status the user chose (setStatus); new sessions start with it.
     chosen: Status,
     /// The merged status others were last told.
@@ -183,6 +187,7 @@ impl UserEntry {
         UserEntry {
             name: name.to_owned(),
             guest,
+            role: Role::Member,
             visit: None,
             chosen: Status::Online,
             shown: Status::Offline,
@@ -253,6 +258,8 @@ pub struct Hub {
     store: Arc<dyn Store>,
     limits: Limits,
     state: Mutex<State>,
+    /// Who may sign up now.
+    access: access::Access,
     hasher: passwords::Hasher,
     /// Failed logins (its own lock: logins never wait on the world's).
     throttle: Mutex<throttle::Throttle>,
@@ -292,11 +299,18 @@ impl Hub {
     pub async fn start(store: Arc<dyn Store>, limits: Limits) -> Result<Arc<Hub>, StoreError> {
         let world = store.load_world().await?;
         let mut state = State::default();
-        for name in world.users {
+        for (name, role) in world.users {
             let key = UserKey::of(&name);
             names::hold(&mut state.names, &name, &key);
-            state.users.insert(key, UserEntry::new(&name, false));
+            let mut entry = UserEntry::new(&name, false);
+            entry.role = role;
+            state.users.insert(key, entry);
         }
+        // The flag, when given, wins over the owner's last choice.
+        let registration = limits
+            .registration
+            .or(world.registration)
+            .unwrap_or(Registration::Open);
         for room in world.rooms {
             state.room_ids.insert(room.name.to_lowercase(), room.id);
             names::hold_room(&mut state.room_folds, &room.name, room.id);
@@ -317,6 +331,7 @@ impl Hub {
             throttle: Mutex::new(throttle::Throttle::new(limits.login_throttle.clone())),
             limits,
             state: Mutex::new(state),
+            access: access::Access::new(registration),
             next_session: AtomicU64::new(1),
             activity: AtomicU64::new(0),
         });

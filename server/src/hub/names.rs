@@ -14,7 +14,7 @@
 
 use super::{Hub, RoomEntry, State, UserEntry, Visit};
 use crate::domain::{Refusal, RoomId, UserKey, GENERAL};
-use app::protocol::{name_folds, validate_new_username, validate_username};
+use app::protocol::{name_folds, validate_new_username, validate_username, Role};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -115,7 +115,7 @@ impl Hub {
     /// address holds `--guests-per-address` guest names already. A name the guest
     /// holds (connected, or within its grace) is its own again.
     pub async fn guest_login(&self, name: &str, address: IpAddr) -> Result<String, Refusal> {
-        if !self.limits.allow_guests {
+        if !self.guests_welcome() {
             return Err(Refusal::Forbidden(
                 "guests are not allowed on this server".into(),
             ));
@@ -205,7 +205,7 @@ impl Hub {
     }
 
     /// The registration of `name` ended: its folds stay held if the account exists.
-    pub(super) fn end_registration(&self, name: &str, stored: bool) {
+    pub(super) fn end_registration(&self, name: &str, stored: Option<Role>) {
         let key = UserKey::of(name);
         let mut state = self.lock();
         if let Some(n) = state.registering.get_mut(&key) {
@@ -214,11 +214,12 @@ impl Hub {
                 state.registering.remove(&key);
             }
         }
-        if stored {
+        if let Some(role) = stored {
             state
                 .users
                 .entry(key.clone())
-                .or_insert_with(|| UserEntry::new(name, false));
+                .or_insert_with(|| UserEntry::new(name, false))
+                .role = role;
         } else if !state.registering.contains_key(&key) && !state.users.contains_key(&key) {
             release(&mut state.names, name, &key);
         }

@@ -34,9 +34,15 @@ async fn account(hub: &Arc<Hub>, name: &str) {
     hub.begin_registration(name).expect("a free name");
     let stored = hub
         .store
-        .register(name.to_owned(), Some("x".into()), now_ms())
+        .register(crate::store::NewAccount {
+            name: name.to_owned(),
+            password_hash: Some("x".into()),
+            at: now_ms(),
+            invite: None,
+            invite_needed: false,
+        })
         .await;
-    hub.end_registration(name, stored.is_ok());
+    hub.end_registration(name, stored.as_ref().ok().map(|(a, _)| a.role));
     stored.expect("registered");
 }
 
@@ -429,7 +435,7 @@ async fn a_guest_is_in_general_while_it_visits_and_its_name_is_freed_after_the_g
     w.hub.sweep_guests();
     assert!(!w.hub.lock().users.contains_key(&UserKey::of("visitor")));
     w.hub.begin_registration("visitor").expect("free again");
-    w.hub.end_registration("visitor", false);
+    w.hub.end_registration("visitor", None);
 }
 
 #[tokio::test]

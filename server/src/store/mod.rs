@@ -10,16 +10,20 @@
 //! The embedded implementation is [`sqlite::SqliteStore`]: WAL, one writer thread that
 //! commits in groups, a small pool of readers.
 
+mod access;
 mod reactions;
 pub mod sqlite;
 
 use crate::domain::{Chat, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey};
-use app::protocol::{Attachment, EventId, MessageId, Millis, NotifyLevel};
+use app::protocol::{
+    Attachment, EventId, InviteInfo, MessageId, Millis, NotifyLevel, Registration, Role,
+};
 use futures_util::future::BoxFuture;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
+pub use access::{NewAccount, NewInvite};
 pub use reactions::{PinChange, React, StoredPin};
 pub use sqlite::SqliteStore;
 
@@ -84,13 +88,20 @@ pub trait Store: Send + Sync {
 
     fn account(&self, user: UserKey) -> StoreFuture<Option<Account>>;
     /// Creates an account in General; an existing name answers that account and
-    /// `false`. (Guests are not stored: the hub keeps them while they visit.)
-    fn register(
-        &self,
-        name: String,
-        password_hash: Option<String>,
-        at: Millis,
-    ) -> StoreFuture<(Account, bool)>;
+    /// `false`. (Guests are not stored: the hub keeps them while they visit.) The first
+    /// account is the owner; an invitation gives its role and loses one use, and one
+    /// that is unknown, used up or lapsed refuses the account (`NotInvited`), as does
+    /// none when `invite_needed`.
+    fn register(&self, account: NewAccount) -> StoreFuture<(Account, bool)>;
+    /// Keeps the registration mode the owner chose.
+    fn set_registration(&self, mode: Registration) -> StoreFuture<()>;
+    /// Stores an invitation; refused when [`MAX_OPEN_INVITES`](app::protocol::MAX_OPEN_INVITES)
+    /// are valid already.
+    fn create_invite(&self, invite: NewInvite) -> StoreFuture<InviteInfo>;
+    /// The invitations valid at `at`, newest first.
+    fn invites(&self, at: Millis) -> StoreFuture<Vec<InviteInfo>>;
+    /// Ends invitation `id`; `false` when there was none.
+    fn revoke_invite(&self, id: String) -> StoreFuture<bool>;
     /// Remembers the last event a user acknowledged (never moves back).
     fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()>;
     fn issue_token(&self, user: UserKey, hash: String, at: Millis) -> StoreFuture<()>;
@@ -275,6 +286,7 @@ pub struct Account {
     pub name: String,
     pub password_hash: Option<String>,
     pub acked_event: EventId,
+    pub role: Role,
 }
 
 /// A user acting on a room: their key and display name.
@@ -396,8 +408,10 @@ pub struct ReplayPlan {
 #[derive(Debug, Clone, Default)]
 pub struct World {
     pub rooms: Vec<RoomRow>,
-    /// Every account's display name.
-    pub users: Vec<String>,
+    /// Every account's display name and role.
+    pub users: Vec<(String, Role)>,
+    /// The registration mode the owner last chose (none: never changed).
+    pub registration: Option<Registration>,
 }
 
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@
 //! `session`, every other request in `requests`; the connection itself (deadlines,
 //! pings, writes, limits) is the [`driver`](crate::driver)'s.
 
+pub mod access;
 mod reactions;
 mod requests;
 mod session;
@@ -228,7 +229,7 @@ pub(crate) fn code_of(refusal: &Refusal) -> &'static str {
         Refusal::RateLimited(_) => codes::RATE_LIMITED,
         Refusal::TooManyConnections(_) => codes::TOO_MANY_CONNECTIONS,
         Refusal::Unauthorized => codes::UNAUTHORIZED,
-        Refusal::AuthFailed => codes::AUTH_FAILED,
+        Refusal::AuthFailed | Refusal::NotInvited(_) => codes::AUTH_FAILED,
         Refusal::Internal(_) => codes::INTERNAL,
     }
 }

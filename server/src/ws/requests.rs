@@ -30,6 +30,9 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
     if let Some(answered) = super::reactions::answer(hub, session, &request).await {
         return answered;
     }
+    if let Some(answered) = super::access::answer(hub, session, &request).await {
+        return answered;
+    }
     let id = request.id;
     let now = now_ms();
     let user = &session.user;
@@ -86,7 +89,7 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             // response's timestamp is the time of the (first) mark.
             let mut response = Response::empty(id, outcome.at);
             if mark.message_id.is_none() {
-                response.payload = Some(json!({}));
+                response.payload = app::protocol::Payload::of(&json!({}));
             }
             response
         }
@@ -209,6 +212,12 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         }
         RequestBody::React(_) | RequestBody::Pin(_) | RequestBody::GetPins(_) => {
             return Err(Refusal::Internal("handled in reactions".into()))
+        }
+        RequestBody::SetRegistration(_)
+        | RequestBody::CreateInvite(_)
+        | RequestBody::GetInvites(_)
+        | RequestBody::RevokeInvite(_) => {
+            return Err(Refusal::Internal("handled in access".into()))
         }
         RequestBody::SetNotify(set) => {
             let chat_id = hub

@@ -48,7 +48,12 @@ impl Native {
                 .await
                 .map(|name| (name, false, token.clone())),
             None => match socket
-                .unless_gone(hub.authenticate(&auth.username, &auth.password, peer))
+                .unless_gone(hub.authenticate(
+                    &auth.username,
+                    &auth.password,
+                    auth.invite.as_deref(),
+                    peer,
+                ))
                 .await?
             {
                 Ok((name, registered)) => hub
@@ -71,6 +76,7 @@ impl Native {
                     user_id: session.name.clone(),
                     registered,
                     token: auth.token.is_none().then(|| token.clone()),
+                    role: Some(hub.role_of(&session.user)),
                 };
                 let answer = ServerFrame::Response(Response::ok(&request.id, now_ms(), &ok));
                 socket.send(frame(answer)).await?;
@@ -80,6 +86,7 @@ impl Native {
             Err(refusal) => {
                 let refusal = match refusal {
                     Refusal::AuthFailed
+                    | Refusal::NotInvited(_)
                     | Refusal::RateLimited(_)
                     | Refusal::TooManyConnections(_)
                     | Refusal::Internal(_) => refusal,

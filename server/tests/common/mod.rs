@@ -132,6 +132,14 @@ impl Server {
         self.respawn(&self.args.clone());
     }
 
+    /// Stops the server (SIGTERM) and starts it again on the same data directory with
+    /// `args` instead of the first start's.
+    pub fn restart_with(&mut self, args: &[&str]) {
+        self.terminate();
+        self.args = args.iter().map(|s| s.to_string()).collect();
+        self.respawn(&self.args.clone());
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -592,5 +600,16 @@ impl Client {
                 Ok(Some(Ok(_))) => continue,
             }
         }
+    }
+}
+
+/// The HTTP status of a refused WebSocket upgrade, or `None` if it was accepted.
+pub async fn upgrade_status(url: &str) -> Option<u16> {
+    match tokio_tungstenite::connect_async(url).await {
+        Ok(_) => None,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Some(response.status().as_u16())
+        }
+        Err(e) => panic!("upgrade failed without an HTTP answer: {e}"),
     }
 }

@@ -33,6 +33,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 
+mod access;
 mod chats;
 mod events;
 mod jump;
@@ -81,6 +82,8 @@ pub struct ChatStore {
     pub clock: RwSignal<f64>,
     /// The status this user chose.
     pub my_status: RwSignal<Status>,
+    /// This user's role on the server (from `auth`).
+    pub my_role: RwSignal<crate::protocol::Role>,
     /// A passing problem or server notice to show.
     pub notice: RwSignal<Option<String>>,
     /// Every room (`listRooms`), for joining.
@@ -142,6 +145,7 @@ impl ChatStore {
             typing: RwSignal::new(Typists::default()),
             clock: RwSignal::new(js_sys::Date::now()),
             my_status: RwSignal::new(Status::Online),
+            my_role: RwSignal::new(crate::protocol::Role::Member),
             notice: RwSignal::new(None),
             rooms: RwSignal::new(Vec::new()),
             at_bottom: RwSignal::new(true),

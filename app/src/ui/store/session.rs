@@ -28,8 +28,9 @@ pub enum Session {
 }
 
 impl ChatStore {
-    /// Logs in with a password; an unknown username is registered by the server.
-    pub fn login(&self, username: String, password: String) {
+    /// Logs in with a password; an unknown username is registered by the server (with
+    /// `invite`, an invitation's code, when registration needs one).
+    pub fn login(&self, username: String, password: String, invite: Option<String>) {
         if self.session.get_untracked() != Session::LoggedOut {
             return;
         }
@@ -40,6 +41,7 @@ impl ChatStore {
                 username,
                 password,
                 token: None,
+                invite,
             });
             credentials.token = None;
         }
@@ -236,6 +238,9 @@ impl ChatStore {
         let client = self.client();
         client.link.attempts.set(0);
         let user = ok.user_id;
+        self.my_role.set(ok.role.unwrap_or_default());
+        // Signed up from an invitation's link: the address becomes the app's own.
+        platform::leave_invite_path();
         let first = {
             let mut credentials = client.credentials.borrow_mut();
             let first = credentials.user.as_deref() != Some(user.as_str());

@@ -12,6 +12,7 @@
 //!
 //! Reads run on a small pool of read-only connections on the blocking thread pool.
 
+mod access;
 mod marks;
 mod ops;
 mod reads;
@@ -25,12 +26,12 @@ pub use reads::*;
 pub use writer::{delete_message, edit_message, mark, new_message, Applied};
 
 use super::{
-    Account, Delete, Edit, EventSink, Mark, Member, NewMessage, NewRoom, NewUpload, PinChange,
-    React, ReceiptOutcome, ReplayPlan, SearchPage, SearchQuery, Store, StoreError, StoreFuture,
-    StoredMessage, StoredPin, UnreadSnapshot, World,
+    Account, Delete, Edit, EventSink, Mark, Member, NewAccount, NewInvite, NewMessage, NewRoom,
+    NewUpload, PinChange, React, ReceiptOutcome, ReplayPlan, SearchPage, SearchQuery, Store,
+    StoreError, StoreFuture, StoredMessage, StoredPin, UnreadSnapshot, World,
 };
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
-use app::protocol::{EventId, MessageId, Millis};
+use app::protocol::{EventId, InviteInfo, MessageId, Millis, Registration};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -313,13 +314,24 @@ impl Store for SqliteStore {
         self.query(move |c| ops::load_account(c, &user))
     }
 
-    fn register(
-        &self,
-        name: String,
-        password_hash: Option<String>,
-        at: Millis,
-    ) -> StoreFuture<(Account, bool)> {
-        self.job(move |c| ops::register(c, &name, password_hash, at))
+    fn register(&self, account: NewAccount) -> StoreFuture<(Account, bool)> {
+        self.job(move |c| access::register(c, account))
+    }
+
+    fn set_registration(&self, mode: Registration) -> StoreFuture<()> {
+        self.job(move |c| access::set_registration(c, mode))
+    }
+
+    fn create_invite(&self, invite: NewInvite) -> StoreFuture<InviteInfo> {
+        self.job(move |c| access::create_invite(c, invite))
+    }
+
+    fn invites(&self, at: Millis) -> StoreFuture<Vec<InviteInfo>> {
+        self.query(move |c| access::invites(c, at))
+    }
+
+    fn revoke_invite(&self, id: String) -> StoreFuture<bool> {
+        self.job(move |c| access::revoke_invite(c, &id))
     }
 
     fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()> {

@@ -7,7 +7,7 @@ use super::writer::append;
 use super::Applied;
 use crate::domain::{Chat, EventData, LogEvent, Refusal, RoomId, SessionId, UserKey, GENERAL};
 use crate::store::{Account, Member, NewRoom, NewUpload, StoreError};
-use app::protocol::{EventId, Millis};
+use app::protocol::{EventId, Millis, Role};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Creates the `General` room if it is not there.
@@ -28,49 +28,28 @@ pub fn general_id(conn: &Connection) -> Result<RoomId, StoreError> {
 }
 
 pub fn load_account(conn: &Connection, key: &UserKey) -> Result<Option<Account>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT name, password_hash, acked_event FROM users WHERE key = ?1",
-            [key.as_str()],
-            |r| {
-                Ok(Account {
+    conn.query_row(
+        "SELECT name, password_hash, acked_event, role FROM users WHERE key = ?1",
+        [key.as_str()],
+        |r| {
+            Ok((
+                Account {
                     name: r.get(0)?,
                     password_hash: r.get(1)?,
                     acked_event: r.get::<_, i64>(2)? as EventId,
-                })
-            },
-        )
-        .optional()?)
-}
-
-/// Creates an account and puts it in General.
-/// Answers the existing account and `false` if the name is taken.
-pub fn register(
-    conn: &Connection,
-    name: &str,
-    password_hash: Option<String>,
-    at: Millis,
-) -> Result<Applied<(Account, bool)>, StoreError> {
-    let key = UserKey::of(name);
-    if let Some(existing) = load_account(conn, &key)? {
-        return Ok(Applied::quiet((existing, false)));
-    }
-    conn.execute(
-        "INSERT INTO users (key, name, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![key.as_str(), name, password_hash, at],
-    )?;
-    let general = general_id(conn)?;
-    let event = join(conn, general, &key, name, at)?;
-    let account = Account {
-        name: name.to_owned(),
-        password_hash,
-        acked_event: 0,
-    };
-    Ok(Applied {
-        value: (account, true),
-        events: event.into_iter().collect(),
-        origin: None,
+                    role: Role::Member,
+                },
+                r.get::<_, String>(3)?,
+            ))
+        },
+    )
+    .optional()?
+    .map(|(mut account, role)| {
+        account.role = Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?;
+        Ok::<_, StoreError>(account)
     })
+    .transpose()
 }
 
 fn room_name(conn: &Connection, room: RoomId) -> Result<(String, Option<String>), StoreError> {
@@ -95,7 +74,7 @@ fn is_member(conn: &Connection, key: &UserKey, chat: &Chat) -> Result<bool, Stor
 }
 
 /// Adds `user` to `room`; `None` when already a member.
-fn join(
+pub(super) fn join(
     conn: &Connection,
     room: RoomId,
     key: &UserKey,

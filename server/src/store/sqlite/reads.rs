@@ -220,11 +220,19 @@ pub fn load_world(conn: &Connection) -> Result<World, StoreError> {
         });
     }
     let mut users = Vec::new();
-    let mut stmt = conn.prepare("SELECT name FROM users")?;
-    for row in stmt.query_map([], |r| r.get(0))? {
-        users.push(row?);
+    let mut stmt = conn.prepare("SELECT name, role FROM users")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (name, role) = row?;
+        let role = app::protocol::Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?;
+        users.push((name, role));
     }
-    Ok(World { rooms, users })
+    let registration = super::access::registration(conn)?;
+    Ok(World {
+        rooms,
+        users,
+        registration,
+    })
 }
 
 /// The id of the latest event in the log.

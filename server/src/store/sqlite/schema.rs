@@ -228,6 +228,29 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO messages_fts (rowid, body) SELECT new.id, new.body WHERE new.body != '';
     END;
     ",
+    // 10 (issue 13, who may join): each account's role (the first account, already
+    // there or still to come, is the owner), the server's settings the owner changes
+    // at run time (`registration`), and invitations: only the hash of each code is
+    // kept (the code is shown once, to whoever made it), with the role it gives, the
+    // sign-ups it has left and when it lapses.
+    "
+    ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+    UPDATE users SET role = 'owner' WHERE key =
+        (SELECT key FROM users ORDER BY created_at, key LIMIT 1);
+    CREATE TABLE settings (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE invites (
+        id         TEXT PRIMARY KEY,             -- shown in lists, used to revoke
+        code_hash  TEXT NOT NULL UNIQUE,
+        role       TEXT NOT NULL,
+        uses_left  INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,                -- display form
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).

@@ -15,7 +15,18 @@ fn open() -> (tempfile::TempDir, SqliteStore) {
 async fn add_user(store: &SqliteStore, name: &str) {
     let name = name.to_owned();
     store
-        .write(move |c| super::register(c, &name, Some("x".into()), now_ms()))
+        .write(move |c| {
+            super::access::register(
+                c,
+                crate::store::NewAccount {
+                    name,
+                    password_hash: Some("x".into()),
+                    at: now_ms(),
+                    invite: None,
+                    invite_needed: false,
+                },
+            )
+        })
         .await
         .expect("register");
 }
@@ -162,7 +173,13 @@ async fn a_dead_writer_ends_the_process_instead_of_hanging_writes() {
     // Later writes fail at once instead of waiting for a writer that is gone.
     let later = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        store.register("carol".into(), None, now_ms()),
+        store.register(crate::store::NewAccount {
+            name: "carol".into(),
+            password_hash: None,
+            at: now_ms(),
+            invite: None,
+            invite_needed: false,
+        }),
     )
     .await
     .expect("answered, not hanging");
