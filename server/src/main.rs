@@ -32,6 +32,31 @@ enum Command {
     /// Send a message from the server to every connected client (or one user), in
     /// each client's protocol. Run it on the machine where `parlor serve` runs.
     Broadcast(BroadcastArgs),
+    /// Write a consistent copy of the database and the uploads to FILE (one tar
+    /// archive), while the server runs or not.
+    Backup(BackupArgs),
+    /// Make DIR, a new or empty directory, a data directory holding what the backup
+    /// FILE holds.
+    Restore(RestoreArgs),
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// The archive to write (an older file of that name is replaced once the new one
+    /// is complete).
+    file: PathBuf,
+    /// The server's data directory.
+    #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
+    data: PathBuf,
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    /// The archive `parlor backup` wrote.
+    file: PathBuf,
+    /// The data directory to make (new or empty).
+    #[arg(long)]
+    data: PathBuf,
 }
 
 #[derive(Args)]
@@ -317,5 +342,7 @@ async fn run() -> anyhow::Result<()> {
             };
             server::admin::send(args.server, &args.data, &req).await
         }
+        Command::Backup(args) => server::backup::run_backup(args.data, args.file).await,
+        Command::Restore(args) => server::backup::run_restore(args.file, args.data).await,
     }
 }
