@@ -53,7 +53,7 @@ pub fn copy_into(conn: &Connection, target: &Path) -> Result<(), StoreError> {
 /// migration is due.
 pub fn before_migration(conn: &Connection, data_dir: &Path) -> Result<Option<PathBuf>, StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version < 1 || version >= schema::CURRENT {
+    if !(1..schema::CURRENT).contains(&version) {
         return Ok(None);
     }
     let dir = data_dir.join(BACKUPS_DIR);
