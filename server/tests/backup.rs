@@ -249,6 +249,74 @@ async fn archive_of_a_stopped_server(dir: &Path) -> std::path::PathBuf {
     file
 }
 
+/// An upload the snapshot lists whose file is gone by the time it is copied (its
+/// message deleted and the file swept in between; here removed by hand) is counted
+/// and reported by both commands, never an error.
+#[tokio::test]
+async fn an_upload_gone_after_the_snapshot_is_counted_not_fatal() {
+    let mut server = Server::start();
+    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let mut urls = Vec::new();
+    for content in [&b"first file"[..], &b"second file"[..]] {
+        let (status, _, body) = http(
+            server.addr,
+            "POST",
+            "/api/uploads",
+            &[("Authorization", &auth)],
+            content,
+        )
+        .await;
+        assert_eq!(status, 201, "{}", text(&body));
+        let a: Value = serde_json::from_slice(&body).expect("json");
+        let mut alice = server.login("alice").await;
+        let r = alice
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": "", "attachments": [a]}),
+            )
+            .await;
+        assert!(r["payload"]["messageId"].is_u64(), "{r}");
+        urls.push(a["url"].as_str().expect("url").to_string());
+    }
+    server.terminate();
+    let gone = urls[0].trim_start_matches("/uploads/");
+    std::fs::remove_file(server.data.join("uploads").join(gone)).expect("remove");
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let archive = tmp.path().join("backup.tar");
+    let out = parlor([
+        OsStr::new("backup"),
+        OsStr::new("--data"),
+        server.data.as_os_str(),
+        archive.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(", 1 upload (11 B) written to")
+            && said.contains("; 1 upload listed but removed since"),
+        "{said}"
+    );
+    let data = tmp.path().join("restored");
+    let out = parlor([
+        OsStr::new("restore"),
+        archive.as_os_str(),
+        OsStr::new("--data"),
+        data.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("; 1 upload already gone when the backup was made"),
+        "{}",
+        text(&out.stdout)
+    );
+    let restored = Server::start_on(&data, &[]);
+    let (status, _, body) = restored.get(&urls[1], &[]).await;
+    assert_eq!((status, body), (200, b"second file".to_vec()));
+    let (status, _, _) = restored.get(&urls[0], &[]).await;
+    assert_eq!(status, 404);
+}
+
 /// A refused restore: exit status 1 (an error, not a panic), its message on stderr.
 fn refused(archive: &Path, data: &Path, says: &str) {
     let out = parlor([

@@ -128,7 +128,7 @@ impl BackupReport {
         );
         if !self.missing.is_empty() {
             line.push_str(&format!(
-                "; {} removed after the snapshot (their messages deleted) not in it",
+                "; {} listed but removed since (their messages deleted): not in the backup",
                 progress::count(self.missing.len() as u64, "upload")
             ));
         }
