@@ -85,7 +85,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     );
     // The store made the data directory and the database owner-only; so are the other
     // files there (kept from an older Parlor, perhaps readable by others) and uploads.
-    let uploads_dir = config.data.join("uploads");
+    let uploads_dir = config.data.join(crate::uploads::UPLOADS_DIR);
     crate::private::files_in(&config.data)
         .and_then(|()| crate::private::dir(&uploads_dir))
         .and_then(|()| crate::private::files_in(&uploads_dir))

@@ -16,12 +16,14 @@
 //! - [`mdns`]: the mDNS/DNS-SD announcement (`parlor.local`).
 //! - [`tls`]: HTTPS/WSS with rustls, the self-signed certificate.
 //! - [`admin`]: `parlor broadcast` and its loopback endpoint.
+//! - [`backup`]: `parlor backup` and `parlor restore`; [`progress`] shows how far they are.
 //! - [`app`]: the HTTP router, start-up and graceful shutdown.
 
 pub mod admin;
 pub mod admission;
 pub mod app;
 pub mod assets;
+pub mod backup;
 pub mod coalesce;
 pub mod dialect;
 pub mod domain;
@@ -35,6 +37,7 @@ pub mod lan;
 pub mod mdns;
 pub mod memory;
 pub mod private;
+pub mod progress;
 pub mod qr;
 pub mod store;
 pub mod tls;

@@ -37,6 +37,12 @@ enum Command {
     /// Make an invitation on the server running here; prints the link to open
     /// (`BASE/invite/CODE`) as the last line.
     Invite(InviteArgs),
+    /// Write a consistent copy of the database and the uploads to FILE (one tar
+    /// archive), while the server runs or not.
+    Backup(BackupArgs),
+    /// Make DIR, a new or empty directory, a data directory holding what the backup
+    /// FILE holds.
+    Restore(RestoreArgs),
 }
 
 #[derive(Args)]
@@ -64,6 +70,25 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 fn parse_registration(text: &str) -> Result<Registration, String> {
     Registration::parse(text).ok_or_else(|| "one of open, invite, closed".to_owned())
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// The archive to write (an older file of that name is replaced once the new one
+    /// is complete).
+    file: PathBuf,
+    /// The server's data directory.
+    #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
+    data: PathBuf,
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    /// The archive `parlor backup` wrote.
+    file: PathBuf,
+    /// The data directory to make (new or empty).
+    #[arg(long)]
+    data: PathBuf,
 }
 
 #[derive(Args)]
@@ -356,6 +381,8 @@ async fn run() -> anyhow::Result<()> {
             server::admin::send(args.server, &args.data, &req).await
         }
         Command::Invite(args) => invite(args).await,
+        Command::Backup(args) => server::backup::run_backup(args.data, args.file).await,
+        Command::Restore(args) => server::backup::run_restore(args.file, args.data).await,
     }
 }
 

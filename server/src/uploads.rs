@@ -31,6 +31,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+/// The directory under `--data` that holds the uploaded files.
+pub const UPLOADS_DIR: &str = "uploads";
+
 /// How large uploads may be, how many a user may make, how much they may keep, and
 /// how long an upload no message refers to is kept.
 #[derive(Debug, Clone)]

@@ -100,6 +100,23 @@ impl Server {
         }
     }
 
+    /// A server on the data directory `data`, which the caller keeps.
+    pub fn start_on(data: &Path, args: &[&str]) -> Server {
+        let launch = Launch::default();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (child, addr, https) = spawn(&launch, data, &args);
+        Server {
+            addr,
+            trust: data.join("tls").join("cert.pem"),
+            data: data.to_owned(),
+            https,
+            child,
+            args,
+            launch,
+            _dir: None,
+        }
+    }
+
     /// `kill -9`, then start again on the same data directory.
     pub fn crash_and_restart(&mut self) {
         self.child.kill().expect("kill -9");

@@ -19,6 +19,7 @@ mod reads;
 mod replies;
 mod schema;
 mod search;
+pub mod snapshot;
 mod writer;
 
 pub use ops::*;
@@ -134,6 +135,7 @@ impl SqliteStore {
             .and_then(|()| std::fs::remove_file(&probe))
             .map_err(data_error)?;
         let mut conn = open_conn(&path, false)?;
+        snapshot::before_migration(&conn, data_dir)?;
         let found = schema::migrate(&mut conn)?;
         ops::ensure_general(&conn)?;
         erase_leftovers(&conn, found)?;
@@ -541,6 +543,11 @@ impl Store for SqliteStore {
     fn notify_levels(&self, user: UserKey) -> StoreFuture<Vec<(Chat, app::protocol::NotifyLevel)>> {
         self.query(move |c| reads::notify_levels(c, &user))
     }
+}
+
+/// The schema version this build writes (a database or backup above it is refused).
+pub fn schema_version() -> i64 {
+    schema::CURRENT
 }
 
 /// Prepared statements the writer keeps (rusqlite's default is 16).

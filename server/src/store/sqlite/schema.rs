@@ -278,6 +278,18 @@ pub fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
     Ok(found)
 }
 
+/// A database at schema `version`: the first `version` migrations applied (tests of
+/// what happens to older databases).
+#[cfg(test)]
+pub(super) fn migrate_to(conn: &mut Connection, version: i64) -> Result<(), StoreError> {
+    let upto = usize::try_from(version).unwrap_or(0).min(MIGRATIONS.len());
+    for sql in &MIGRATIONS[..upto] {
+        conn.execute_batch(sql)?;
+    }
+    conn.pragma_update(None, "user_version", version)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
