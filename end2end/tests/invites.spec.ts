@@ -59,3 +59,33 @@ test('the owner makes the server invite-only, invites someone, and they sign up 
     owner.getByRole('region', { name: 'Who may join' }).getByRole('list', { name: 'Open invitations' }).getByRole('listitem'),
   ).toHaveCount(0);
 });
+
+test('the owner bans a person, whose open page is logged out at once, and lets them back in', async ({ browser }) => {
+  test.setTimeout(60_000);
+  // The owner of this server is olga (the first test made her).
+  const owner = await signIn(browser, '/', 'olga', 'Log in');
+  await expect(owner.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();
+  await owner.getByRole('button', { name: 'Account', exact: true }).click();
+  const panel = owner.getByRole('region', { name: 'Who may join' });
+  await panel.getByRole('form', { name: 'Invite someone' }).getByRole('button', { name: 'Create invitation' }).click();
+  const link = await panel.getByRole('textbox', { name: 'Invitation link' }).inputValue();
+  const ben = await signIn(browser, new URL(link).pathname, 'ben', 'Sign up');
+  await expect(ben.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();
+  await expectOnline(ben);
+
+  const form = panel.getByRole('form', { name: 'Ban a person' });
+  await form.getByLabel('Name to ban').fill('ben');
+  await form.getByRole('button', { name: 'Ban' }).click();
+  await expect(panel.getByRole('list', { name: 'Banned' }).getByRole('listitem')).toHaveText(/ben · by olga/);
+  // Ben's open page is logged out at once, and he cannot log in again.
+  await expect(ben.getByRole('button', { name: 'Log in' })).toBeVisible();
+  await ben.getByLabel('Username', { exact: true }).fill('ben');
+  await ben.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await ben.getByRole('button', { name: 'Log in' }).click();
+  await expect(ben.getByRole('alert')).toContainText('banned');
+
+  await panel.getByRole('button', { name: 'Let ben back in' }).click();
+  await expect(panel.getByRole('list', { name: 'Banned' }).getByRole('listitem')).toHaveCount(0);
+  await ben.getByRole('button', { name: 'Log in' }).click();
+  await expect(ben.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();
+});

@@ -95,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 8) * 4);
-    let (kind, payload, over) = match pick % 12 {
+    let (kind, payload, over) = match pick % 13 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -151,6 +151,12 @@ fuzz_target!(|data: &[u8]| {
             "createInvite",
             serde_json::json!({ "role": value, "uses": value.len(), "expiresIn": 60 }),
             false,
+        ),
+        // Bans of any name (the fuzz user is the owner: itself is refused).
+        12 => (
+            "ban",
+            serde_json::json!({ "userId": value, "banned": pick % 2 == 0 }),
+            value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
         ),
         _ => (
             "pin",

@@ -231,10 +231,11 @@ pub enum Refusal {
     Unauthorized,
     #[error("login failed")]
     AuthFailed,
-    /// A new name without a valid invitation, or while registration is closed
-    /// (reported as `auth_failed`, with this reason).
+    /// A login the server's rules refuse: a new name without a valid invitation or while
+    /// registration is closed, a banned account (reported as `auth_failed`, with this
+    /// reason).
     #[error("{0}")]
-    NotInvited(String),
+    NotAllowed(String),
     #[error("{0}")]
     Internal(String),
 }

@@ -408,6 +408,7 @@ fn ended(why: Ended) -> Ending {
         Ended::LoggedOutEverywhere => Ending::Close(close::SESSION_ENDED, "logged out everywhere"),
         Ended::PasswordChanged => Ending::Close(close::SESSION_ENDED, "password changed"),
         Ended::Expired => Ending::Close(close::SESSION_ENDED, "session expired"),
+        Ended::Banned => Ending::Close(close::SESSION_ENDED, "banned"),
     }
 }
 

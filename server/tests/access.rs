@@ -272,3 +272,103 @@ async fn an_invitation_link_opens_the_app_and_its_qr_code_draws_it() {
     let (status, _, _) = server.get("/api/invite-qr/NOT-A-CODE", &[]).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_ban_closes_every_session_refuses_logins_and_can_be_undone() {
+    let server = Server::start();
+    let (mut owner, _) = auth(&server, "ann", None).await;
+    let (mut ben, _) = auth(&server, "ben", None).await;
+    let (mut ben_again, r) = auth(&server, "ben", None).await;
+    let token = r["payload"]["token"].as_str().expect("token").to_owned();
+    let mut rw = Client::connect(&server.url("/ws/rwci")).await;
+    rw.send(json!({"type":"auth","username":"ben","password":"password-ben"}))
+        .await;
+    assert_eq!(rw.next().await["success"], true);
+
+    let r = ben
+        .request("ban", json!({"userId": "ann", "banned": true}))
+        .await;
+    assert_eq!(r["error"]["code"], "forbidden", "a member bans nobody: {r}");
+    let r = owner
+        .request("ban", json!({"userId": "ann", "banned": true}))
+        .await;
+    assert_eq!(r["error"]["code"], "bad_request", "{r}");
+    let r = owner
+        .request("ban", json!({"userId": "nobody", "banned": true}))
+        .await;
+    assert_eq!(r["error"]["code"], "not_found", "{r}");
+    let r = owner
+        .request("ban", json!({"userId": "BEN", "banned": true}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+
+    // Every open connection of ben ends at once, on every protocol.
+    for c in [&mut ben, &mut ben_again, &mut rw] {
+        assert!(
+            matches!(
+                c.closed(Duration::from_secs(5)).await,
+                Closed::Frame(4001, _)
+            ),
+            "a banned session ends"
+        );
+    }
+    // No way back in: password, token, RWCI.
+    let (_c, r) = auth(&server, "ben", None).await;
+    assert!(refused(&r), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("banned")),
+        "{r}"
+    );
+    let mut c = server.client().await;
+    let r = c
+        .request("auth", json!({"username": "ben", "token": token}))
+        .await;
+    assert!(refused(&r), "the token died with the ban: {r}");
+    let mut rw = Client::connect(&server.url("/ws/rwci")).await;
+    rw.send(json!({"type":"auth","username":"ben","password":"password-ben"}))
+        .await;
+    assert_eq!(rw.next().await["success"], false);
+
+    // Listed, and reversible.
+    let r = owner.request("getBans", json!({})).await;
+    assert_eq!(r["payload"]["bans"][0]["userId"], "ben", "{r}");
+    assert_eq!(r["payload"]["bans"][0]["bannedBy"], "ann", "{r}");
+    let r = owner
+        .request("ban", json!({"userId": "ben", "banned": false}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    let (_c, r) = auth(&server, "ben", None).await;
+    assert_eq!(r["payload"]["userId"], "ben", "back in: {r}");
+    let r = owner.request("getBans", json!({})).await;
+    assert_eq!(r["payload"]["bans"], json!([]), "{r}");
+}
+
+#[tokio::test]
+async fn only_the_owner_bans_an_admin_and_nobody_bans_the_owner() {
+    let server = Server::start();
+    let (mut owner, _) = auth(&server, "ann", None).await;
+    let r = owner
+        .request("createInvite", json!({"role": "admin"}))
+        .await;
+    let code = r["payload"]["code"].as_str().expect("code").to_owned();
+    let (mut admin, _) = auth(&server, "cat", Some(&code)).await;
+    let r = owner
+        .request("createInvite", json!({"role": "admin"}))
+        .await;
+    let code = r["payload"]["code"].as_str().expect("code").to_owned();
+    let (_other_admin, _) = auth(&server, "dot", Some(&code)).await;
+    let r = admin
+        .request("ban", json!({"userId": "ann", "banned": true}))
+        .await;
+    assert_eq!(r["error"]["code"], "forbidden", "{r}");
+    let r = admin
+        .request("ban", json!({"userId": "dot", "banned": true}))
+        .await;
+    assert_eq!(r["error"]["code"], "forbidden", "{r}");
+    let r = owner
+        .request("ban", json!({"userId": "dot", "banned": true}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+}

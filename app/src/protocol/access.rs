@@ -1,6 +1,6 @@
 //! The wire types of who may join (issue 13): the roles, the registration modes, and the
 //! owner's and admins' requests for them (`setRegistration`, `createInvite`,
-//! `getInvites`, `revokeInvite`). Kept apart so that the frames of one feature read
+//! `getInvites`, `revokeInvite`, `ban`, `getBans`). Kept apart so that the frames of one feature read
 //! together; every type is re-exported as `protocol::X`.
 
 use super::Millis;
@@ -163,6 +163,29 @@ pub struct InviteList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RevokeInviteRequest {
     pub id: String,
+}
+
+/// `ban`: bans (`banned: true`) or lets back in the account `userId`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BanRequest {
+    pub user_id: String,
+    pub banned: bool,
+}
+
+/// A banned account, as `getBans` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BanInfo {
+    pub user_id: String,
+    pub banned_by: String,
+    pub banned_at: Millis,
+}
+
+/// The answer to `getBans`: the banned accounts, most recent first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BanList {
+    pub bans: Vec<BanInfo>,
 }
 
 /// The answer to `setRegistration`.

@@ -4,8 +4,8 @@
 
 use super::envelope::ParseError;
 use super::{
-    codes, Attachment, CreateInviteRequest, EventId, MessageId, Millis, NotifyLevel, PinRequest,
-    ReactRequest, RevokeInviteRequest, SetRegistrationRequest, Status,
+    codes, Attachment, BanRequest, CreateInviteRequest, EventId, MessageId, Millis, NotifyLevel,
+    PinRequest, ReactRequest, RevokeInviteRequest, SetRegistrationRequest, Status,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,8 @@ pub enum RequestBody {
     CreateInvite(CreateInviteRequest),
     GetInvites(Empty),
     RevokeInvite(RevokeInviteRequest),
+    Ban(BanRequest),
+    GetBans(Empty),
 }
 
 impl RequestBody {
@@ -99,6 +101,8 @@ impl RequestBody {
             "createInvite" => RequestBody::CreateInvite(p(payload)?),
             "getInvites" => RequestBody::GetInvites(p(payload)?),
             "revokeInvite" => RequestBody::RevokeInvite(p(payload)?),
+            "ban" => RequestBody::Ban(p(payload)?),
+            "getBans" => RequestBody::GetBans(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,

@@ -120,6 +120,7 @@ impl RequestBody {
                 bytes("query", &search.query, crate::search::MAX_QUERY_BYTES)
             }
             RequestBody::RevokeInvite(r) => bytes("id", &r.id, MAX_TOKEN_BYTES),
+            RequestBody::Ban(b) => chars("userId", &b.user_id, MAX_USERNAME_CHARS),
             RequestBody::Subscribe(_)
             | RequestBody::GetChats(_)
             | RequestBody::ListRooms(_)
@@ -129,7 +130,8 @@ impl RequestBody {
             | RequestBody::LogoutEverywhere(_)
             | RequestBody::SetRegistration(_)
             | RequestBody::CreateInvite(_)
-            | RequestBody::GetInvites(_) => Ok(()),
+            | RequestBody::GetInvites(_)
+            | RequestBody::GetBans(_) => Ok(()),
         }
     }
 }

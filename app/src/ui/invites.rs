@@ -1,12 +1,13 @@
 //! Who may join, in the account panel of the owner and the admins: the registration
 //! mode (the owner's), a form that makes an invitation (role, sign-ups, lifetime) and
-//! shows its link once, with a copy button and a QR code for a visitor's phone, and the
-//! open invitations, each revocable. The QR code is drawn by the server
+//! shows its link once, with a copy button and a QR code for a visitor's phone, the
+//! open invitations, each revocable, and bans (a name to ban, the banned to let back
+//! in). The QR code is drawn by the server
 //! (`/api/invite-qr/CODE`), not in the bundle.
 
 use super::platform;
 use super::store::ChatStore;
-use crate::protocol::{CreateInviteRequest, InviteInfo, Registration, Role};
+use crate::protocol::{BanInfo, CreateInviteRequest, InviteInfo, Registration, Role};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -24,6 +25,8 @@ pub fn InvitePanel() -> impl IntoView {
     let uses = RwSignal::new("1".to_owned());
     let days = RwSignal::new("7".to_owned());
 
+    let banned = RwSignal::new(Vec::<BanInfo>::new());
+    let to_ban = RwSignal::new(String::new());
     let reload = move || {
         store.load_invites(move |answer| match answer {
             Ok(list) => {
@@ -31,7 +34,11 @@ pub fn InvitePanel() -> impl IntoView {
                 invites.set(list.invites);
             }
             Err(e) => error.set(Some(e)),
-        })
+        });
+        store.load_bans(move |answer| match answer {
+            Ok(list) => banned.set(list.bans),
+            Err(e) => error.set(Some(e)),
+        });
     };
     reload();
 
@@ -82,6 +89,22 @@ pub fn InvitePanel() -> impl IntoView {
             Err(e) => error.set(Some(e)),
         });
     };
+    // Bans and lets back in: the person's open pages end at once.
+    let set_ban = move |name: String, ban: bool| {
+        error.set(None);
+        store.ban(name.clone(), ban, move |answer| match answer {
+            Ok(()) => {
+                status.set(Some(if ban {
+                    format!("{name} is banned.")
+                } else {
+                    format!("{name} may log in again.")
+                }));
+                to_ban.set(String::new());
+                reload();
+            }
+            Err(e) => error.set(Some(e)),
+        });
+    };
     let revoke = move |id: String| {
         error.set(None);
         store.revoke_invite(id, move |answer| match answer {
@@ -115,6 +138,26 @@ pub fn InvitePanel() -> impl IntoView {
                         <span>{text}</span>
                         <button type="button" class="quiet small" aria-label=label on:click=move |_| revoke(id.clone())>
                             "Revoke"
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+
+    let ban_list = move || {
+        banned
+            .get()
+            .into_iter()
+            .map(|b| {
+                let label = format!("Let {} back in", b.user_id);
+                let text = format!("{} · by {}", b.user_id, b.banned_by);
+                let name = b.user_id;
+                view! {
+                    <li>
+                        <span>{text}</span>
+                        <button type="button" class="quiet small" aria-label=label on:click=move |_| set_ban(name.clone(), false)>
+                            "Unban"
                         </button>
                     </li>
                 }
@@ -183,6 +226,22 @@ pub fn InvitePanel() -> impl IntoView {
                 <img class="invite-qr" src=qr alt="QR code of the invitation link" width="160" height="160" />
             </div>
             <ul class="invite-list" aria-label="Open invitations">{list}</ul>
+            <form
+                class="account-form"
+                aria-label="Ban a person"
+                on:submit=move |ev: SubmitEvent| {
+                    ev.prevent_default();
+                    let name = to_ban.get_untracked().trim().to_owned();
+                    if !name.is_empty() {
+                        set_ban(name, true);
+                    }
+                }
+            >
+                <label for="ban-name">"Name to ban"</label>
+                <input id="ban-name" autocomplete="off" prop:value=to_ban on:input=move |ev| to_ban.set(event_target_value(&ev)) />
+                <button type="submit" class="small">"Ban"</button>
+            </form>
+            <ul class="invite-list" aria-label="Banned">{ban_list}</ul>
         </section>
     }
 }

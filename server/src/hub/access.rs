@@ -215,10 +215,10 @@ impl Hub {
         match self.registration() {
             Registration::Open => Ok(false),
             Registration::Invite if invite.is_some() => Ok(true),
-            Registration::Invite => Err(Refusal::NotInvited(
+            Registration::Invite => Err(Refusal::NotAllowed(
                 "signing up needs an invitation on this server".into(),
             )),
-            Registration::Closed => Err(Refusal::NotInvited(
+            Registration::Closed => Err(Refusal::NotAllowed(
                 "this server does not take new accounts".into(),
             )),
         }

@@ -62,11 +62,16 @@ impl Hub {
         let Some(hash) = account.password_hash else {
             return Err(Refusal::AuthFailed);
         };
-        if self.check_password(&key, from, password, hash).await? {
-            Ok((account.name, false))
-        } else {
-            Err(Refusal::AuthFailed)
+        if !self.check_password(&key, from, password, hash).await? {
+            return Err(Refusal::AuthFailed);
         }
+        // Said only to whoever knows the password.
+        if account.banned {
+            return Err(Refusal::NotAllowed(
+                "this account is banned from this server".into(),
+            ));
+        }
+        Ok((account.name, false))
     }
 
     /// Hashes the password and stores the account (`false`: it existed already).

@@ -16,6 +16,7 @@
 //! here awaits while holding the state lock.
 
 mod access;
+mod bans;
 mod budgets;
 mod commands;
 mod counters;
@@ -68,6 +69,8 @@ pub enum Ended {
     PasswordChanged,
     /// Its session token expired.
     Expired,
+    /// Its user was banned.
+    Banned,
 }
 
 /// How the hub tells a connection to end, and why (the first reason given wins).

@@ -16,7 +16,7 @@ pub mod sqlite;
 
 use crate::domain::{Chat, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey};
 use app::protocol::{
-    Attachment, EventId, InviteInfo, MessageId, Millis, NotifyLevel, Registration, Role,
+    Attachment, BanInfo, EventId, InviteInfo, MessageId, Millis, NotifyLevel, Registration, Role,
 };
 use futures_util::future::BoxFuture;
 use std::path::PathBuf;
@@ -90,7 +90,7 @@ pub trait Store: Send + Sync {
     /// Creates an account in General; an existing name answers that account and
     /// `false`. (Guests are not stored: the hub keeps them while they visit.) The first
     /// account is the owner; an invitation gives its role and loses one use, and one
-    /// that is unknown, used up or lapsed refuses the account (`NotInvited`), as does
+    /// that is unknown, used up or lapsed refuses the account (`NotAllowed`), as does
     /// none when `invite_needed`.
     fn register(&self, account: NewAccount) -> StoreFuture<(Account, bool)>;
     /// Keeps the registration mode the owner chose.
@@ -102,6 +102,11 @@ pub trait Store: Send + Sync {
     fn invites(&self, at: Millis) -> StoreFuture<Vec<InviteInfo>>;
     /// Ends invitation `id`; `false` when there was none.
     fn revoke_invite(&self, id: String) -> StoreFuture<bool>;
+    /// Bans an account (`by` whom, when) and forgets its session tokens, or lets it
+    /// back in (`None`); `false` when there is no such account.
+    fn set_banned(&self, user: UserKey, ban: Option<(String, Millis)>) -> StoreFuture<bool>;
+    /// The banned accounts, most recent first.
+    fn bans(&self) -> StoreFuture<Vec<BanInfo>>;
     /// Remembers the last event a user acknowledged (never moves back).
     fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()>;
     fn issue_token(&self, user: UserKey, hash: String, at: Millis) -> StoreFuture<()>;
@@ -287,6 +292,8 @@ pub struct Account {
     pub password_hash: Option<String>,
     pub acked_event: EventId,
     pub role: Role,
+    /// Banned: no login, no session.
+    pub banned: bool,
 }
 
 /// A user acting on a room: their key and display name.

@@ -1,10 +1,12 @@
 //! The native requests of who may join: `setRegistration`, `createInvite`,
-//! `getInvites` and `revokeInvite`, each a hub command whose outcome becomes a
+//! `getInvites`, `revokeInvite`, `ban` and `getBans`, each a hub command whose outcome becomes a
 //! `response` frame. None of them logs an event: they change nothing others see.
 
 use crate::domain::{now_ms, Refusal};
 use crate::hub::{Hub, InviteSpec, Maker, Session};
-use app::protocol::{InviteList, NewInvite, RegistrationState, Request, RequestBody, Response};
+use app::protocol::{
+    BanList, InviteList, NewInvite, RegistrationState, Request, RequestBody, Response,
+};
 
 /// The path of an invitation's link on this server.
 pub fn invite_path(code: &str) -> String {
@@ -51,6 +53,14 @@ pub(super) async fn answer(
             .revoke_invite(session, &revoke.id)
             .await
             .map(|()| Response::empty(id, now_ms())),
+        RequestBody::Ban(ban) => hub
+            .ban(session, &ban.user_id, ban.banned)
+            .await
+            .map(|()| Response::empty(id, now_ms())),
+        RequestBody::GetBans(_) => hub
+            .bans(session)
+            .await
+            .map(|bans| Response::ok(id, now_ms(), &BanList { bans })),
         _ => return None,
     })
 }

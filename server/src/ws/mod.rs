@@ -229,7 +229,7 @@ pub(crate) fn code_of(refusal: &Refusal) -> &'static str {
         Refusal::RateLimited(_) => codes::RATE_LIMITED,
         Refusal::TooManyConnections(_) => codes::TOO_MANY_CONNECTIONS,
         Refusal::Unauthorized => codes::UNAUTHORIZED,
-        Refusal::AuthFailed | Refusal::NotInvited(_) => codes::AUTH_FAILED,
+        Refusal::AuthFailed | Refusal::NotAllowed(_) => codes::AUTH_FAILED,
         Refusal::Internal(_) => codes::INTERNAL,
     }
 }

@@ -216,9 +216,9 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         RequestBody::SetRegistration(_)
         | RequestBody::CreateInvite(_)
         | RequestBody::GetInvites(_)
-        | RequestBody::RevokeInvite(_) => {
-            return Err(Refusal::Internal("handled in access".into()))
-        }
+        | RequestBody::RevokeInvite(_)
+        | RequestBody::Ban(_)
+        | RequestBody::GetBans(_) => return Err(Refusal::Internal("handled in access".into())),
         RequestBody::SetNotify(set) => {
             let chat_id = hub
                 .set_notify(session, &chat(&set.chat_id)?, set.level)

@@ -86,7 +86,7 @@ impl Native {
             Err(refusal) => {
                 let refusal = match refusal {
                     Refusal::AuthFailed
-                    | Refusal::NotInvited(_)
+                    | Refusal::NotAllowed(_)
                     | Refusal::RateLimited(_)
                     | Refusal::TooManyConnections(_)
                     | Refusal::Internal(_) => refusal,

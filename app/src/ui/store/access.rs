@@ -4,8 +4,8 @@
 
 use super::ChatStore;
 use crate::protocol::{
-    CreateInviteRequest, Empty, InviteList, NewInvite, Registration, RegistrationState,
-    RequestBody, RevokeInviteRequest, SetRegistrationRequest,
+    BanList, BanRequest, CreateInviteRequest, Empty, InviteList, NewInvite, Registration,
+    RegistrationState, RequestBody, RevokeInviteRequest, SetRegistrationRequest,
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 
@@ -38,6 +38,20 @@ impl ChatStore {
 
     pub fn load_invites(&self, done: impl FnOnce(Result<InviteList, String>) + 'static) {
         self.ask(RequestBody::GetInvites(Empty {}), done);
+    }
+
+    pub fn ban(
+        &self,
+        user_id: String,
+        banned: bool,
+        done: impl FnOnce(Result<(), String>) + 'static,
+    ) {
+        let body = RequestBody::Ban(BanRequest { user_id, banned });
+        self.ask::<IgnoredAny>(body, |answer| done(answer.map(|_| ())));
+    }
+
+    pub fn load_bans(&self, done: impl FnOnce(Result<BanList, String>) + 'static) {
+        self.ask(RequestBody::GetBans(Empty {}), done);
     }
 
     pub fn revoke_invite(&self, id: String, done: impl FnOnce(Result<(), String>) + 'static) {

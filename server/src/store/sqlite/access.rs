@@ -7,7 +7,7 @@ use super::ops::{general_id, join, load_account};
 use super::Applied;
 use crate::domain::{Refusal, UserKey};
 use crate::store::{Account, NewAccount, NewInvite, StoreError};
-use app::protocol::{InviteInfo, Millis, Registration, Role, MAX_OPEN_INVITES};
+use app::protocol::{BanInfo, InviteInfo, Millis, Registration, Role, MAX_OPEN_INVITES};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// The setting that holds the registration mode.
@@ -26,7 +26,7 @@ pub fn register(
     let invited = match &new.invite {
         Some(hash) => Some(use_invite(conn, hash, new.at)?),
         None if new.invite_needed => {
-            return Err(Refusal::NotInvited("signing up needs an invitation".into()).into())
+            return Err(Refusal::NotAllowed("signing up needs an invitation".into()).into())
         }
         None => None,
     };
@@ -49,6 +49,7 @@ pub fn register(
         password_hash: new.password_hash,
         acked_event: 0,
         role,
+        banned: false,
     };
     Ok(Applied {
         value: (account, true),
@@ -67,7 +68,7 @@ fn use_invite(conn: &Connection, hash: &str, at: Millis) -> Result<Role, StoreEr
         )
         .optional()?;
     let Some((id, role)) = found else {
-        return Err(Refusal::NotInvited(
+        return Err(Refusal::NotAllowed(
             "this invitation is not valid (unknown, used up or expired)".into(),
         )
         .into());
@@ -178,6 +179,38 @@ pub fn invites(conn: &Connection, at: Millis) -> Result<Vec<InviteInfo>, StoreEr
         });
     }
     Ok(out)
+}
+
+pub fn set_banned(
+    conn: &Connection,
+    user: &UserKey,
+    ban: Option<(String, Millis)>,
+) -> Result<Applied<bool>, StoreError> {
+    let banned = ban.is_some();
+    let (by, at) = ban.unzip();
+    let found = conn.execute(
+        "UPDATE users SET banned_by = ?2, banned_at = ?3 WHERE key = ?1",
+        params![user.as_str(), by, at],
+    )?;
+    if banned {
+        conn.execute("DELETE FROM tokens WHERE user_key = ?1", [user.as_str()])?;
+    }
+    Ok(Applied::quiet(found > 0))
+}
+
+pub fn bans(conn: &Connection) -> Result<Vec<BanInfo>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, banned_by, banned_at FROM users WHERE banned_at IS NOT NULL
+         ORDER BY banned_at DESC, key",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(BanInfo {
+            user_id: r.get(0)?,
+            banned_by: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            banned_at: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn revoke_invite(conn: &Connection, id: &str) -> Result<Applied<bool>, StoreError> {

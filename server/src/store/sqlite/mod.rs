@@ -32,7 +32,7 @@ use super::{
     StoreError, StoreFuture, StoredMessage, StoredPin, UnreadSnapshot, World,
 };
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
-use app::protocol::{EventId, InviteInfo, MessageId, Millis, Registration};
+use app::protocol::{BanInfo, EventId, InviteInfo, MessageId, Millis, Registration};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -334,6 +334,14 @@ impl Store for SqliteStore {
 
     fn revoke_invite(&self, id: String) -> StoreFuture<bool> {
         self.job(move |c| access::revoke_invite(c, &id))
+    }
+
+    fn set_banned(&self, user: UserKey, ban: Option<(String, Millis)>) -> StoreFuture<bool> {
+        self.job(move |c| access::set_banned(c, &user, ban))
+    }
+
+    fn bans(&self) -> StoreFuture<Vec<BanInfo>> {
+        self.query(access::bans)
     }
 
     fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()> {

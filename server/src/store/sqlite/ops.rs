@@ -29,7 +29,8 @@ pub fn general_id(conn: &Connection) -> Result<RoomId, StoreError> {
 
 pub fn load_account(conn: &Connection, key: &UserKey) -> Result<Option<Account>, StoreError> {
     conn.query_row(
-        "SELECT name, password_hash, acked_event, role FROM users WHERE key = ?1",
+        "SELECT name, password_hash, acked_event, role, banned_at IS NOT NULL
+         FROM users WHERE key = ?1",
         [key.as_str()],
         |r| {
             Ok((
@@ -38,6 +39,7 @@ pub fn load_account(conn: &Connection, key: &UserKey) -> Result<Option<Account>,
                     password_hash: r.get(1)?,
                     acked_event: r.get::<_, i64>(2)? as EventId,
                     role: Role::Member,
+                    banned: r.get(4)?,
                 },
                 r.get::<_, String>(3)?,
             ))

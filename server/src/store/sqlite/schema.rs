@@ -251,6 +251,12 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 11 (issue 13, bans): who banned an account and when (NULL: not banned). A
+    // banned account's session tokens are deleted with the ban; its messages stay.
+    "
+    ALTER TABLE users ADD COLUMN banned_by TEXT;
+    ALTER TABLE users ADD COLUMN banned_at INTEGER;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).
