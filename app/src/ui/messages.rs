@@ -137,9 +137,12 @@ pub fn MessageList() -> impl IntoView {
         if at_bottom {
             store.maybe_read();
         }
+        // Not while the list is empty: a chat just opened clamps the scroll to the top
+        // before its first page arrives, and its first page is not an older one.
         if el.scroll_top() < 120
             && has_older.get_untracked()
             && !store.loading_older.get_untracked()
+            && !rows.with_untracked(Vec::is_empty)
         {
             anchor.set_value(Some(el.scroll_height() - el.scroll_top()));
             store.load_older();
