@@ -1,4 +1,5 @@
-//! Invitations over HTTP: `POST /api/admin/invite`, which `parlor invite` calls on the
+//! Invitations over HTTP: `POST /api/admin/invite` (the native `createInvite` payload),
+//! which `parlor invite` calls on the
 //! machine the server runs on (the admin token, loopback only, as `parlor broadcast`),
 //! and `GET /api/invite-qr/CODE`, the QR code of an invitation's link as SVG, for the
 //! web app to show a visitor's phone (drawn here: a QR encoder in the browser would
@@ -9,25 +10,12 @@
 use crate::admin::{error, refusal, Admin};
 use crate::hub::{InviteSpec, Maker};
 use crate::ws::access::invite_path;
-use app::protocol::{codes, InviteInfo, Role};
+use app::protocol::{codes, CreateInviteRequest, InviteInfo};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-
-/// What `POST /api/admin/invite` takes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InviteRequest {
-    #[serde(default)]
-    pub role: Role,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uses: Option<u32>,
-    /// Seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_in: Option<u64>,
-}
 
 /// What it answers: the link to open, the code, and the invitation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,7 +34,7 @@ pub async fn create(
     if let Some(refused) = refusal(&admin, peer.addr, &headers) {
         return refused;
     }
-    let req: InviteRequest = match serde_json::from_slice(&body) {
+    let req: CreateInviteRequest = match serde_json::from_slice(&body) {
         Ok(req) => req,
         Err(e) => {
             return error(

@@ -12,7 +12,7 @@ use server::hub::{
     Budget, Limits, MarkLimits, MARK_BUDGET, MEMBERSHIP_BUDGET, ROOM_BUDGET, SEARCH_BUDGET,
     STATUS_BUDGET,
 };
-use server::invite::{InviteMade, InviteRequest};
+use server::invite::InviteMade;
 use server::tls::TlsSource;
 use server::uploads::UploadLimits;
 use std::net::SocketAddr;
@@ -389,7 +389,7 @@ async fn run() -> anyhow::Result<()> {
 /// `parlor invite`: asks the server for an invitation and prints its link last.
 async fn invite(args: InviteArgs) -> anyhow::Result<()> {
     use anyhow::Context;
-    let req = InviteRequest {
+    let req = app::protocol::CreateInviteRequest {
         role: args.role,
         uses: Some(args.uses),
         expires_in: Some(args.expires.as_secs()),

@@ -8,17 +8,6 @@ mod common;
 use common::{http, Server};
 use serde_json::{json, Value};
 
-async fn token(server: &Server, name: &str) -> String {
-    let mut c = server.client().await;
-    let r = c
-        .request(
-            "auth",
-            json!({"username": name, "password": format!("password-{name}")}),
-        )
-        .await;
-    r["payload"]["token"].as_str().expect("token").to_string()
-}
-
 /// A small PDF (a header, one object, a trailer): what matters is its first bytes.
 fn pdf() -> Vec<u8> {
     let mut b = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
@@ -55,7 +44,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[tokio::test]
 async fn a_pdf_is_served_as_an_attachment_under_its_name_with_the_same_bytes() {
     let server = Server::start();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let (status, a) = upload(&server, &auth, "minutes.pdf", &pdf()).await;
     assert_eq!(status, 201, "{a}");
     assert_eq!(a["type"], "file");
@@ -86,7 +75,7 @@ async fn a_pdf_is_served_as_an_attachment_under_its_name_with_the_same_bytes() {
 #[tokio::test]
 async fn html_and_svg_are_never_served_inline_whatever_their_name() {
     let server = Server::start();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     for (name, bytes) in [
         (
             "page.html",
@@ -124,7 +113,7 @@ async fn html_and_svg_are_never_served_inline_whatever_their_name() {
 #[tokio::test]
 async fn a_non_ascii_name_round_trips() {
     let server = Server::start();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     // `X-Filename` is percent-encoded UTF-8 (what `encodeURIComponent` makes).
     let (status, a) = upload(
         &server,
@@ -148,7 +137,7 @@ async fn a_non_ascii_name_round_trips() {
 #[tokio::test]
 async fn hostile_names_are_cleaned_and_bounded() {
     let server = Server::start();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let long = "a".repeat(1000) + ".pdf";
     for (raw, want) in [
         ("..%2F..%2Fparlor.db", "_.._parlor.db".to_string()),
@@ -174,7 +163,7 @@ async fn hostile_names_are_cleaned_and_bounded() {
 #[tokio::test]
 async fn audio_video_and_images_are_inline_with_their_sniffed_type() {
     let server = Server::start();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     for (name, bytes, kind, mime) in [
         (
             "song.mp3",
@@ -235,7 +224,7 @@ async fn gone(server: &Server, url: &str) -> bool {
 async fn files_count_against_the_quota() {
     let quota = (pdf().len() * 2).to_string();
     let server = Server::start_with(&["--upload-quota", &quota]);
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     assert_eq!(upload(&server, &auth, "a.pdf", &pdf()).await.0, 201);
     assert_eq!(upload(&server, &auth, "b.pdf", &pdf()).await.0, 201);
     let (status, body) = upload(&server, &auth, "c.pdf", &pdf()).await;
@@ -247,7 +236,7 @@ async fn files_count_against_the_quota() {
 async fn deleting_its_message_removes_the_file_and_frees_the_quota() {
     let quota = pdf().len().to_string();
     let server = Server::start_with(&["--upload-quota", &quota]);
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let (status, a) = upload(&server, &auth, "minutes.pdf", &pdf()).await;
     assert_eq!(status, 201, "{a}");
     let url = a["url"].as_str().expect("url").to_owned();
@@ -285,7 +274,7 @@ async fn frame_with(c: &mut common::Client, url: &str) -> String {
 #[tokio::test]
 async fn a_file_reaches_the_dialects_as_a_link_in_the_text() {
     let server = Server::start();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let (_, a) = upload(&server, &auth, "minutes.pdf", &pdf()).await;
     let url = a["url"].as_str().expect("url").to_owned();
 

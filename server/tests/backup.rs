@@ -31,17 +31,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-async fn token(server: &Server, name: &str) -> String {
-    let mut c = server.client().await;
-    let r = c
-        .request(
-            "auth",
-            json!({"username": name, "password": format!("password-{name}")}),
-        )
-        .await;
-    r["payload"]["token"].as_str().expect("token").to_string()
-}
-
 /// Every message id of `#General`, read page by page over the WebSocket.
 async fn history(server: &Server, name: &str) -> BTreeSet<u64> {
     let mut c = server.login(name).await;
@@ -89,7 +78,7 @@ async fn a_backup_under_load_holds_every_message_acknowledged_before_it() {
 
     // An upload, sent in a message.
     let file_bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let (status, _, body) = http(
         server.addr,
         "POST",
@@ -255,7 +244,7 @@ async fn archive_of_a_stopped_server(dir: &Path) -> std::path::PathBuf {
 #[tokio::test]
 async fn an_upload_gone_after_the_snapshot_is_counted_not_fatal() {
     let mut server = Server::start();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let mut urls = Vec::new();
     for content in [&b"first file"[..], &b"second file"[..]] {
         let (status, _, body) = http(

@@ -17,21 +17,10 @@ fn png() -> Vec<u8> {
     b
 }
 
-async fn token(server: &Server, name: &str) -> String {
-    let mut c = server.client().await;
-    let r = c
-        .request(
-            "auth",
-            json!({"username": name, "password": format!("password-{name}")}),
-        )
-        .await;
-    r["payload"]["token"].as_str().expect("token").to_string()
-}
-
 #[tokio::test]
 async fn an_image_uploads_and_is_served_back() {
     let server = Server::start();
-    let token = token(&server, "alice").await;
+    let token = server.token("alice").await;
     let auth = format!("Bearer {token}");
     let (status, _, body) = http(
         server.addr,
@@ -80,7 +69,7 @@ async fn uploads_need_a_token_and_a_sane_size() {
     let server = Server::start_with(&["--max-upload-bytes", "1000"]);
     let (status, _, _) = http(server.addr, "POST", "/api/uploads", &[], &png()).await;
     assert_eq!(status, 401);
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let (status, _, body) = http(
         server.addr,
         "POST",
@@ -165,7 +154,7 @@ async fn a_stranger_is_refused_before_the_body_is_read() {
         "a wrong token: 401 without waiting for the body"
     );
     // A real token, but more than the limit announced: refused before the body too.
-    let token = token(&server, "alice").await;
+    let token = server.token("alice").await;
     let auth = format!("Bearer {token}");
     assert_eq!(
         status_before_body(&server, &[("Authorization", &auth)], 50 * 1024 * 1024).await,
@@ -197,7 +186,7 @@ fn stored(server: &Server) -> usize {
 #[tokio::test]
 async fn uploads_over_the_budget_are_refused_with_429_and_nothing_stored() {
     let server = Server::start_with(&["--upload-rate", "3", "--upload-window", "10m"]);
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     for _ in 0..3 {
         assert_eq!(upload(&server, &auth).await.0, 201);
     }
@@ -206,7 +195,7 @@ async fn uploads_over_the_budget_are_refused_with_429_and_nothing_stored() {
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
     assert_eq!(stored(&server), 3, "nothing stored past the budget");
     // Another user's budget is their own.
-    let bob = format!("Bearer {}", token(&server, "bob").await);
+    let bob = format!("Bearer {}", server.token("bob").await);
     assert_eq!(upload(&server, &bob).await.0, 201);
 }
 
@@ -214,7 +203,7 @@ async fn uploads_over_the_budget_are_refused_with_429_and_nothing_stored() {
 async fn uploads_over_the_quota_are_refused_with_413_before_and_after_the_body() {
     let quota = (png().len() * 3).to_string();
     let server = Server::start_with(&["--upload-quota", &quota]);
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     for _ in 0..3 {
         assert_eq!(upload(&server, &auth).await.0, 201);
     }
@@ -227,7 +216,7 @@ async fn uploads_over_the_quota_are_refused_with_413_before_and_after_the_body()
         status_before_body(&server, &[("Authorization", &auth)], 1000).await,
         Some(413)
     );
-    let bob = format!("Bearer {}", token(&server, "bob").await);
+    let bob = format!("Bearer {}", server.token("bob").await);
     assert_eq!(upload(&server, &bob).await.0, 201, "the quota is per user");
 }
 
@@ -246,7 +235,7 @@ async fn gone(server: &Server, url: &str) -> bool {
 #[tokio::test]
 async fn an_upload_no_message_refers_to_is_removed_after_the_grace_period() {
     let server = Server::start_with(&["--upload-grace", "1s"]);
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let (_, unsent) = upload(&server, &auth).await;
     let (_, sent) = upload(&server, &auth).await;
     let mut alice = server.online("alice").await;
@@ -275,7 +264,7 @@ async fn an_upload_no_message_refers_to_is_removed_after_the_grace_period() {
 async fn a_file_goes_with_the_last_message_that_refers_to_it() {
     // The grace period is long: only the deletions remove anything.
     let server = Server::start();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let (_, shared) = upload(&server, &auth).await;
     let (_, replaced) = upload(&server, &auth).await;
     let mut alice = server.online("alice").await;
@@ -323,7 +312,7 @@ async fn a_file_goes_with_the_last_message_that_refers_to_it() {
 #[tokio::test]
 async fn clearing_a_room_removes_the_files_of_its_messages() {
     let server = Server::start();
-    let auth = format!("Bearer {}", token(&server, "alice").await);
+    let auth = format!("Bearer {}", server.token("alice").await);
     let (_, image) = upload(&server, &auth).await;
     let mut alice = server.online("alice").await;
     let r = alice.request("createRoom", json!({"name":"Photos"})).await;

@@ -217,6 +217,18 @@ impl Server {
         c
     }
 
+    /// A session token of `name` (registering it on first use), for uploads.
+    pub async fn token(&self, name: &str) -> String {
+        let mut c = self.client().await;
+        let r = c
+            .request(
+                "auth",
+                json!({"username": name, "password": format!("password-{name}")}),
+            )
+            .await;
+        r["payload"]["token"].as_str().expect("token").to_string()
+    }
+
     /// Logged in and subscribed from the beginning.
     pub async fn online(&self, name: &str) -> Client {
         let mut c = self.login(name).await;

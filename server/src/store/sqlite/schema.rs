@@ -324,17 +324,7 @@ mod tests {
         )
         .expect("old rows");
         migrate(&mut conn).expect("migrate");
-        let found = |conn: &Connection, q: &str| -> Vec<i64> {
-            let mut stmt = conn
-                .prepare(
-                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid",
-                )
-                .expect("prepare");
-            stmt.query_map([q], |r| r.get(0))
-                .expect("query")
-                .map(|r| r.expect("row"))
-                .collect()
-        };
+        let found = super::super::search::indexed;
         assert_eq!(found(&conn, "boiler"), vec![1]);
         assert_eq!(found(&conn, "chaudiere"), vec![3], "without diacritics");
         conn.execute("UPDATE messages SET body = 'a new kettle' WHERE id = 1", [])

@@ -196,6 +196,18 @@ fn run(
     Ok(page)
 }
 
+/// The ids the index holds for `query`, in order (the tests' view of the index).
+#[cfg(test)]
+pub(super) fn indexed(conn: &Connection, query: &str) -> Vec<i64> {
+    let mut stmt = conn
+        .prepare("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid")
+        .expect("prepare");
+    stmt.query_map([query], |r| r.get(0))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,17 +276,7 @@ mod tests {
             .expect("insert");
             conn.last_insert_rowid()
         };
-        let found = |conn: &Connection, q: &str| -> Vec<i64> {
-            let mut stmt = conn
-                .prepare(
-                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid",
-                )
-                .expect("prepare");
-            stmt.query_map([q], |r| r.get(0))
-                .expect("query")
-                .map(|r| r.expect("row"))
-                .collect()
-        };
+        let found = super::indexed;
         let consistent = |conn: &Connection| {
             conn.execute(
                 "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)",
