@@ -40,8 +40,10 @@ test('the owner makes the server invite-only, invites someone, and they sign up 
   const form = panel.getByRole('form', { name: 'Invite someone' });
   await form.getByLabel('Role').selectOption('member');
   await form.getByRole('button', { name: 'Create invitation' }).click();
-  const link = await panel.getByRole('textbox', { name: 'Invitation link' }).inputValue();
-  expect(link).toMatch(/\/invite\/[a-z2-7]{20,}$/);
+  // The link appears when the server has answered.
+  const linkBox = panel.getByRole('textbox', { name: 'Invitation link' });
+  await expect(linkBox).toHaveValue(/\/invite\/[a-z2-7]{20,}$/);
+  const link = await linkBox.inputValue();
   await expect(panel.getByRole('img', { name: 'QR code of the invitation link' })).toBeVisible();
   await expect(panel.getByRole('list', { name: 'Open invitations' }).getByRole('listitem')).toHaveCount(1);
   await audit(owner, 'the owner\'s invitation panel');
@@ -68,7 +70,9 @@ test('the owner bans a person, whose open page is logged out at once, and lets t
   await owner.getByRole('button', { name: 'Account', exact: true }).click();
   const panel = owner.getByRole('region', { name: 'Who may join' });
   await panel.getByRole('form', { name: 'Invite someone' }).getByRole('button', { name: 'Create invitation' }).click();
-  const link = await panel.getByRole('textbox', { name: 'Invitation link' }).inputValue();
+  const linkBox = panel.getByRole('textbox', { name: 'Invitation link' });
+  await expect(linkBox).toHaveValue(/\/invite\//);
+  const link = await linkBox.inputValue();
   const ben = await signIn(browser, new URL(link).pathname, 'ben', 'Sign up');
   await expect(ben.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();
   await expectOnline(ben);
