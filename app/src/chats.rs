@@ -145,6 +145,7 @@ mod tests {
             creator: None,
             members: 1,
             joined: false,
+            ..RoomInfo::default()
         }
     }
 

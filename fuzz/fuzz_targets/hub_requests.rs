@@ -95,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 8) * 4);
-    let (kind, payload, over) = match pick % 13 {
+    let (kind, payload, over) = match pick % 17 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -156,6 +156,28 @@ fuzz_target!(|data: &[u8]| {
         12 => (
             "ban",
             serde_json::json!({ "userId": value, "banned": pick % 2 == 0 }),
+            value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
+        ),
+        // Room moderation (the fuzz user is the owner, so it manages every room): any
+        // topic of General, any name added, kicked, muted or given a role.
+        13 => (
+            "setRoom",
+            serde_json::json!({ "chatId": "#General", "topic": value, "announce": pick % 2 == 0 }),
+            value.chars().count() > app::protocol::MAX_TOPIC_CHARS,
+        ),
+        14 => (
+            if pick % 2 == 0 { "addMember" } else { "kick" },
+            serde_json::json!({ "chatId": "#General", "userId": value }),
+            value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
+        ),
+        15 => (
+            "mute",
+            serde_json::json!({ "chatId": "#General", "userId": value, "muted": pick % 2 == 0 }),
+            value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
+        ),
+        16 => (
+            "setRole",
+            serde_json::json!({ "userId": value, "role": "limited" }),
             value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
         ),
         _ => (

@@ -141,18 +141,17 @@ impl ReceiptKind {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum EventData {
     /// A new message (a snapshot as first sent).
-    New {
-        message: Message,
-    },
+    New { message: Message },
     /// A message after an edit.
-    Edit {
-        message: Message,
-    },
+    Edit { message: Message },
     Delete {
         message_id: MessageId,
         sender: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_message_id: Option<String>,
+        /// Who removed it, when not its sender (a moderator).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// `reader` has received / read every message of the chat up to `upto`.
     Receipt {
@@ -171,16 +170,34 @@ pub enum EventData {
         created: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         creator: Option<String>,
+        /// Created private (with `created`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        private: bool,
+        /// Who added them, when not themselves.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     Leave {
         user: String,
         room: String,
+        /// Who removed them (a kick), when not themselves.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// `by` changed the room's settings; they are now these.
+    Room {
+        by: String,
+        #[serde(default)]
+        topic: String,
+        #[serde(default)]
+        private: bool,
+        #[serde(default)]
+        announce: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        muted: Vec<String>,
     },
     /// `user` cleared the room's history: every earlier message is gone.
-    Clear {
-        user: String,
-        room: String,
-    },
+    Clear { user: String, room: String },
     /// `user` added (`add`) or took back `emoji` on a message. Erased from the log
     /// with the message.
     Reaction {

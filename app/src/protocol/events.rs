@@ -2,7 +2,10 @@
 //! payload type per event. Kept apart from the requests because events flow the other
 //! way and are what a client replays after a reconnect.
 
-use super::{Attachment, EventId, MessageId, Millis, NotifyLevel, PinEvent, ReactionEvent, Status};
+use super::{
+    Attachment, EventId, MessageId, Millis, NotifyLevel, PinEvent, ReactionEvent, RoleEvent,
+    RoomSettings, Status,
+};
 use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +70,10 @@ pub enum EventBody {
     Pin(PinEvent),
     /// The user's notification level of a chat changed (to the user's sessions only).
     Notify(NotifyEvent),
+    /// A room's settings changed (topic, private, announcement-only, muted people).
+    Room(RoomSettings),
+    /// The receiving user's role changed (to the user's sessions only).
+    Role(RoleEvent),
 }
 
 impl EventBody {
@@ -98,6 +105,8 @@ impl EventBody {
             "reaction" => EventBody::Reaction(p(payload)?),
             "pin" => EventBody::Pin(p(payload)?),
             "notify" => EventBody::Notify(p(payload)?),
+            "room" => EventBody::Room(p(payload)?),
+            "role" => EventBody::Role(p(payload)?),
             other => {
                 return Err(serde_json::Error::custom(format!(
                     "unknown eventType {other:?}"
@@ -214,6 +223,9 @@ pub struct DeleteEvent {
     pub client_message_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<String>,
+    /// Who removed it, when it was not its sender (an admin or the room's manager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// `dlvrd` / `read`: every message up to `messageId` was delivered to / read by `userId`.
@@ -257,6 +269,9 @@ pub struct UserPresence {
 pub struct MemberEvent {
     pub chat_id: String,
     pub user_id: String,
+    /// Who added (`join`) or removed (`leave`) them, when it was not themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

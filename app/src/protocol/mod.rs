@@ -25,6 +25,7 @@ mod names;
 mod reactions;
 mod requests;
 mod responses;
+mod rooms;
 mod shared;
 mod sizes;
 
@@ -35,6 +36,7 @@ pub use names::*;
 pub use reactions::*;
 pub use requests::*;
 pub use responses::*;
+pub use rooms::*;
 pub use shared::*;
 pub use sizes::*;
 

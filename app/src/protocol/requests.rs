@@ -4,8 +4,9 @@
 
 use super::envelope::ParseError;
 use super::{
-    codes, Attachment, BanRequest, CreateInviteRequest, EventId, MessageId, Millis, NotifyLevel,
-    PinRequest, ReactRequest, RevokeInviteRequest, SetRegistrationRequest, Status,
+    codes, Attachment, BanRequest, CreateInviteRequest, EventId, MemberRequest, MessageId, Millis,
+    MuteRequest, NotifyLevel, PinRequest, ReactRequest, RevokeInviteRequest,
+    SetRegistrationRequest, SetRoleRequest, SetRoomRequest, Status,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,11 @@ pub enum RequestBody {
     RevokeInvite(RevokeInviteRequest),
     Ban(BanRequest),
     GetBans(Empty),
+    SetRoom(SetRoomRequest),
+    AddMember(MemberRequest),
+    Kick(MemberRequest),
+    Mute(MuteRequest),
+    SetRole(SetRoleRequest),
 }
 
 impl RequestBody {
@@ -103,6 +109,11 @@ impl RequestBody {
             "revokeInvite" => RequestBody::RevokeInvite(p(payload)?),
             "ban" => RequestBody::Ban(p(payload)?),
             "getBans" => RequestBody::GetBans(p(payload)?),
+            "setRoom" => RequestBody::SetRoom(p(payload)?),
+            "addMember" => RequestBody::AddMember(p(payload)?),
+            "kick" => RequestBody::Kick(p(payload)?),
+            "mute" => RequestBody::Mute(p(payload)?),
+            "setRole" => RequestBody::SetRole(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,
@@ -209,6 +220,9 @@ pub struct ChatRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateRoomRequest {
     pub name: String,
+    /// A private room: listed only to its members, joined by being added.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

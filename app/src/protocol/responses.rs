@@ -122,7 +122,7 @@ pub struct ChatList {
 }
 
 /// One room in `listRooms`, and the answer to `createRoom` / `joinRoom`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomInfo {
     pub chat_id: String,
@@ -131,6 +131,18 @@ pub struct RoomInfo {
     pub creator: Option<String>,
     pub members: u64,
     pub joined: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub topic: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub announce: bool,
+    /// The asker manages this room (its creator, an admin or the owner).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub manage: bool,
+    /// The members who may not post here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub muted: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

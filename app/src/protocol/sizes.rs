@@ -8,7 +8,7 @@ use super::{
     Attachment, ClientEventBody, RequestBody, MAX_ATTACHMENTS, MAX_ATTACHMENT_FILENAME,
     MAX_ATTACHMENT_TOKEN, MAX_ATTACHMENT_URL, MAX_CHAT_ID_BYTES, MAX_CLIENT_MESSAGE_ID,
     MAX_EMOJI_BYTES, MAX_MESSAGE_BYTES, MAX_PASSWORD_BYTES, MAX_ROOM_NAME_CHARS, MAX_TOKEN_BYTES,
-    MAX_USERNAME_CHARS,
+    MAX_TOPIC_CHARS, MAX_USERNAME_CHARS,
 };
 
 /// Which field is over its maximum, as a message for the client.
@@ -121,6 +121,21 @@ impl RequestBody {
             }
             RequestBody::RevokeInvite(r) => bytes("id", &r.id, MAX_TOKEN_BYTES),
             RequestBody::Ban(b) => chars("userId", &b.user_id, MAX_USERNAME_CHARS),
+            RequestBody::SetRoom(s) => {
+                chat_id(&s.chat_id)?;
+                s.topic
+                    .as_deref()
+                    .map_or(Ok(()), |t| chars("topic", t, MAX_TOPIC_CHARS))
+            }
+            RequestBody::AddMember(m) | RequestBody::Kick(m) => {
+                chat_id(&m.chat_id)?;
+                chars("userId", &m.user_id, MAX_USERNAME_CHARS)
+            }
+            RequestBody::Mute(m) => {
+                chat_id(&m.chat_id)?;
+                chars("userId", &m.user_id, MAX_USERNAME_CHARS)
+            }
+            RequestBody::SetRole(r) => chars("userId", &r.user_id, MAX_USERNAME_CHARS),
             RequestBody::Subscribe(_)
             | RequestBody::GetChats(_)
             | RequestBody::ListRooms(_)

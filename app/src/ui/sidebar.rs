@@ -162,7 +162,7 @@ fn Rooms() -> impl IntoView {
             return;
         }
         error.set(None);
-        store.create_room(n, move |e| error.set(Some(e)));
+        store.create_room(n, false, move |e| error.set(Some(e)));
         name.set(String::new());
         creating.set(false);
     };

@@ -126,7 +126,10 @@ impl Edge for Rwci {
             Ok(()) => Ok(()),
             // RWCI has no error packet: the server tells the user in a direct message.
             Err(
-                refusal @ (Refusal::RateLimited(_) | Refusal::NotFound(_) | Refusal::BadRequest(_)),
+                refusal @ (Refusal::RateLimited(_)
+                | Refusal::NotFound(_)
+                | Refusal::BadRequest(_)
+                | Refusal::Forbidden(_)),
             ) => link.send(notice(refusal.to_string())).await,
             Err(refusal) => {
                 tracing::warn!(%refusal, "rwci message refused");

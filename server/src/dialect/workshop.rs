@@ -133,7 +133,11 @@ impl Workshop {
                 response: capitalise(&e.to_string()),
             })];
         }
-        let Some(id) = hub.room_id(room_name) else {
+        // A room this guest may not see (a private one) is not found either.
+        let Some(id) = hub
+            .room_id(room_name)
+            .filter(|id| hub.room(&session.user, *id).is_some())
+        else {
             return vec![out(Frame::RoomSwitchReject {
                 response: "Room not found".into(),
             })];
@@ -251,15 +255,17 @@ impl Edge for Workshop {
                 };
                 Vec::new()
             }
-            Frame::RoomCreate { room } => match hub.create_room(&session, &room.room_name).await {
-                Ok(_) => Vec::new(),
-                Err(Refusal::Conflict(_)) => vec![out(Frame::RoomCreateReject {
-                    response: "Room name already exists.".into(),
-                })],
-                Err(refusal) => vec![out(Frame::RoomCreateReject {
-                    response: capitalise(&refusal.to_string()),
-                })],
-            },
+            Frame::RoomCreate { room } => {
+                match hub.create_room(&session, &room.room_name, false).await {
+                    Ok(_) => Vec::new(),
+                    Err(Refusal::Conflict(_)) => vec![out(Frame::RoomCreateReject {
+                        response: "Room name already exists.".into(),
+                    })],
+                    Err(refusal) => vec![out(Frame::RoomCreateReject {
+                        response: capitalise(&refusal.to_string()),
+                    })],
+                }
+            }
             Frame::RoomSwitchRequest { room_name } => self.switch(&hub, &session, &room_name).await,
             Frame::RoomChatClear { room_name, .. } => {
                 let cleared = match validate_room_name(&room_name) {

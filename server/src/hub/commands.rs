@@ -8,7 +8,7 @@ use super::budgets::Spend;
 use super::{Hub, Live, LiveShared, Outbound, Session};
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, UserKey, GENERAL};
 use crate::store::{Member, NewAccount, NewRoom};
-use app::protocol::{validate_room_name, validate_username, EventId, MAX_PASSWORD_BYTES};
+use app::protocol::{validate_room_name, validate_username, EventId, Role, MAX_PASSWORD_BYTES};
 use std::net::IpAddr;
 
 impl Hub {
@@ -104,8 +104,18 @@ impl Hub {
 
     /// Creates a room; its creator is its first member.
     /// A guest's membership is not stored (it lasts while the guest is connected).
-    pub async fn create_room(&self, session: &Session, name: &str) -> Result<RoomId, Refusal> {
+    pub async fn create_room(
+        &self,
+        session: &Session,
+        name: &str,
+        private: bool,
+    ) -> Result<RoomId, Refusal> {
         validate_room_name(name).map_err(|e| Refusal::BadRequest(e.to_string()))?;
+        if self.role_of(&session.user) == Role::Limited {
+            return Err(Refusal::Forbidden(
+                "a limited account cannot create rooms".into(),
+            ));
+        }
         self.begin_room(name)?;
         if let Err(refusal) = self.take_budget(&session.user, Spend::Room) {
             self.end_room(name, None);
@@ -115,6 +125,7 @@ impl Hub {
             name: name.to_owned(),
             creator: member(session),
             creator_guest: session.guest,
+            private,
             at: now_ms(),
         };
         let created = self
@@ -131,13 +142,24 @@ impl Hub {
         let Chat::Room(room) = self.chat_for(&session.user, chat, false)? else {
             return Err(Refusal::BadRequest("only rooms can be joined".into()));
         };
+        let in_room = self
+            .lock()
+            .rooms
+            .get(&room)
+            .is_some_and(|r| r.members.contains(&session.user));
+        if !in_room && !session.guest && self.role_of(&session.user) == Role::Limited {
+            return Err(Refusal::Forbidden(
+                "a limited account is in the rooms it is added to: ask the room's creator or an admin"
+                    .into(),
+            ));
+        }
         self.take_budget(&session.user, Spend::Membership)?;
         if session.guest {
             self.guest_join(&session.user, room);
             return Ok(room);
         }
         self.store
-            .join_room(room, member(session), now_ms(), session.origin())
+            .join_room(room, member(session), None, now_ms(), session.origin())
             .await
             .map_err(|e| e.into_refusal())?;
         Ok(room)
@@ -161,7 +183,7 @@ impl Hub {
             return Ok(());
         }
         self.store
-            .leave_room(room, member(session), now_ms(), session.origin())
+            .leave_room(room, member(session), None, now_ms(), session.origin())
             .await
             .map_err(|e| e.into_refusal())
     }
@@ -173,18 +195,7 @@ impl Hub {
             let Chat::Room(id) = Self::resolve(&state, &session.user, chat, false)? else {
                 return Err(Refusal::BadRequest("only rooms can be cleared".into()));
             };
-            // The creator, as the same kind of user (a guest's room is not cleared by
-            // an account that took the name later), or an admin: an account, never a
-            // guest of that name.
-            let creator = state.rooms.get(&id).and_then(|r| {
-                r.creator
-                    .as_ref()
-                    .map(|c| (UserKey::of(c), r.creator_guest))
-            });
-            let allowed = creator
-                .is_some_and(|(c, guest)| c == session.user && guest == session.guest)
-                || self.manages_in(&state, session);
-            if !allowed {
+            if !self.manages_room(&state, session, id) {
                 return Err(Refusal::Forbidden(
                     "only the room's creator or an admin can clear it".into(),
                 ));

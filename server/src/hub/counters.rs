@@ -153,7 +153,8 @@ fn apply_to(chats: &mut HashMap<Chat, Counter>, user: &UserKey, ev: &LogEvent) {
         | EventData::Pin { .. }
         | EventData::Edit { .. }
         | EventData::Join { .. }
-        | EventData::Leave { .. } => {}
+        | EventData::Leave { .. }
+        | EventData::Room { .. } => {}
     }
 }
 
@@ -259,6 +260,7 @@ mod tests {
                     message_id: msg,
                     sender: "alice".into(),
                     client_message_id: None,
+                    by: None,
                 },
                 unread_after: None,
             };

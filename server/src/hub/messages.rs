@@ -14,7 +14,7 @@ use super::{
 use crate::domain::{
     now_ms, Chat, ChatRef, EventData, LogEvent, ReceiptKind, Refusal, SessionId, UserKey,
 };
-use crate::store::{Delete, Edit, EventSink, Mark, NewMessage, ReceiptOutcome};
+use crate::store::{Delete, Edit, EventSink, Mark, NewMessage, ReceiptOutcome, RoomState};
 use app::protocol::{
     Attachment, MessageId, MAX_ATTACHMENTS, MAX_CLIENT_MESSAGE_ID as MAX_CLIENT_ID,
     MAX_MESSAGE_BYTES,
@@ -59,7 +59,7 @@ impl Hub {
                 "a clientMessageId has 1 to {MAX_CLIENT_ID} bytes"
             )));
         }
-        let chat = self.chat_for(&session.user, chat, true)?;
+        let chat = self.chat_to_post(session, chat, true)?;
         let mentions = self.mentions(session, &chat, &text)?;
         self.take_rate(&session.user)?;
         let msg = NewMessage {
@@ -89,7 +89,7 @@ impl Hub {
         attachments: Option<Vec<Attachment>>,
     ) -> Result<(), Refusal> {
         check_content(&text, attachments.as_deref().unwrap_or(&[]))?;
-        let chat = self.chat_for(&session.user, chat, true)?;
+        let chat = self.chat_to_post(session, chat, true)?;
         // An edit is stored and fanned out in full, like a message: one budget for both.
         self.take_rate(&session.user)?;
         let edit = Edit {
@@ -112,8 +112,10 @@ impl Hub {
         chat: &ChatRef,
         message_id: MessageId,
     ) -> Result<(), Refusal> {
+        let chat = self.chat_for(&session.user, chat, true)?;
         let delete = Delete {
-            chat: self.chat_for(&session.user, chat, true)?,
+            moderator: self.moderator_in(session, &chat),
+            chat,
             actor: session.user.clone(),
             message_id,
             at: now_ms(),
@@ -185,6 +187,7 @@ impl EventSink for Hub {
             let leaver = self.apply_membership(&mut state, ev);
             if let EventData::Join {
                 created: true,
+                private: false,
                 room,
                 user,
                 ..
@@ -246,6 +249,8 @@ impl Hub {
                 room,
                 created,
                 creator,
+                private,
+                ..
             } => {
                 let key = UserKey::of(user);
                 if *created {
@@ -259,6 +264,10 @@ impl Hub {
                             creator_guest: false,
                             members: HashSet::new(),
                             active: HashSet::new(),
+                            settings: RoomState {
+                                private: *private,
+                                ..RoomState::default()
+                            },
                         },
                     );
                 }
@@ -286,6 +295,23 @@ impl Hub {
                     }
                 });
                 Some(key)
+            }
+            EventData::Room {
+                topic,
+                private,
+                announce,
+                muted,
+                ..
+            } => {
+                if let Some(r) = state.rooms.get_mut(&id) {
+                    r.settings = RoomState {
+                        topic: topic.clone(),
+                        private: *private,
+                        announce: *announce,
+                        muted: muted.iter().map(|m| UserKey::of(m)).collect(),
+                    };
+                }
+                None
             }
             _ => None,
         }

@@ -30,6 +30,7 @@ mod passwords;
 mod presence;
 mod queries;
 mod reactions;
+mod rooms;
 mod search;
 mod sessions;
 #[cfg(test)]
@@ -42,11 +43,12 @@ pub use limits::*;
 pub use outbound::*;
 pub use queries::*;
 pub use reactions::{emoji_of, MarkLimits, MARK_BUDGET};
+pub use rooms::RoomEdit;
 pub use search::{Found, SEARCH_BUDGET};
 pub use throttle::ThrottleRules;
 
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, SessionId, UserKey};
-use crate::store::{Store, StoreError};
+use crate::store::{RoomState, Store, StoreError};
 use app::protocol::{EventId, Millis, Registration, Role, Status};
 use counters::Counters;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -217,6 +219,8 @@ struct RoomEntry {
     /// The members whose counters are kept (those connected): the only ones a room
     /// event costs work for.
     active: HashSet<UserKey>,
+    /// Topic, private, announcement-only, muted members.
+    settings: RoomState,
 }
 
 struct SessionEntry {
@@ -325,6 +329,7 @@ impl Hub {
                     creator_guest: room.creator_guest,
                     members: room.members.into_iter().collect(),
                     active: HashSet::new(),
+                    settings: room.settings,
                 },
             );
         }
@@ -610,10 +615,13 @@ impl Hub {
                     .room_ids
                     .get(&name.to_lowercase())
                     .ok_or_else(|| Refusal::NotFound(format!("no room named {name:?}")))?;
-                let is_member = state
-                    .rooms
-                    .get(&id)
-                    .is_some_and(|r| r.members.contains(user));
+                let room = state.rooms.get(&id);
+                let is_member = room.is_some_and(|r| r.members.contains(user));
+                // A private room does not exist for those who may not see it.
+                if !is_member && room.is_some_and(|r| r.settings.private) && !sees_all(state, user)
+                {
+                    return Err(Refusal::NotFound(format!("no room named {name:?}")));
+                }
                 if member && !is_member {
                     return Err(Refusal::Forbidden(format!("join #{name} first")));
                 }
@@ -632,6 +640,20 @@ impl Hub {
                         "{name} is a guest: guests have no direct chats"
                     )));
                 }
+                // Limited accounts talk directly only with people they share a room with.
+                let limited =
+                    |k: &UserKey| state.users.get(k).is_some_and(|u| u.role == Role::Limited);
+                if (limited(user) || limited(&other))
+                    && *user != other
+                    && !state
+                        .rooms
+                        .values()
+                        .any(|r| r.members.contains(user) && r.members.contains(&other))
+                {
+                    return Err(Refusal::Forbidden(format!(
+                        "you and {name} share no room: a limited account talks only with people in its rooms"
+                    )));
+                }
                 Ok(Chat::direct(user, &other))
             }
         }
@@ -640,6 +662,14 @@ impl Hub {
     fn chat_for(&self, user: &UserKey, chat: &ChatRef, member: bool) -> Result<Chat, Refusal> {
         Self::resolve(&self.lock(), user, chat, member)
     }
+}
+
+/// Whether `user` sees every room, private ones too: the owner and admins.
+fn sees_all(state: &State, user: &UserKey) -> bool {
+    state
+        .users
+        .get(user)
+        .is_some_and(|u| !u.guest && u.role.manages())
 }
 
 /// The members of `chat` whose counters are kept: a room's active members, or the

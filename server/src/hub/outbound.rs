@@ -136,6 +136,11 @@ pub enum Live {
         chat: String,
         level: app::protocol::NotifyLevel,
     },
+    /// `user`'s role changed: for their own sessions only.
+    Role {
+        user: String,
+        role: app::protocol::Role,
+    },
 }
 
 pub struct LiveShared {

@@ -4,7 +4,7 @@
 use super::{name_of, ChatName, Hub, Session};
 use crate::domain::{Chat, ChatRef, LogEvent, Refusal, RoomId, UserKey};
 use crate::store::{ReplayPlan, StoredMessage};
-use app::protocol::{EventId, MessageId, Millis, Status, MAX_PAGE};
+use app::protocol::{EventId, MessageId, Millis, Role, Status, MAX_PAGE};
 
 /// A chat as listed for one user.
 #[derive(Debug, Clone)]
@@ -26,6 +26,13 @@ pub struct RoomSummary {
     pub creator: Option<String>,
     pub members: usize,
     pub joined: bool,
+    pub topic: String,
+    pub private: bool,
+    pub announce: bool,
+    /// The user manages it (its creator, an admin, the owner).
+    pub manage: bool,
+    /// Who is muted in it, by name.
+    pub muted: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,18 +143,46 @@ impl Hub {
         Ok(out)
     }
 
-    /// Every room, with whether the user is in it.
+    /// Every room the user may see, with whether they are in it: a limited account
+    /// sees its own rooms only, and a private room is seen by its members, the owner
+    /// and admins.
     pub fn rooms(&self, user: &UserKey) -> Vec<RoomSummary> {
         let state = self.lock();
+        let me = state.users.get(user);
+        let guest = me.is_some_and(|u| u.guest);
+        let role = me.filter(|u| !u.guest).map_or(Role::Member, |u| u.role);
         let mut rooms: Vec<RoomSummary> = state
             .rooms
             .iter()
-            .map(|(id, r)| RoomSummary {
-                id: *id,
-                name: r.name.clone(),
-                creator: r.creator.clone(),
-                members: r.members.len(),
-                joined: r.members.contains(user),
+            .filter_map(|(id, r)| {
+                let joined = r.members.contains(user);
+                let visible =
+                    joined || (role != Role::Limited && (!r.settings.private || role.manages()));
+                if !visible {
+                    return None;
+                }
+                let created = r
+                    .creator
+                    .as_ref()
+                    .is_some_and(|c| UserKey::of(c) == *user && r.creator_guest == guest);
+                let muted = r
+                    .settings
+                    .muted
+                    .iter()
+                    .filter_map(|k| state.users.get(k).map(|u| u.name.clone()))
+                    .collect();
+                Some(RoomSummary {
+                    id: *id,
+                    name: r.name.clone(),
+                    creator: r.creator.clone(),
+                    members: r.members.len(),
+                    joined,
+                    topic: r.settings.topic.clone(),
+                    private: r.settings.private,
+                    announce: r.settings.announce,
+                    manage: created || role.manages(),
+                    muted,
+                })
             })
             .collect();
         rooms.sort_by_key(|r| r.id);

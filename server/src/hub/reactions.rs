@@ -62,7 +62,7 @@ impl Hub {
         add: bool,
     ) -> Result<(), Refusal> {
         let emoji = emoji_of(emoji)?;
-        let chat = self.chat_for(&session.user, chat, true)?;
+        let chat = self.chat_to_post(session, chat, false)?;
         self.take_budget(&session.user, Spend::Mark)?;
         let react = React {
             chat,
@@ -89,7 +89,7 @@ impl Hub {
         message_id: MessageId,
         pinned: bool,
     ) -> Result<(), Refusal> {
-        let chat = self.chat_for(&session.user, chat, true)?;
+        let chat = self.chat_to_post(session, chat, false)?;
         self.take_budget(&session.user, Spend::Mark)?;
         let pin = PinChange {
             chat,

@@ -145,7 +145,10 @@ async fn membership_decides_who_may_write_and_who_receives() {
     let w = world(Limits::default()).await;
     let (alice, _a) = connect(&w.hub, "alice").await;
     let (bob, mut b) = connect(&w.hub, "bob").await;
-    w.hub.create_room(&alice, "Attic").await.expect("room");
+    w.hub
+        .create_room(&alice, "Attic", false)
+        .await
+        .expect("room");
     let attic = ChatRef::Room("attic".into());
     let refused = w
         .hub
@@ -274,7 +277,10 @@ async fn a_typing_indicator_lapses() {
 async fn sessions_sitting_in_a_room_see_who_comes_and_goes() {
     let w = world(Limits::default()).await;
     let (alice, _a) = connect(&w.hub, "alice").await;
-    w.hub.create_room(&alice, "Attic").await.expect("room");
+    w.hub
+        .create_room(&alice, "Attic", false)
+        .await
+        .expect("room");
     let general_id = w.hub.room_id("General").expect("General");
     let attic_id = w.hub.room_id("Attic").expect("Attic");
     let sitter = |name: &str, room| Login {

@@ -12,6 +12,7 @@
 
 mod access;
 mod reactions;
+mod rooms;
 pub mod sqlite;
 
 use crate::domain::{Chat, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey};
@@ -25,6 +26,7 @@ use tokio::sync::Notify;
 
 pub use access::{NewAccount, NewInvite};
 pub use reactions::{PinChange, React, StoredPin};
+pub use rooms::{RoomChange, RoomState};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -137,20 +139,30 @@ pub trait Store: Send + Sync {
     fn mark(&self, mark: Mark, origin: Option<SessionId>) -> StoreFuture<ReceiptOutcome>;
     fn create_room(&self, room: NewRoom, origin: Option<SessionId>) -> StoreFuture<RoomId>;
     /// Answers whether the user was not in the room already.
+    /// Adds `member` to the room (`by` someone else: a manager adding them); answers
+    /// whether they were not in it already.
     fn join_room(
         &self,
         room: RoomId,
         member: Member,
+        by: Option<String>,
         at: Millis,
         origin: Option<SessionId>,
     ) -> StoreFuture<bool>;
+    /// Takes `member` out of the room (`by` someone else: a kick).
     fn leave_room(
         &self,
         room: RoomId,
         member: Member,
+        by: Option<String>,
         at: Millis,
         origin: Option<SessionId>,
     ) -> StoreFuture<()>;
+    /// Changes a room's settings and logs a `room` event with all of them; answers
+    /// them.
+    fn set_room(&self, change: RoomChange, origin: Option<SessionId>) -> StoreFuture<RoomState>;
+    /// Sets an account's role; `false` when there is no such account.
+    fn set_role(&self, user: UserKey, role: Role) -> StoreFuture<bool>;
     /// Erases a room's messages, receipts and earlier events, and logs the clearing.
     fn clear_room(
         &self,
@@ -334,11 +346,14 @@ pub struct Edit {
     pub at: Millis,
 }
 
-/// A message's deletion, by its author.
+/// A message's deletion, by its author or a moderator.
 #[derive(Debug, Clone)]
 pub struct Delete {
     pub chat: Chat,
     pub actor: UserKey,
+    /// The actor moderates this chat (an admin, the room's manager): any message may
+    /// go, and the log names them (display form).
+    pub moderator: Option<String>,
     pub message_id: MessageId,
     pub at: Millis,
 }
@@ -361,6 +376,8 @@ pub struct NewRoom {
     /// The creator is a guest: its membership is not stored (the hub keeps it while
     /// the guest is connected), and the room remembers that a guest made it.
     pub creator_guest: bool,
+    /// Listed to its members only, joined by being added.
+    pub private: bool,
     pub at: Millis,
 }
 
@@ -429,4 +446,5 @@ pub struct RoomRow {
     /// The creator was a guest.
     pub creator_guest: bool,
     pub members: Vec<UserKey>,
+    pub settings: RoomState,
 }

@@ -9,6 +9,7 @@
 pub mod access;
 mod reactions;
 mod requests;
+mod rooms;
 mod session;
 
 use crate::domain::{now_ms, ChatRef, EventData, LogEvent, ReceiptKind, Refusal, UserKey};
@@ -17,8 +18,8 @@ use crate::hub::{ChatName, Hub, Live, LiveShared, Outbound, Session, Shared};
 use app::protocol::{
     codes, BroadcastEvent, ChangePasswordOk, ClientEventBody, ClientFrame, DeleteEvent, EditEvent,
     Event, EventBody, EventId, MemberEvent, MessageEvent, NewOk, NewRequest, NotifyEvent, PinEvent,
-    ReactionEvent, ReceiptEvent, Request, RequestBody, Response, RoomRef, ServerFrame, TypingEvent,
-    UserPresence, UserRef,
+    ReactionEvent, ReceiptEvent, Request, RequestBody, Response, RoleEvent, RoomRef, RoomSettings,
+    ServerFrame, TypingEvent, UserPresence, UserRef,
 };
 use axum::extract::ws::Utf8Bytes;
 use std::sync::Arc;
@@ -308,11 +309,13 @@ fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame
             message_id,
             sender,
             client_message_id,
+            by,
         } => EventBody::Delete(DeleteEvent {
             chat_id,
             message_id: *message_id,
             client_message_id: client_message_id.clone(),
             sender: Some(sender.clone()),
+            by: by.clone(),
         }),
         EventData::Receipt {
             receipt,
@@ -333,17 +336,34 @@ fn log_frame(event: &LogEvent, name: &ChatName, viewer: &UserKey) -> ServerFrame
                 ReceiptKind::Read => EventBody::Read(payload),
             }
         }
-        EventData::Join { user, .. } => EventBody::Join(MemberEvent {
+        EventData::Join { user, by, .. } => EventBody::Join(MemberEvent {
             chat_id,
             user_id: user.clone(),
+            by: by.clone(),
         }),
-        EventData::Leave { user, .. } => EventBody::Leave(MemberEvent {
+        EventData::Leave { user, by, .. } => EventBody::Leave(MemberEvent {
             chat_id,
             user_id: user.clone(),
+            by: by.clone(),
         }),
         EventData::Clear { user, .. } => EventBody::Clear(MemberEvent {
             chat_id,
             user_id: user.clone(),
+            by: None,
+        }),
+        EventData::Room {
+            by,
+            topic,
+            private,
+            announce,
+            muted,
+        } => EventBody::Room(RoomSettings {
+            chat_id,
+            topic: topic.clone(),
+            private: *private,
+            announce: *announce,
+            muted: muted.clone(),
+            by: by.clone(),
         }),
         EventData::Reaction {
             message_id,
@@ -422,6 +442,10 @@ fn live_body(live: &Live, viewer: &UserKey) -> Option<EventBody> {
         Live::Notify { chat, level, .. } => EventBody::Notify(NotifyEvent {
             chat_id: chat.clone(),
             level: *level,
+        }),
+        Live::Role { user, role } => EventBody::Role(RoleEvent {
+            user_id: user.clone(),
+            role: *role,
         }),
     })
 }

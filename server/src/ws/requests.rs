@@ -33,6 +33,9 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
     if let Some(answered) = super::access::answer(hub, session, &request).await {
         return answered;
     }
+    if let Some(answered) = super::rooms::answer(hub, session, &request).await {
+        return answered;
+    }
     let id = request.id;
     let now = now_ms();
     let user = &session.user;
@@ -143,7 +146,9 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
             )
         }
         RequestBody::CreateRoom(create) => {
-            let room = hub.create_room(session, &create.name).await?;
+            let room = hub
+                .create_room(session, &create.name, create.private)
+                .await?;
             let info = hub
                 .room(user, room)
                 .ok_or_else(|| Refusal::Internal("the new room is missing".into()))?;
@@ -219,6 +224,11 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         | RequestBody::RevokeInvite(_)
         | RequestBody::Ban(_)
         | RequestBody::GetBans(_) => return Err(Refusal::Internal("handled in access".into())),
+        RequestBody::SetRoom(_)
+        | RequestBody::AddMember(_)
+        | RequestBody::Kick(_)
+        | RequestBody::Mute(_)
+        | RequestBody::SetRole(_) => return Err(Refusal::Internal("handled in rooms".into())),
         RequestBody::SetNotify(set) => {
             let chat_id = hub
                 .set_notify(session, &chat(&set.chat_id)?, set.level)
@@ -260,13 +270,18 @@ fn chat_info(s: ChatSummary) -> ChatInfo {
     }
 }
 
-fn room_info(r: RoomSummary) -> RoomInfo {
+pub(super) fn room_info(r: RoomSummary) -> RoomInfo {
     RoomInfo {
         chat_id: format!("#{}", r.name),
         name: r.name,
         creator: r.creator,
         members: r.members as u64,
         joined: r.joined,
+        topic: r.topic,
+        private: r.private,
+        announce: r.announce,
+        manage: r.manage,
+        muted: r.muted,
     }
 }
 

@@ -81,10 +81,15 @@ impl ChatStore {
     }
 
     /// Creates a room and opens it; `on_error` gets the server's refusal.
-    pub fn create_room(&self, name: String, on_error: impl FnOnce(String) + 'static) {
+    pub fn create_room(
+        &self,
+        name: String,
+        private: bool,
+        on_error: impl FnOnce(String) + 'static,
+    ) {
         let store = *self;
         self.request::<RoomInfo>(
-            RequestBody::CreateRoom(CreateRoomRequest { name }),
+            RequestBody::CreateRoom(CreateRoomRequest { name, private }),
             move |answer| match answer {
                 Ok(room) => {
                     store.ensure_chat(&room.chat_id, &room.name);

@@ -67,10 +67,24 @@ impl ChatStore {
                         creator: r.creator,
                         members: 1,
                         joined: false,
+                        ..RoomInfo::default()
                     },
                 )
             }),
             EventBody::Broadcast(b) => self.notice.set(Some(b.message)),
+            EventBody::Room(s) => self.rooms.update(|rooms| {
+                if let Some(room) = rooms.iter_mut().find(|r| r.chat_id == s.chat_id) {
+                    room.topic = s.topic;
+                    room.private = s.private;
+                    room.announce = s.announce;
+                    room.muted = s.muted;
+                }
+            }),
+            EventBody::Role(r) => {
+                self.my_role.set(r.role);
+                // What a limited account may see changed: list the rooms again.
+                self.refresh_rooms();
+            }
             EventBody::Notify(n) => self.notified_level(&n.chat_id, n.level),
             EventBody::Clear(c) => {
                 self.forget_chat_marks(&c.chat_id);

@@ -43,7 +43,7 @@ pub fn register(
         params![key.as_str(), new.name, new.password_hash, new.at, role.as_str()],
     )?;
     let general = general_id(conn)?;
-    let event = join(conn, general, &key, &new.name, new.at)?;
+    let event = join(conn, general, &key, &new.name, None, new.at)?;
     let account = Account {
         name: new.name,
         password_hash: new.password_hash,

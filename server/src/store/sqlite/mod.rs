@@ -17,6 +17,7 @@ mod marks;
 mod ops;
 mod reads;
 mod replies;
+mod rooms;
 mod schema;
 mod search;
 pub mod snapshot;
@@ -28,11 +29,11 @@ pub use writer::{delete_message, edit_message, mark, new_message, Applied};
 
 use super::{
     Account, Delete, Edit, EventSink, Mark, Member, NewAccount, NewInvite, NewMessage, NewRoom,
-    NewUpload, PinChange, React, ReceiptOutcome, ReplayPlan, SearchPage, SearchQuery, Store,
-    StoreError, StoreFuture, StoredMessage, StoredPin, UnreadSnapshot, World,
+    NewUpload, PinChange, React, ReceiptOutcome, ReplayPlan, RoomChange, RoomState, SearchPage,
+    SearchQuery, Store, StoreError, StoreFuture, StoredMessage, StoredPin, UnreadSnapshot, World,
 };
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
-use app::protocol::{BanInfo, EventId, InviteInfo, MessageId, Millis, Registration};
+use app::protocol::{BanInfo, EventId, InviteInfo, MessageId, Millis, Registration, Role};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -415,20 +416,30 @@ impl Store for SqliteStore {
         &self,
         room: RoomId,
         member: Member,
+        by: Option<String>,
         at: Millis,
         origin: Option<SessionId>,
     ) -> StoreFuture<bool> {
-        self.job(move |c| ops::join_room(c, room, &member, at, origin))
+        self.job(move |c| ops::join_room(c, room, &member, by, at, origin))
     }
 
     fn leave_room(
         &self,
         room: RoomId,
         member: Member,
+        by: Option<String>,
         at: Millis,
         origin: Option<SessionId>,
     ) -> StoreFuture<()> {
-        self.job(move |c| ops::leave_room(c, room, &member, at, origin))
+        self.job(move |c| ops::leave_room(c, room, &member, by, at, origin))
+    }
+
+    fn set_room(&self, change: RoomChange, origin: Option<SessionId>) -> StoreFuture<RoomState> {
+        self.job(move |c| rooms::set_room(c, change, origin))
+    }
+
+    fn set_role(&self, user: UserKey, role: Role) -> StoreFuture<bool> {
+        self.job(move |c| rooms::set_role(c, &user, role))
     }
 
     fn clear_room(

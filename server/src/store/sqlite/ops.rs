@@ -81,6 +81,7 @@ pub(super) fn join(
     room: RoomId,
     key: &UserKey,
     name: &str,
+    by: Option<String>,
     at: Millis,
 ) -> Result<Option<LogEvent>, StoreError> {
     let chat = Chat::Room(room);
@@ -97,6 +98,8 @@ pub(super) fn join(
             room: room_name,
             created: false,
             creator: None,
+            private: false,
+            by,
         },
     )?;
     conn.execute(
@@ -110,10 +113,11 @@ pub fn join_room(
     conn: &Connection,
     room: RoomId,
     member: &Member,
+    by: Option<String>,
     at: Millis,
     origin: Option<SessionId>,
 ) -> Result<Applied<bool>, StoreError> {
-    let event = join(conn, room, &member.key, &member.name, at)?;
+    let event = join(conn, room, &member.key, &member.name, by, at)?;
     Ok(Applied {
         value: event.is_some(),
         events: event.into_iter().collect(),
@@ -125,13 +129,15 @@ pub fn leave_room(
     conn: &Connection,
     room: RoomId,
     member: &Member,
+    by: Option<String>,
     at: Millis,
     origin: Option<SessionId>,
 ) -> Result<Applied<()>, StoreError> {
     let (key, name) = (&member.key, member.name.as_str());
     let chat = Chat::Room(room);
     if !is_member(conn, key, &chat)? {
-        return Err(Refusal::NotFound("you are not in this room".into()).into());
+        let whom = if by.is_some() { "they are" } else { "you are" };
+        return Err(Refusal::NotFound(format!("{whom} not in this room")).into());
     }
     let (room_name, _) = room_name(conn, room)?;
     let event = append(
@@ -141,6 +147,7 @@ pub fn leave_room(
         EventData::Leave {
             user: name.to_owned(),
             room: room_name,
+            by,
         },
     )?;
     conn.execute(
@@ -161,7 +168,7 @@ pub fn create_room(
 ) -> Result<Applied<RoomId>, StoreError> {
     let (name, at) = (room.name.as_str(), room.at);
     let (creator_key, creator) = (&room.creator.key, room.creator.name.as_str());
-    let creator_guest = room.creator_guest;
+    let (creator_guest, private) = (room.creator_guest, room.private);
     let taken = conn
         .query_row(
             "SELECT 1 FROM rooms WHERE name_key = ?1",
@@ -173,8 +180,16 @@ pub fn create_room(
         return Err(Refusal::Conflict("a room with this name already exists".into()).into());
     }
     conn.execute(
-        "INSERT INTO rooms (name, name_key, creator, created_at, creator_guest) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![name, name.to_lowercase(), creator, at, creator_guest],
+        "INSERT INTO rooms (name, name_key, creator, created_at, creator_guest, private)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            name,
+            name.to_lowercase(),
+            creator,
+            at,
+            creator_guest,
+            private
+        ],
     )?;
     let room = conn.last_insert_rowid();
     let chat = Chat::Room(room);
@@ -187,6 +202,8 @@ pub fn create_room(
             room: name.to_owned(),
             created: true,
             creator: Some(creator.to_owned()),
+            private,
+            by: None,
         },
     )?;
     if !creator_guest {

@@ -211,12 +211,14 @@ pub fn load_world(conn: &Connection) -> Result<World, StoreError> {
         for k in m.query_map([Chat::Room(id).key()], |r| r.get::<_, String>(0))? {
             members.push(UserKey::of(&k?));
         }
+        let settings = super::rooms::state(conn, id)?;
         rooms.push(RoomRow {
             id,
             name,
             creator,
             creator_guest,
             members,
+            settings,
         });
     }
     let mut users = Vec::new();

@@ -257,6 +257,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE users ADD COLUMN banned_by TEXT;
     ALTER TABLE users ADD COLUMN banned_at INTEGER;
     ",
+    // 12 (issue 13, room moderation): a room's topic, whether it is private (listed to
+    // its members only, joined by being added) or announcement-only (only its managers
+    // post), and the members muted in it.
+    "
+    ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+    ALTER TABLE rooms ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rooms ADD COLUMN announce INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE room_mutes (
+        room INTEGER NOT NULL REFERENCES rooms(id),
+        user_key TEXT NOT NULL,
+        PRIMARY KEY (room, user_key)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).

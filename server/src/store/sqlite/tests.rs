@@ -123,6 +123,7 @@ async fn a_refused_job_rolls_back_alone() {
             let delete = Delete {
                 chat,
                 actor: UserKey::of("bob"),
+                moderator: None,
                 message_id: id,
                 at: now_ms(),
             };

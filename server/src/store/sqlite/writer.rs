@@ -362,10 +362,18 @@ pub fn delete_message(
     let Delete {
         chat,
         actor,
+        moderator,
         message_id: id,
         at,
     } = delete;
-    let message = own_message(conn, &chat, id, &actor)?;
+    let message = match &moderator {
+        None => own_message(conn, &chat, id, &actor)?,
+        Some(_) => super::reads::message(conn, &chat, id)?
+            .filter(|m| !m.deleted)
+            .ok_or_else(|| Refusal::NotFound("no such message in this chat".into()))?,
+    };
+    // A moderator removing their own message is its author removing it.
+    let by = moderator.filter(|m| UserKey::of(m) != UserKey::of(&message.sender));
     // Its reactions and pin go first, with their events (which name it too).
     super::marks::erase_message(conn, id)?;
     conn.execute(
@@ -383,6 +391,7 @@ pub fn delete_message(
             message_id: id,
             sender: message.sender,
             client_message_id: message.client_message_id,
+            by,
         },
     )?;
     Ok(Applied {
