@@ -47,6 +47,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 pub struct ServeConfig {
     pub bind: SocketAddr,
     pub data: PathBuf,
+    /// How often messages past their room's retention are removed.
+    pub retention_sweep: Duration,
     pub limits: Limits,
     pub conn: ConnConfig,
     /// Largest accepted WebSocket message, in bytes.
@@ -142,6 +144,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         config.uploads.clone(),
     );
     crate::uploads::spawn_sweeper(&uploads, shutdown.clone());
+    crate::retention::spawn_sweeper(hub.clone(), config.retention_sweep, shutdown.clone());
     let policy = Policy::new(
         config.tls.is_some(),
         &config.allow_hosts,

@@ -193,6 +193,8 @@ pub enum EventData {
         private: bool,
         #[serde(default)]
         announce: bool,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        retention_days: u32,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         muted: Vec<String>,
     },
@@ -332,4 +334,8 @@ mod tests {
         assert_eq!(iso8601(1_762_130_712_000, false), "2025-11-03T00:45:12Z");
         assert_eq!(iso8601(951_782_400_000, false), "2000-02-29T00:00:00Z");
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

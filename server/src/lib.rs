@@ -39,6 +39,7 @@ pub mod memory;
 pub mod private;
 pub mod progress;
 pub mod qr;
+pub mod retention;
 pub mod store;
 pub mod tls;
 pub mod uploads;

@@ -193,6 +193,9 @@ struct ServeArgs {
     /// Events queued per connection before a connection that does not read is dropped.
     #[arg(long, default_value_t = 1024)]
     outbound_queue: usize,
+    /// How often messages older than their room's retention are removed.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    retention_sweep: Duration,
     /// How long a typing indicator lasts.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     typing_ttl: Duration,
@@ -287,6 +290,7 @@ impl ServeArgs {
         ServeConfig {
             bind: self.bind,
             data: self.data,
+            retention_sweep: self.retention_sweep,
             limits: Limits {
                 max_connections_per_user: self.max_connections_per_user,
                 rate_limit: self.rate_limit,

@@ -474,3 +474,90 @@ async fn the_dialects_follow_the_room_rules() {
     let why = rwci_notice(&mut kid).await;
     assert!(why.contains("General"), "{why}");
 }
+
+#[tokio::test]
+async fn a_rooms_retention_removes_old_messages_as_a_deletion_does() {
+    let mut server = Server::start_with(&["--retention-sweep", "200ms"]);
+    let mut ann = server.online("ann").await;
+    ok(&ann.request("createRoom", json!({"name": "Brief"})).await);
+    let mut ids = Vec::new();
+    for text in ["the boiler code is 4711", "old news", "still fresh"] {
+        let r = post(&mut ann, "#Brief", text).await;
+        ok(&r);
+        ids.push(r["payload"]["messageId"].as_u64().expect("id"));
+    }
+    let r = ann
+        .request("setRoom", json!({"chatId": "#Brief", "retentionDays": 30}))
+        .await;
+    ok(&r);
+    assert_eq!(r["payload"]["retentionDays"], 30, "{r}");
+    let r = ann
+        .request(
+            "setRoom",
+            json!({"chatId": "#Brief", "retentionDays": 3651}),
+        )
+        .await;
+    assert_eq!(code(&r), "bad_request", "{r}");
+    drop(ann);
+
+    // The first two messages were sent 40 days ago.
+    server.terminate();
+    {
+        let db = rusqlite::Connection::open(server.data.join("parlor.db")).expect("db");
+        let days_40 = 40_i64 * 24 * 3600 * 1000;
+        db.execute(
+            "UPDATE messages SET created_at = created_at - ?1 WHERE id IN (?2, ?3)",
+            rusqlite::params![days_40, ids[0] as i64, ids[1] as i64],
+        )
+        .expect("age the messages");
+    }
+    server.restart();
+
+    let mut ann = server.login("ann").await;
+    let r = ann.request("subscribe", json!({"lastEventId": 0})).await;
+    ok(&r);
+    // Within a few sweeps, both old messages are tombstones; the fresh one stays.
+    let mut history = Value::Null;
+    for _ in 0..50 {
+        history = ann
+            .request("getMessages", json!({"chatId": "#Brief", "count": 10}))
+            .await;
+        let deleted = history["payload"]
+            .as_array()
+            .map(|m| m.iter().filter(|m| m["deleted"] == true).count())
+            .unwrap_or(0);
+        if deleted == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let messages = history["payload"].as_array().expect("messages");
+    let text_of = |id: u64| {
+        messages
+            .iter()
+            .find(|m| m["messageId"] == id)
+            .map(|m| (m["message"].clone(), m["deleted"].clone()))
+    };
+    assert_eq!(text_of(ids[0]), Some((json!(""), json!(true))), "{history}");
+    assert_eq!(text_of(ids[1]), Some((json!(""), json!(true))), "{history}");
+    assert_eq!(text_of(ids[2]), Some((json!("still fresh"), Value::Null)));
+    // Gone from search and from the log, as a deletion leaves them.
+    let r = ann.request("search", json!({"query": "boiler"})).await;
+    assert_eq!(r["payload"]["hits"], json!([]), "{r}");
+    let mut fresh = server.login("ann").await;
+    let r = fresh.request("subscribe", json!({"lastEventId": 0})).await;
+    let missed = r["payload"]["missed"].as_u64().unwrap_or(0);
+    let mut deletes = 0;
+    for _ in 0..missed {
+        let ev = fresh.next_logged().await;
+        let text = ev["payload"]["message"].as_str().unwrap_or("");
+        assert!(
+            !text.contains("boiler") && !text.contains("old news"),
+            "{ev}"
+        );
+        if ev["eventType"] == "delete" {
+            deletes += 1;
+        }
+    }
+    assert_eq!(deletes, 2, "each removal is a logged delete");
+}

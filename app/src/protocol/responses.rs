@@ -137,6 +137,9 @@ pub struct RoomInfo {
     pub private: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub announce: bool,
+    /// Messages older than this many days are removed (absent: kept for ever).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
     /// The asker manages this room (its creator, an admin or the owner).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub manage: bool,

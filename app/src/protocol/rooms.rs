@@ -8,6 +8,12 @@ use serde::{Deserialize, Serialize};
 
 /// Longest room topic, in characters.
 pub const MAX_TOPIC_CHARS: usize = 250;
+/// Longest a room may keep its messages, in days (ten years); 0 keeps them for ever.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
 
 /// `setRoom` (the room's managers: its creator, admins, the owner): changes the fields
 /// given, keeps the others. Answered with the room as `listRooms` shows it.
@@ -23,6 +29,9 @@ pub struct SetRoomRequest {
     /// Announcement room: only its managers post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announce: Option<bool>,
+    /// Messages older than this many days are removed (0: kept for ever).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 /// `addMember` and `kick`: a person (`userId`) put into or taken out of a room by one
@@ -65,6 +74,8 @@ pub struct RoomSettings {
     pub private: bool,
     #[serde(default)]
     pub announce: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retention_days: u32,
     /// The members who may not post here, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub muted: Vec<String>,

@@ -300,6 +300,7 @@ impl Hub {
                 topic,
                 private,
                 announce,
+                retention_days,
                 muted,
                 ..
             } => {
@@ -308,6 +309,7 @@ impl Hub {
                         topic: topic.clone(),
                         private: *private,
                         announce: *announce,
+                        retention_days: *retention_days,
                         muted: muted.iter().map(|m| UserKey::of(m)).collect(),
                     };
                 }

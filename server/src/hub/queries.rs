@@ -29,6 +29,8 @@ pub struct RoomSummary {
     pub topic: String,
     pub private: bool,
     pub announce: bool,
+    /// Days its messages are kept (0: for ever).
+    pub retention_days: u32,
     /// The user manages it (its creator, an admin, the owner).
     pub manage: bool,
     /// Who is muted in it, by name.
@@ -180,6 +182,7 @@ impl Hub {
                     topic: r.settings.topic.clone(),
                     private: r.settings.private,
                     announce: r.settings.announce,
+                    retention_days: r.settings.retention_days,
                     manage: created || role.manages(),
                     muted,
                 })

@@ -13,7 +13,12 @@ use super::budgets::Spend;
 use super::{Hub, Live, LiveShared, Outbound, Session, State};
 use crate::domain::{now_ms, Chat, ChatRef, Refusal, RoomId, UserKey, GENERAL};
 use crate::store::{Member, RoomChange};
-use app::protocol::{is_hidden_char, Role, MAX_TOPIC_CHARS};
+use app::protocol::{is_hidden_char, Millis, Role, MAX_RETENTION_DAYS, MAX_TOPIC_CHARS};
+
+/// One day, in milliseconds.
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Messages erased in one store write by the retention sweep.
+const EXPIRE_BATCH: u32 = 200;
 
 /// What a manager changes in a room's settings (`None` keeps a field).
 #[derive(Debug, Clone, Default)]
@@ -21,6 +26,7 @@ pub struct RoomEdit {
     pub topic: Option<String>,
     pub private: Option<bool>,
     pub announce: Option<bool>,
+    pub retention_days: Option<u32>,
 }
 
 impl Hub {
@@ -106,6 +112,11 @@ impl Hub {
         if let Some(topic) = &edit.topic {
             check_topic(topic)?;
         }
+        if edit.retention_days.is_some_and(|d| d > MAX_RETENTION_DAYS) {
+            return Err(Refusal::BadRequest(format!(
+                "messages are kept at most {MAX_RETENTION_DAYS} days (0: for ever)"
+            )));
+        }
         let id = self.managed_room(session, chat, "change its settings")?;
         if edit.private == Some(true) && self.is_general(id) {
             return Err(Refusal::Forbidden(
@@ -119,6 +130,7 @@ impl Hub {
             topic: edit.topic.map(|t| t.trim().to_owned()),
             private: edit.private,
             announce: edit.announce,
+            retention_days: edit.retention_days,
             mute: None,
             at: now_ms(),
         };
@@ -195,6 +207,7 @@ impl Hub {
             topic: None,
             private: None,
             announce: None,
+            retention_days: None,
             mute: Some((target.key, muted)),
             at: now_ms(),
         };
@@ -251,6 +264,34 @@ impl Hub {
         tell_role(&mut state, &target, role);
         tracing::info!(user = %target.name, by = %session.name, role = role.as_str(), "role changed");
         Ok(role)
+    }
+
+    /// Removes the messages that rooms with a retention setting no longer keep (as a
+    /// deletion does); answers how many.
+    pub async fn expire_old(&self, now: Millis) -> Result<u64, Refusal> {
+        let rooms: Vec<(RoomId, u32)> = self
+            .lock()
+            .rooms
+            .iter()
+            .filter(|(_, r)| r.settings.retention_days > 0)
+            .map(|(id, r)| (*id, r.settings.retention_days))
+            .collect();
+        let mut removed = 0u64;
+        for (room, days) in rooms {
+            let before = now.saturating_sub(i64::from(days) * DAY_MS);
+            loop {
+                let n = self
+                    .store
+                    .expire(room, before, EXPIRE_BATCH)
+                    .await
+                    .map_err(|e| e.into_refusal())?;
+                removed += u64::from(n);
+                if n < EXPIRE_BATCH {
+                    break;
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// The account of `name` (not a guest) as a room member.

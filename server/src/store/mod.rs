@@ -161,6 +161,9 @@ pub trait Store: Send + Sync {
     /// Changes a room's settings and logs a `room` event with all of them; answers
     /// them.
     fn set_room(&self, change: RoomChange, origin: Option<SessionId>) -> StoreFuture<RoomState>;
+    /// Erases, as `delete` does, up to `limit` messages of `room` sent before `before`
+    /// (oldest first), each with its logged `delete`; answers how many.
+    fn expire(&self, room: RoomId, before: Millis, limit: u32) -> StoreFuture<u32>;
     /// Sets an account's role; `false` when there is no such account.
     fn set_role(&self, user: UserKey, role: Role) -> StoreFuture<bool>;
     /// Erases a room's messages, receipts and earlier events, and logs the clearing.

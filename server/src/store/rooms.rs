@@ -15,6 +15,8 @@ pub struct RoomChange {
     pub topic: Option<String>,
     pub private: Option<bool>,
     pub announce: Option<bool>,
+    /// Days its messages are kept (0: for ever).
+    pub retention_days: Option<u32>,
     /// A member muted (`true`) or let post again (`false`).
     pub mute: Option<(UserKey, bool)>,
     pub at: Millis,
@@ -26,6 +28,8 @@ pub struct RoomState {
     pub topic: String,
     pub private: bool,
     pub announce: bool,
+    /// Days its messages are kept (0: for ever).
+    pub retention_days: u32,
     /// The muted members, by key.
     pub muted: Vec<UserKey>,
 }

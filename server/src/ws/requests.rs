@@ -280,6 +280,7 @@ pub(super) fn room_info(r: RoomSummary) -> RoomInfo {
         topic: r.topic,
         private: r.private,
         announce: r.announce,
+        retention_days: (r.retention_days > 0).then_some(r.retention_days),
         manage: r.manage,
         muted: r.muted,
     }

@@ -63,6 +63,7 @@ async fn set_room(
         topic: set.topic.clone(),
         private: set.private,
         announce: set.announce,
+        retention_days: set.retention_days,
     };
     let room = hub.set_room(session, &chat(&set.chat_id)?, edit).await?;
     let info = hub

@@ -438,6 +438,21 @@ impl Store for SqliteStore {
         self.job(move |c| rooms::set_room(c, change, origin))
     }
 
+    fn expire(&self, room: RoomId, before: Millis, limit: u32) -> StoreFuture<u32> {
+        let store = self.clone();
+        Box::pin(async move {
+            let at = crate::domain::now_ms();
+            let erased = store
+                .write(move |c| rooms::expire(c, room, before, limit, at))
+                .await?;
+            if erased > 0 {
+                store.inner.erased.store(true, Ordering::Relaxed);
+                store.inner.released.notify_one();
+            }
+            Ok(erased)
+        })
+    }
+
     fn set_role(&self, user: UserKey, role: Role) -> StoreFuture<bool> {
         self.job(move |c| rooms::set_role(c, &user, role))
     }

@@ -7,14 +7,14 @@ use super::writer::append;
 use super::Applied;
 use crate::domain::{Chat, EventData, Refusal, RoomId, SessionId, UserKey};
 use crate::store::{RoomChange, RoomState, StoreError};
-use app::protocol::Role;
+use app::protocol::{MessageId, Millis, Role};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// A room's settings as stored.
 pub fn state(conn: &Connection, room: RoomId) -> Result<RoomState, StoreError> {
-    let (topic, private, announce) = conn
-        .prepare_cached("SELECT topic, private, announce FROM rooms WHERE id = ?1")?
-        .query_row([room], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let (topic, private, announce, retention_days) = conn
+        .prepare_cached("SELECT topic, private, announce, retention_days FROM rooms WHERE id = ?1")?
+        .query_row([room], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?
         .ok_or_else(|| Refusal::NotFound("no such room".into()))?;
     let mut stmt =
@@ -27,6 +27,7 @@ pub fn state(conn: &Connection, room: RoomId) -> Result<RoomState, StoreError> {
         topic,
         private,
         announce,
+        retention_days,
         muted,
     })
 }
@@ -40,12 +41,14 @@ pub fn set_room(
     let room = change.room;
     let before = state(conn, room)?;
     conn.execute(
-        "UPDATE rooms SET topic = ?2, private = ?3, announce = ?4 WHERE id = ?1",
+        "UPDATE rooms SET topic = ?2, private = ?3, announce = ?4, retention_days = ?5
+         WHERE id = ?1",
         params![
             room,
             change.topic.as_deref().unwrap_or(&before.topic),
             change.private.unwrap_or(before.private),
             change.announce.unwrap_or(before.announce),
+            change.retention_days.unwrap_or(before.retention_days),
         ],
     )?;
     if let Some((user, muted)) = &change.mute {
@@ -72,6 +75,7 @@ pub fn set_room(
             topic: after.topic.clone(),
             private: after.private,
             announce: after.announce,
+            retention_days: after.retention_days,
             muted,
         },
     )?;
@@ -92,6 +96,37 @@ fn muted_names(conn: &Connection, room: RoomId) -> Result<Vec<String>, StoreErro
         .query_map([room], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
     Ok(names)
+}
+
+/// Erases (as a deletion does) up to `limit` messages of `room` sent before `before`,
+/// oldest first; answers how many.
+pub fn expire(
+    conn: &Connection,
+    room: RoomId,
+    before: Millis,
+    limit: u32,
+    at: Millis,
+) -> Result<Applied<u32>, StoreError> {
+    let chat = Chat::Room(room);
+    let ids = conn
+        .prepare_cached(
+            "SELECT id FROM messages WHERE chat = ?1 AND deleted = 0 AND created_at < ?2
+             ORDER BY id LIMIT ?3",
+        )?
+        .query_map(params![chat.key(), before, limit], |r| r.get::<_, i64>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut events = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(message) = super::reads::message(conn, &chat, id as MessageId)? else {
+            continue;
+        };
+        events.push(super::writer::erase(conn, chat.clone(), message, None, at)?);
+    }
+    Ok(Applied {
+        value: events.len() as u32,
+        events,
+        origin: None,
+    })
 }
 
 pub fn set_role(

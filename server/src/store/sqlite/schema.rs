@@ -259,9 +259,11 @@ const MIGRATIONS: &[&str] = &[
     ",
     // 12 (issue 13, room moderation): a room's topic, whether it is private (listed to
     // its members only, joined by being added) or announcement-only (only its managers
-    // post), and the members muted in it.
+    // post), the members muted in it, and how many days its messages are kept (0: for
+    // ever).
     "
     ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+    ALTER TABLE rooms ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE rooms ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE rooms ADD COLUMN announce INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE room_mutes (

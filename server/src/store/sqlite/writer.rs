@@ -374,6 +374,26 @@ pub fn delete_message(
     };
     // A moderator removing their own message is its author removing it.
     let by = moderator.filter(|m| UserKey::of(m) != UserKey::of(&message.sender));
+    let event = erase(conn, chat, message, by, at)?;
+    Ok(Applied {
+        value: (),
+        events: vec![event],
+        origin,
+    })
+}
+
+/// Erases `message` of `chat` as a deletion does (its text and attachments from the
+/// message and from every event of the log that carried them, its reactions, pins and
+/// upload references), leaving a tombstone, and logs the `delete` (`by`: who removed
+/// it, when not its sender).
+pub(super) fn erase(
+    conn: &Connection,
+    chat: Chat,
+    message: Message,
+    by: Option<String>,
+    at: Millis,
+) -> Result<LogEvent, StoreError> {
+    let id = message.id;
     // Its reactions and pin go first, with their events (which name it too).
     super::marks::erase_message(conn, id)?;
     conn.execute(
@@ -383,7 +403,7 @@ pub fn delete_message(
     )?;
     scrub_events(conn, id)?;
     unlink_uploads(conn, id)?;
-    let event = append(
+    append(
         conn,
         at,
         chat,
@@ -393,12 +413,7 @@ pub fn delete_message(
             client_message_id: message.client_message_id,
             by,
         },
-    )?;
-    Ok(Applied {
-        value: (),
-        events: vec![event],
-        origin,
-    })
+    )
 }
 
 /// Marks every message of `chat` up to `upto` (default: the latest) as delivered to /
