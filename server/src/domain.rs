@@ -299,6 +299,11 @@ pub fn iso8601(ms: Millis, millis: bool) -> String {
     }
 }
 
+/// Serde: a zero count is left out.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,8 +339,4 @@ mod tests {
         assert_eq!(iso8601(1_762_130_712_000, false), "2025-11-03T00:45:12Z");
         assert_eq!(iso8601(951_782_400_000, false), "2000-02-29T00:00:00Z");
     }
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
