@@ -390,3 +390,66 @@ async fn only_the_owner_bans_an_admin_and_nobody_bans_the_owner() {
         .await;
     assert!(r.get("error").is_none(), "{r}");
 }
+
+#[tokio::test]
+async fn the_owner_sees_what_the_data_takes_and_where_it_goes() {
+    let server = Server::start();
+    let (mut ann, _) = auth(&server, "ann", None).await;
+    let (mut ben, _) = auth(&server, "ben", None).await;
+    for text in ["one", "two", "three"] {
+        let r = ben
+            .request("new", json!({"chatId": "#General", "message": text}))
+            .await;
+        assert!(r.get("error").is_none(), "{r}");
+    }
+    let r = ann.request("createRoom", json!({"name": "Quiet"})).await;
+    assert!(r.get("error").is_none(), "{r}");
+    let r = ann
+        .request("new", json!({"chatId": "ben", "message": "psst"}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    // An upload of ben's (a 3×2 PNG's head), counted for him.
+    let token = server.token("ben").await;
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(b"IHDR");
+    png.extend_from_slice(&3u32.to_be_bytes());
+    png.extend_from_slice(&2u32.to_be_bytes());
+    png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let auth_header = format!("Bearer {token}");
+    let (status, _, _) = common::http(
+        server.addr,
+        "POST",
+        "/api/uploads",
+        &[
+            ("Authorization", &auth_header),
+            ("Content-Type", "image/png"),
+        ],
+        &png,
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    let r = ben.request("getStorage", json!({})).await;
+    assert_eq!(r["error"]["code"], "forbidden", "{r}");
+    let r = ann.request("getStorage", json!({})).await;
+    let report = &r["payload"];
+    assert!(report["database"].as_u64().is_some_and(|b| b > 0), "{r}");
+    assert_eq!(report["messages"], 3, "{r}");
+    assert_eq!(report["directMessages"], 1, "{r}");
+    assert_eq!(
+        report["rooms"],
+        json!([{"chatId": "#General", "messages": 3}, {"chatId": "#Quiet", "messages": 0}]),
+        "{r}"
+    );
+    let free = report["free"].as_u64().expect("free space on Linux");
+    let total = report["total"].as_u64().expect("disk size on Linux");
+    assert!(free > 0 && free <= total, "{r}");
+    assert_eq!(report["uploadFiles"], 1, "{r}");
+    assert_eq!(report["uploads"], png.len(), "{r}");
+    assert_eq!(
+        report["people"],
+        json!([{"userId": "ben", "uploads": png.len()}]),
+        "{r}"
+    );
+}

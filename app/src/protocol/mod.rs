@@ -19,6 +19,7 @@
 //! `protocol::X` whichever file holds it.
 
 mod access;
+mod admin;
 mod envelope;
 mod events;
 mod names;
@@ -30,6 +31,7 @@ mod shared;
 mod sizes;
 
 pub use access::*;
+pub use admin::*;
 pub use envelope::*;
 pub use events::*;
 pub use names::*;

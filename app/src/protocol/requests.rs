@@ -63,6 +63,7 @@ pub enum RequestBody {
     Kick(MemberRequest),
     Mute(MuteRequest),
     SetRole(SetRoleRequest),
+    GetStorage(Empty),
 }
 
 impl RequestBody {
@@ -114,6 +115,7 @@ impl RequestBody {
             "kick" => RequestBody::Kick(p(payload)?),
             "mute" => RequestBody::Mute(p(payload)?),
             "setRole" => RequestBody::SetRole(p(payload)?),
+            "getStorage" => RequestBody::GetStorage(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,

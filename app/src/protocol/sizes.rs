@@ -146,7 +146,8 @@ impl RequestBody {
             | RequestBody::SetRegistration(_)
             | RequestBody::CreateInvite(_)
             | RequestBody::GetInvites(_)
-            | RequestBody::GetBans(_) => Ok(()),
+            | RequestBody::GetBans(_)
+            | RequestBody::GetStorage(_) => Ok(()),
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use super::{Ended, Hub, Session};
 use crate::domain::{now_ms, Refusal, UserKey};
-use app::protocol::{BanInfo, Role};
+use app::protocol::{BanInfo, Role, StorageReport};
 
 impl Hub {
     /// `ban`: bans `name` (or lets it back in). The owner cannot be banned; only the
@@ -50,6 +50,16 @@ impl Hub {
         }
         tracing::info!(user = %account.name, by = %session.name, banned, "ban changed");
         Ok(())
+    }
+
+    /// `getStorage` (the owner and admins): what the data takes, and where it goes.
+    pub async fn storage(&self, session: &Session) -> Result<StorageReport, Refusal> {
+        if !self.manages(session) {
+            return Err(Refusal::Forbidden(
+                "only the owner and admins see the storage".into(),
+            ));
+        }
+        self.store.storage().await.map_err(|e| e.into_refusal())
     }
 
     /// `getBans` (the owner and admins).

@@ -164,6 +164,8 @@ pub trait Store: Send + Sync {
     /// Erases, as `delete` does, up to `limit` messages of `room` sent before `before`
     /// (oldest first), each with its logged `delete`; answers how many.
     fn expire(&self, room: RoomId, before: Millis, limit: u32) -> StoreFuture<u32>;
+    /// What the data takes on disk, and where it goes.
+    fn storage(&self) -> StoreFuture<app::protocol::StorageReport>;
     /// Sets an account's role; `false` when there is no such account.
     fn set_role(&self, user: UserKey, role: Role) -> StoreFuture<bool>;
     /// Erases a room's messages, receipts and earlier events, and logs the clearing.

@@ -61,6 +61,10 @@ pub(super) async fn answer(
             .bans(session)
             .await
             .map(|bans| Response::ok(id, now_ms(), &BanList { bans })),
+        RequestBody::GetStorage(_) => hub
+            .storage(session)
+            .await
+            .map(|report| Response::ok(id, now_ms(), &report)),
         _ => return None,
     })
 }

@@ -223,7 +223,8 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         | RequestBody::GetInvites(_)
         | RequestBody::RevokeInvite(_)
         | RequestBody::Ban(_)
-        | RequestBody::GetBans(_) => return Err(Refusal::Internal("handled in access".into())),
+        | RequestBody::GetBans(_)
+        | RequestBody::GetStorage(_) => return Err(Refusal::Internal("handled in access".into())),
         RequestBody::SetRoom(_)
         | RequestBody::AddMember(_)
         | RequestBody::Kick(_)

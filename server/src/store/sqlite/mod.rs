@@ -21,6 +21,7 @@ mod rooms;
 mod schema;
 mod search;
 pub mod snapshot;
+mod storage;
 mod writer;
 
 pub use ops::*;
@@ -451,6 +452,11 @@ impl Store for SqliteStore {
             }
             Ok(erased)
         })
+    }
+
+    fn storage(&self) -> StoreFuture<app::protocol::StorageReport> {
+        let db_file = self.inner.path.clone();
+        self.query(move |c| storage::report(c, &db_file))
     }
 
     fn set_role(&self, user: UserKey, role: Role) -> StoreFuture<bool> {
