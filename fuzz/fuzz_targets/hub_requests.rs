@@ -95,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 8) * 4);
-    let (kind, payload, over) = match pick % 17 {
+    let (kind, payload, over) = match pick % 19 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -178,6 +178,17 @@ fuzz_target!(|data: &[u8]| {
         16 => (
             "setRole",
             serde_json::json!({ "userId": value, "role": "limited" }),
+            value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
+        ),
+        // People: any display name and about, any name blocked.
+        17 => (
+            "setProfile",
+            serde_json::json!({ "displayName": value, "about": value }),
+            value.chars().count() > app::protocol::MAX_DISPLAY_NAME_CHARS,
+        ),
+        18 => (
+            "block",
+            serde_json::json!({ "userId": value, "blocked": pick % 2 == 0 }),
             value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
         ),
         _ => (

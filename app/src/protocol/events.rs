@@ -74,6 +74,8 @@ pub enum EventBody {
     Room(RoomSettings),
     /// The receiving user's role changed (to the user's sessions only).
     Role(RoleEvent),
+    /// Someone changed their profile (to everyone connected).
+    Profile(super::Profile),
 }
 
 impl EventBody {
@@ -107,6 +109,7 @@ impl EventBody {
             "notify" => EventBody::Notify(p(payload)?),
             "room" => EventBody::Room(p(payload)?),
             "role" => EventBody::Role(p(payload)?),
+            "profile" => EventBody::Profile(p(payload)?),
             other => {
                 return Err(serde_json::Error::custom(format!(
                     "unknown eventType {other:?}"
@@ -257,11 +260,17 @@ pub struct UserRef {
     pub user_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserPresence {
     pub user_id: String,
     pub status: Status,
+    /// In people lists (`listUsers`, `getMembers`): the person's display name and avatar
+    /// path, when set.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub avatar: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use super::{
     MuteRequest, NotifyLevel, PinRequest, ReactRequest, RevokeInviteRequest,
     SetRegistrationRequest, SetRoleRequest, SetRoomRequest, Status,
 };
+use super::{BlockRequest, SetProfileRequest, UserRequest};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +65,10 @@ pub enum RequestBody {
     Mute(MuteRequest),
     SetRole(SetRoleRequest),
     GetStorage(Empty),
+    SetProfile(SetProfileRequest),
+    GetProfile(UserRequest),
+    Block(BlockRequest),
+    GetBlocks(Empty),
 }
 
 impl RequestBody {
@@ -116,6 +121,10 @@ impl RequestBody {
             "mute" => RequestBody::Mute(p(payload)?),
             "setRole" => RequestBody::SetRole(p(payload)?),
             "getStorage" => RequestBody::GetStorage(p(payload)?),
+            "setProfile" => RequestBody::SetProfile(p(payload)?),
+            "getProfile" => RequestBody::GetProfile(p(payload)?),
+            "block" => RequestBody::Block(p(payload)?),
+            "getBlocks" => RequestBody::GetBlocks(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,

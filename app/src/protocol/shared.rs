@@ -7,10 +7,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Presence status of a user, merged over all of their connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Invisible or not connected. Ordered first: the least available.
+    #[default]
     Offline,
     Busy,
     Away,

@@ -147,7 +147,21 @@ impl RequestBody {
             | RequestBody::CreateInvite(_)
             | RequestBody::GetInvites(_)
             | RequestBody::GetBans(_)
-            | RequestBody::GetStorage(_) => Ok(()),
+            | RequestBody::GetStorage(_)
+            | RequestBody::GetBlocks(_) => Ok(()),
+            RequestBody::SetProfile(p) => {
+                p.display_name.as_deref().map_or(Ok(()), |n| {
+                    chars("displayName", n, super::MAX_DISPLAY_NAME_CHARS)
+                })?;
+                p.about
+                    .as_deref()
+                    .map_or(Ok(()), |a| chars("about", a, super::MAX_ABOUT_CHARS))?;
+                p.avatar
+                    .as_deref()
+                    .map_or(Ok(()), |a| bytes("avatar", a, MAX_ATTACHMENT_TOKEN))
+            }
+            RequestBody::GetProfile(u) => chars("userId", &u.user_id, MAX_USERNAME_CHARS),
+            RequestBody::Block(b) => chars("userId", &b.user_id, MAX_USERNAME_CHARS),
         }
     }
 }

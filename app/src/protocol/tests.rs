@@ -297,7 +297,7 @@ fn every_documented_event_reads_and_writes_back() {
                 .to_owned(),
         );
     }
-    assert_eq!(seen.len(), 19, "every event type has an example: {seen:?}");
+    assert_eq!(seen.len(), 20, "every event type has an example: {seen:?}");
     assert!(ServerFrame::parse(
         r#"{"type":"event","timestamp":1,"eventType":"nope","payload":{}}"#
     )

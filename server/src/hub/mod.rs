@@ -27,6 +27,7 @@ mod names;
 mod notify;
 mod outbound;
 mod passwords;
+mod people;
 mod presence;
 mod queries;
 mod reactions;
@@ -154,6 +155,9 @@ struct UserEntry {
     guest: bool,
     /// An account's role (`member` for a guest).
     role: Role,
+    profile: crate::store::StoredProfile,
+    /// The people this user blocked.
+    blocked: HashSet<UserKey>,
     /// The status the user chose (setStatus); new sessions start with it.
     chosen: Status,
     /// The merged status others were last told.
@@ -193,6 +197,8 @@ impl UserEntry {
             name: name.to_owned(),
             guest,
             role: Role::Member,
+            profile: Default::default(),
+            blocked: HashSet::new(),
             visit: None,
             chosen: Status::Online,
             shown: Status::Offline,
@@ -306,12 +312,18 @@ impl Hub {
     pub async fn start(store: Arc<dyn Store>, limits: Limits) -> Result<Arc<Hub>, StoreError> {
         let world = store.load_world().await?;
         let mut state = State::default();
-        for (name, role) in world.users {
-            let key = UserKey::of(&name);
-            names::hold(&mut state.names, &name, &key);
-            let mut entry = UserEntry::new(&name, false);
-            entry.role = role;
+        for user in world.users {
+            let key = UserKey::of(&user.name);
+            names::hold(&mut state.names, &user.name, &key);
+            let mut entry = UserEntry::new(&user.name, false);
+            entry.role = user.role;
+            entry.profile = user.profile;
             state.users.insert(key, entry);
+        }
+        for (blocker, blocked) in world.blocks {
+            if let Some(entry) = state.users.get_mut(&blocker) {
+                entry.blocked.insert(blocked);
+            }
         }
         // The flag, when given, wins over the owner's last choice.
         let registration = limits
@@ -640,20 +652,7 @@ impl Hub {
                         "{name} is a guest: guests have no direct chats"
                     )));
                 }
-                // Limited accounts talk directly only with people they share a room with.
-                let limited =
-                    |k: &UserKey| state.users.get(k).is_some_and(|u| u.role == Role::Limited);
-                if (limited(user) || limited(&other))
-                    && *user != other
-                    && !state
-                        .rooms
-                        .values()
-                        .any(|r| r.members.contains(user) && r.members.contains(&other))
-                {
-                    return Err(Refusal::Forbidden(format!(
-                        "you and {name} share no room: a limited account talks only with people in its rooms"
-                    )));
-                }
+                people::fenced(state, user, &other, name)?;
                 Ok(Chat::direct(user, &other))
             }
         }

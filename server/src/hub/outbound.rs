@@ -136,6 +136,8 @@ pub enum Live {
         chat: String,
         level: app::protocol::NotifyLevel,
     },
+    /// Someone changed their profile: for everyone connected.
+    Profile(app::protocol::Profile),
     /// `user`'s role changed: for their own sessions only.
     Role {
         user: String,

@@ -41,6 +41,9 @@ pub struct RoomSummary {
 pub struct UserSummary {
     pub name: String,
     pub status: Status,
+    pub display_name: String,
+    /// The avatar's upload name, when set.
+    pub avatar: Option<String>,
 }
 
 impl Hub {
@@ -215,6 +218,8 @@ impl Hub {
             .map(|u| UserSummary {
                 name: u.name.clone(),
                 status: u.shown,
+                display_name: u.profile.display_name.clone(),
+                avatar: u.profile.avatar.clone(),
             })
             .collect();
         out.sort_by_key(|u| u.name.to_lowercase());
@@ -249,6 +254,8 @@ impl Hub {
             .map(|u| UserSummary {
                 name: u.name.clone(),
                 status: u.shown,
+                display_name: u.profile.display_name.clone(),
+                avatar: u.profile.avatar.clone(),
             })
             .collect();
         out.sort_by_key(|u| u.name.to_lowercase());

@@ -73,6 +73,9 @@ impl Hub {
     ) -> Result<Chat, Refusal> {
         let state = self.lock();
         let resolved = Self::resolve(&state, &session.user, chat, true)?;
+        if let Chat::Direct(..) = &resolved {
+            super::people::unblocked(&state, &session.user, chat)?;
+        }
         if let Chat::Room(id) = resolved {
             if let Some(room) = state.rooms.get(&id) {
                 if !session.guest && room.settings.muted.contains(&session.user) {

@@ -11,6 +11,7 @@
 //! commits in groups, a small pool of readers.
 
 mod access;
+mod people;
 mod reactions;
 mod rooms;
 pub mod sqlite;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 pub use access::{NewAccount, NewInvite};
+pub use people::{ProfileChange, StoredProfile, UserRow};
 pub use reactions::{PinChange, React, StoredPin};
 pub use rooms::{RoomChange, RoomState};
 pub use sqlite::SqliteStore;
@@ -164,6 +166,22 @@ pub trait Store: Send + Sync {
     /// Erases, as `delete` does, up to `limit` messages of `room` sent before `before`
     /// (oldest first), each with its logged `delete`; answers how many.
     fn expire(&self, room: RoomId, before: Millis, limit: u32) -> StoreFuture<u32>;
+    /// Changes `user`'s profile: a new avatar must be an upload of theirs of at most
+    /// `max_avatar` bytes (the one it replaces is released). Answers the profile.
+    fn set_profile(
+        &self,
+        user: UserKey,
+        change: ProfileChange,
+        max_avatar: u64,
+    ) -> StoreFuture<StoredProfile>;
+    /// `user` blocks `other` (or stops).
+    fn set_blocked(
+        &self,
+        user: UserKey,
+        other: UserKey,
+        blocked: bool,
+        at: Millis,
+    ) -> StoreFuture<()>;
     /// What the data takes on disk, and where it goes.
     fn storage(&self) -> StoreFuture<app::protocol::StorageReport>;
     /// Sets an account's role; `false` when there is no such account.
@@ -437,8 +455,10 @@ pub struct ReplayPlan {
 #[derive(Debug, Clone, Default)]
 pub struct World {
     pub rooms: Vec<RoomRow>,
-    /// Every account's display name and role.
-    pub users: Vec<(String, Role)>,
+    /// Every account with its role and profile.
+    pub users: Vec<UserRow>,
+    /// Who blocked whom: (blocker, blocked).
+    pub blocks: Vec<(UserKey, UserKey)>,
     /// The registration mode the owner last chose (none: never changed).
     pub registration: Option<Registration>,
 }

@@ -432,6 +432,7 @@ fn live_body(live: &Live, viewer: &UserKey) -> Option<EventBody> {
         Live::Presence { user, status } => EventBody::Presence(UserPresence {
             user_id: user.clone(),
             status: *status,
+            ..UserPresence::default()
         }),
         Live::Broadcast { text, .. } => EventBody::Broadcast(BroadcastEvent {
             message: text.clone(),
@@ -445,6 +446,7 @@ fn live_body(live: &Live, viewer: &UserKey) -> Option<EventBody> {
             chat_id: chat.clone(),
             level: *level,
         }),
+        Live::Profile(profile) => EventBody::Profile(profile.clone()),
         Live::Role { user, role } => EventBody::Role(RoleEvent {
             user_id: user.clone(),
             role: *role,

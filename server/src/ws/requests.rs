@@ -229,7 +229,11 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         | RequestBody::AddMember(_)
         | RequestBody::Kick(_)
         | RequestBody::Mute(_)
-        | RequestBody::SetRole(_) => return Err(Refusal::Internal("handled in rooms".into())),
+        | RequestBody::SetRole(_)
+        | RequestBody::SetProfile(_)
+        | RequestBody::GetProfile(_)
+        | RequestBody::Block(_)
+        | RequestBody::GetBlocks(_) => return Err(Refusal::Internal("handled in rooms".into())),
         RequestBody::SetNotify(set) => {
             let chat_id = hub
                 .set_notify(session, &chat(&set.chat_id)?, set.level)
@@ -291,5 +295,10 @@ fn presence(u: UserSummary) -> UserPresence {
     UserPresence {
         user_id: u.name,
         status: u.status,
+        display_name: u.display_name,
+        avatar: u
+            .avatar
+            .map(|a| format!("/uploads/{a}"))
+            .unwrap_or_default(),
     }
 }

@@ -1,12 +1,13 @@
-//! The native requests of room moderation and roles: `setRoom`, `addMember`, `kick`,
-//! `mute` and `setRole`, each a hub command whose outcome becomes a `response` frame.
+//! The native requests of room moderation, roles and people: `setRoom`, `addMember`,
+//! `kick`, `mute`, `setRole`, `setProfile`, `getProfile`, `block` and `getBlocks`, each
+//! a hub command whose outcome becomes a `response` frame.
 //! What they change reaches the room's members as logged events (`room`, `join`,
 //! `leave`) and a person's own sessions as a `role` event.
 
 use super::chat;
 use crate::domain::{now_ms, Refusal};
 use crate::hub::{Hub, RoomEdit, Session};
-use app::protocol::{Request, RequestBody, Response, SetRoleRequest};
+use app::protocol::{BlockList, Request, RequestBody, Response, SetRoleRequest};
 
 /// Answers one of the requests above; `None` for any other request.
 pub(super) async fn answer(
@@ -48,6 +49,21 @@ pub(super) async fn answer(
                     };
                     Response::ok(id, now_ms(), &answer)
                 })
+        }
+        RequestBody::SetProfile(set) => hub
+            .set_profile(session, set.clone())
+            .await
+            .map(|profile| Response::ok(id, now_ms(), &profile)),
+        RequestBody::GetProfile(get) => hub
+            .profile(&get.user_id)
+            .map(|profile| Response::ok(id, now_ms(), &profile)),
+        RequestBody::Block(block) => hub
+            .block(session, &block.user_id, block.blocked)
+            .await
+            .map(|()| Response::empty(id, now_ms())),
+        RequestBody::GetBlocks(_) => {
+            let blocked = hub.blocks(session);
+            Ok(Response::ok(id, now_ms(), &BlockList { blocked }))
         }
         _ => return None,
     })

@@ -88,6 +88,9 @@ pub struct ChatStore {
     pub notice: RwSignal<Option<String>>,
     /// Every room (`listRooms`), for joining.
     pub rooms: RwSignal<Vec<RoomInfo>>,
+    /// People's display names and avatars, by username (from `listUsers` and `profile`
+    /// events).
+    pub profiles: RwSignal<HashMap<String, crate::protocol::Profile>>,
     /// The message list is scrolled to its end (the newest message is visible).
     pub at_bottom: RwSignal<bool>,
     /// The page is visible and focused.
@@ -148,6 +151,7 @@ impl ChatStore {
             my_role: RwSignal::new(crate::protocol::Role::Member),
             notice: RwSignal::new(None),
             rooms: RwSignal::new(Vec::new()),
+            profiles: RwSignal::new(HashMap::new()),
             at_bottom: RwSignal::new(true),
             attended: RwSignal::new(platform::page_attended()),
             loading_older: RwSignal::new(false),

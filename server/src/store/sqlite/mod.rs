@@ -15,6 +15,7 @@
 mod access;
 mod marks;
 mod ops;
+mod people;
 mod reads;
 mod replies;
 mod rooms;
@@ -30,8 +31,9 @@ pub use writer::{delete_message, edit_message, mark, new_message, Applied};
 
 use super::{
     Account, Delete, Edit, EventSink, Mark, Member, NewAccount, NewInvite, NewMessage, NewRoom,
-    NewUpload, PinChange, React, ReceiptOutcome, ReplayPlan, RoomChange, RoomState, SearchPage,
-    SearchQuery, Store, StoreError, StoreFuture, StoredMessage, StoredPin, UnreadSnapshot, World,
+    NewUpload, PinChange, ProfileChange, React, ReceiptOutcome, ReplayPlan, RoomChange, RoomState,
+    SearchPage, SearchQuery, Store, StoreError, StoreFuture, StoredMessage, StoredPin,
+    StoredProfile, UnreadSnapshot, World,
 };
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
 use app::protocol::{BanInfo, EventId, InviteInfo, MessageId, Millis, Registration, Role};
@@ -452,6 +454,25 @@ impl Store for SqliteStore {
             }
             Ok(erased)
         })
+    }
+
+    fn set_profile(
+        &self,
+        user: UserKey,
+        change: ProfileChange,
+        max_avatar: u64,
+    ) -> StoreFuture<StoredProfile> {
+        self.job(move |c| people::set_profile(c, &user, change, max_avatar))
+    }
+
+    fn set_blocked(
+        &self,
+        user: UserKey,
+        other: UserKey,
+        blocked: bool,
+        at: Millis,
+    ) -> StoreFuture<()> {
+        self.job(move |c| people::set_blocked(c, &user, &other, blocked, at))
     }
 
     fn storage(&self) -> StoreFuture<app::protocol::StorageReport> {

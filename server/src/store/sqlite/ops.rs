@@ -374,6 +374,7 @@ pub fn take_unreferenced_uploads(
         "DELETE FROM uploads
          WHERE (released = 1 OR created_at < ?1)
            AND NOT EXISTS (SELECT 1 FROM upload_refs r WHERE r.name = uploads.name)
+           AND NOT EXISTS (SELECT 1 FROM users u WHERE u.avatar = uploads.name)
          RETURNING name",
     )?;
     let names = stmt

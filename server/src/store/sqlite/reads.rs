@@ -222,17 +222,34 @@ pub fn load_world(conn: &Connection) -> Result<World, StoreError> {
         });
     }
     let mut users = Vec::new();
-    let mut stmt = conn.prepare("SELECT name, role FROM users")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-        let (name, role) = row?;
+    let mut stmt = conn.prepare("SELECT name, role, display_name, about, avatar FROM users")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            crate::store::StoredProfile {
+                display_name: r.get(2)?,
+                about: r.get(3)?,
+                avatar: r.get(4)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (name, role, profile) = row?;
         let role = app::protocol::Role::parse(&role)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?;
-        users.push((name, role));
+        users.push(crate::store::UserRow {
+            name,
+            role,
+            profile,
+        });
     }
+    let blocks = super::people::blocks(conn)?;
     let registration = super::access::registration(conn)?;
     Ok(World {
         rooms,
         users,
+        blocks,
         registration,
     })
 }

@@ -272,6 +272,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (room, user_key)
     ) WITHOUT ROWID;
     ",
+    // 13 (issue 13, people): a profile on each account (display name, about, avatar:
+    // an upload's name, kept by the sweeper while set), and who blocked whom.
+    "
+    ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN about TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN avatar TEXT;
+    CREATE TABLE blocks (
+        user_key TEXT NOT NULL,
+        blocked_key TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (user_key, blocked_key)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).

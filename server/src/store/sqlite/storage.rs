@@ -108,9 +108,12 @@ fn disk_space(dir: &Path) -> Option<(u64, u64)> {
     }
     // SAFETY: statvfs answered 0, so it filled `stat`.
     let stat = unsafe { stat.assume_init() };
-    let block = stat.f_frsize as u64;
-    Some((
-        (stat.f_bavail as u64).saturating_mul(block),
-        (stat.f_blocks as u64).saturating_mul(block),
-    ))
+    // The fields are 32 bits wide on 32-bit ARM (the Pi's armv7 build), 64 on others.
+    #[allow(clippy::unnecessary_cast)]
+    let (block, free, total) = (
+        stat.f_frsize as u64,
+        stat.f_bavail as u64,
+        stat.f_blocks as u64,
+    );
+    Some((free.saturating_mul(block), total.saturating_mul(block)))
 }
