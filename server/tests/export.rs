@@ -117,12 +117,17 @@ async fn chat(server: &Server) -> Said {
             json!({"chatId": "#General", "messageId": deleted}),
         )
         .await);
-    for (by_alice, emoji) in [(false, "👍"), (true, "👍"), (false, "🎉")] {
+    for (by_alice, id, emoji) in [
+        (false, hello, "👍"),
+        (true, reply, "🎉"),
+        (true, hello, "👍"),
+        (false, hello, "🎉"),
+    ] {
         let c = if by_alice { &mut alice } else { &mut bob };
         ok(&c
             .request(
                 "react",
-                json!({"chatId": "#General", "messageId": hello, "emoji": emoji, "add": true}),
+                json!({"chatId": "#General", "messageId": id, "emoji": emoji, "add": true}),
             )
             .await);
     }
@@ -272,6 +277,8 @@ async fn everything_as_json_while_the_server_runs() {
         assert!(tombstone.get(gone).is_none(), "{gone} in {tombstone}");
     }
     assert_eq!(messages[3]["id"], said.reply);
+    assert_eq!(messages[3]["reactions"], json!({"🎉": ["alice"]}));
+    assert!(messages[4].get("reactions").is_none(), "{}", messages[4]);
     assert_eq!(messages[3]["reply_to"], messages[0]["id"]);
     assert_eq!(general["pins"][0]["message"], messages[0]["id"]);
     assert_eq!(general["pins"][0]["by"], "alice");

@@ -144,7 +144,7 @@ impl<W: Write> Sink for HtmlSink<W> {
     fn message(&mut self, m: &ExportMessage) -> io::Result<()> {
         write!(
             self.out,
-            "<li id=\"m-{id}\"><span class=\"author\">{author}</span>\
+            "<li id=\"m-{id}\"><span class=\"author\">{author}</span> \
              <time datetime=\"{datetime}\">{time}</time>",
             id = m.id,
             author = text(&m.author),

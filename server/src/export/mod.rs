@@ -206,7 +206,7 @@ pub trait Sink {
     fn begin_chat(&mut self, chat: &ChatHead) -> io::Result<()>;
     fn message(&mut self, message: &ExportMessage) -> io::Result<()>;
     fn end_chat(&mut self) -> io::Result<()>;
-    /// Ends the document and flushes it; answers the underlying writer's bytes.
+    /// Ends the document and flushes it.
     fn finish(&mut self) -> io::Result<()>;
     /// Bytes written so far.
     fn written(&self) -> u64;
@@ -308,8 +308,8 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
     }
 }
 
-/// Writes the export `request` asks for. A file is written owner-only as `FILE.part`
-/// and renamed once complete: a failed export leaves no half file.
+/// Writes the export `request` asks for. A file is written owner-only as `FILE.part`,
+/// renamed once complete and synced: a failed export leaves no half file.
 pub fn export<W: Write + Send>(
     request: &Request,
     progress: &mut Progress<W>,
@@ -334,8 +334,10 @@ pub fn export<W: Write + Send>(
     let mut done = false;
     let result = (|| -> Result<(u64, u64, u64, u64), ExportError> {
         let out = crate::private::create(&part).map_err(io_at(&part))?;
-        let out = Counted::new(BufWriter::new(out));
-        let counts = write_to(&conn, request, out, progress).map_err(io_or(&part))?;
+        let synced = out.try_clone().map_err(io_at(&part))?;
+        let counts = write_to(&conn, request, Counted::new(BufWriter::new(out)), progress)
+            .map_err(io_or(&part))?;
+        synced.sync_all().map_err(io_at(&part))?;
         std::fs::rename(&part, file).map_err(io_at(file))?;
         done = true;
         Ok(counts)
@@ -451,9 +453,14 @@ fn write_to<W: Write + Send, O: Write>(
             "SELECT {} FROM messages WHERE chat = ?1 ORDER BY id",
             read::MESSAGE_COLUMNS
         ))?;
+        let mut reactions_stmt = tx.prepare_cached(read::REACTIONS_OF_CHAT)?;
+        let mut reactions = read::Reactions::of(&mut reactions_stmt, &chat.key)?;
         let mut rows = stmt.query([&chat.key])?;
         while let Some(row) = rows.next()? {
-            let message = read::message_of(&tx, row)?;
+            let mut message = read::message_of(row)?;
+            if !message.deleted {
+                reactions.fill(&mut message)?;
+            }
             let before = sink.written();
             sink.message(&message)?;
             messages += 1;

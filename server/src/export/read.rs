@@ -6,7 +6,7 @@
 use super::{ChatHead, ExportAttachment, ExportError, ExportMessage, Pin, Request, Scope};
 use crate::domain::{iso8601, Chat};
 use app::protocol::Millis;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, Rows, Statement};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -150,11 +150,8 @@ fn pins(conn: &Connection, chat: &str) -> Result<Vec<Pin>, ExportError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// One message of a row of [`MESSAGE_COLUMNS`], with its reactions.
-pub fn message_of(
-    conn: &Connection,
-    row: &rusqlite::Row<'_>,
-) -> Result<ExportMessage, ExportError> {
+/// One message of a row of [`MESSAGE_COLUMNS`] (its reactions come from [`Reactions`]).
+pub fn message_of(row: &rusqlite::Row<'_>) -> Result<ExportMessage, ExportError> {
     let id: i64 = row.get(0)?;
     let created: Millis = row.get(4)?;
     let updated: Millis = row.get(5)?;
@@ -201,20 +198,62 @@ pub fn message_of(
             url: a.url,
         })
         .collect();
-    let mut stmt = conn.prepare_cached(
-        "SELECT emoji, user_name FROM reactions r WHERE message_id = ?1
-         ORDER BY (SELECT MIN(at) FROM reactions f WHERE f.message_id = r.message_id AND f.emoji = r.emoji),
-                  emoji, at, user_key",
-    )?;
-    let rows = stmt.query_map(params![id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    for row in rows {
-        let (emoji, name) = row?;
-        match message.reactions.last_mut() {
-            Some((last, names)) if *last == emoji => names.push(name),
-            _ => message.reactions.push((emoji, vec![name])),
+    Ok(message)
+}
+
+/// The reactions of a chat's messages, read in one query in message order alongside
+/// the messages (one query per chat, not one per message).
+pub struct Reactions<'s> {
+    rows: Rows<'s>,
+    /// The row read past the last message asked for.
+    pending: Option<(u64, String, String)>,
+}
+
+/// The statement [`Reactions`] runs (prepare it, then [`Reactions::of`]).
+pub const REACTIONS_OF_CHAT: &str =
+    "SELECT r.message_id, r.emoji, r.user_name FROM reactions r JOIN messages m ON m.id = r.message_id
+     WHERE m.chat = ?1 AND m.deleted = 0
+     ORDER BY r.message_id,
+              (SELECT MIN(at) FROM reactions f WHERE f.message_id = r.message_id AND f.emoji = r.emoji),
+              r.emoji, r.at, r.user_key";
+
+impl<'s> Reactions<'s> {
+    pub fn of(stmt: &'s mut Statement<'_>, chat: &str) -> Result<Reactions<'s>, ExportError> {
+        Ok(Reactions {
+            rows: stmt.query([chat])?,
+            pending: None,
+        })
+    }
+
+    fn next_row(&mut self) -> Result<Option<(u64, String, String)>, ExportError> {
+        if let Some(row) = self.pending.take() {
+            return Ok(Some(row));
+        }
+        match self.rows.next()? {
+            Some(r) => Ok(Some((
+                u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                r.get(1)?,
+                r.get(2)?,
+            ))),
+            None => Ok(None),
         }
     }
-    Ok(message)
+
+    /// Adds its reactions to `message`; messages must be asked for in id order.
+    pub fn fill(&mut self, message: &mut ExportMessage) -> Result<(), ExportError> {
+        while let Some((id, emoji, name)) = self.next_row()? {
+            if id < message.id {
+                continue;
+            }
+            if id > message.id {
+                self.pending = Some((id, emoji, name));
+                break;
+            }
+            match message.reactions.last_mut() {
+                Some((last, names)) if *last == emoji => names.push(name),
+                _ => message.reactions.push((emoji, vec![name])),
+            }
+        }
+        Ok(())
+    }
 }
