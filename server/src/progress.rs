@@ -298,7 +298,6 @@ mod tests {
         let mut out = Vec::new();
         let mut p = Progress::new(&mut out, false, "export").counting("message");
         p.phase("writing", Some(1), None);
-        drop(p);
         assert_eq!(
             String::from_utf8(out).expect("utf-8"),
             "export: writing: 1 message\n"

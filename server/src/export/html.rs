@@ -266,7 +266,6 @@ mod tests {
         sink.message(&message).expect("message");
         sink.end_chat().expect("end");
         sink.finish().expect("finish");
-        drop(sink);
         let page = String::from_utf8(out).expect("utf-8");
         assert!(!page.contains("<script>"), "{page}");
         assert!(

@@ -188,7 +188,6 @@ mod tests {
         sink.end_chat().expect("end");
         sink.finish().expect("finish");
         let written = sink.written();
-        drop(sink);
         assert_eq!(written, out.len() as u64);
         let doc: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
         assert_eq!(doc["version"], 1);
@@ -216,7 +215,6 @@ mod tests {
         sink.begin_chat(&chats[0]).expect("chat");
         sink.end_chat().expect("end");
         sink.finish().expect("finish");
-        drop(sink);
         let doc: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
         assert_eq!(doc["scope"]["room"], "General");
         assert_eq!(doc["direct"], serde_json::json!([]));
