@@ -343,7 +343,11 @@ pub fn export<W: Write + Send>(
         Ok(counts)
     })();
     if !done {
-        let _ = std::fs::remove_file(&part);
+        match std::fs::remove_file(&part) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %part.display(), error = %e, "cannot remove"),
+        }
     }
     let (messages, rooms, direct, bytes) = result?;
     Ok(Report {
