@@ -17,6 +17,7 @@
 //! - [`tls`]: HTTPS/WSS with rustls, the self-signed certificate.
 //! - [`admin`]: `parlor broadcast` and its loopback endpoint.
 //! - [`backup`]: `parlor backup` and `parlor restore`; [`progress`] shows how far they are.
+//! - [`export`]: `parlor export`, the conversations as JSON or a readable HTML page.
 //! - [`app`]: the HTTP router, start-up and graceful shutdown.
 
 pub mod admin;
@@ -28,6 +29,7 @@ pub mod coalesce;
 pub mod dialect;
 pub mod domain;
 pub mod driver;
+pub mod export;
 pub mod filetype;
 pub mod guard;
 pub mod headers;

@@ -43,6 +43,9 @@ enum Command {
     /// Make DIR, a new or empty directory, a data directory holding what the backup
     /// FILE holds.
     Restore(RestoreArgs),
+    /// Write the conversations (every room and direct chat, or one room) to FILE as
+    /// JSON or a readable HTML page, while the server runs or not.
+    Export(ExportArgs),
 }
 
 #[derive(Args)]
@@ -89,6 +92,26 @@ struct RestoreArgs {
     /// The data directory to make (new or empty).
     #[arg(long)]
     data: PathBuf,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The file to write (`-`: stdout). It holds everyone's messages: keep it safe.
+    file: PathBuf,
+    /// The server's data directory.
+    #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
+    data: PathBuf,
+    /// Only this room (direct chats are in an export of everything only).
+    #[arg(long, value_name = "NAME")]
+    room: Option<String>,
+    /// `json` or `html`; by default HTML for a FILE ending in `.html` or `.htm`, JSON
+    /// otherwise.
+    #[arg(long, value_parser = parse_format)]
+    format: Option<server::export::Format>,
+}
+
+fn parse_format(text: &str) -> Result<server::export::Format, String> {
+    server::export::Format::parse(text).ok_or_else(|| "one of json, html".to_owned())
 }
 
 #[derive(Args)]
@@ -387,6 +410,18 @@ async fn run() -> anyhow::Result<()> {
         Command::Invite(args) => invite(args).await,
         Command::Backup(args) => server::backup::run_backup(args.data, args.file).await,
         Command::Restore(args) => server::backup::run_restore(args.file, args.data).await,
+        Command::Export(args) => {
+            let format = args
+                .format
+                .unwrap_or_else(|| server::export::Format::of_file(&args.file));
+            server::export::run_export(server::export::Request {
+                data: args.data,
+                room: args.room,
+                format,
+                file: args.file,
+            })
+            .await
+        }
     }
 }
 

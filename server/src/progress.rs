@@ -1,5 +1,5 @@
-//! Progress of a long command (`parlor backup`, `parlor restore`) for the person who
-//! runs it. On a terminal one line is redrawn in place, at most ten times a second:
+//! Progress of a long command (`parlor backup`, `parlor restore`, `parlor export`) for
+//! the person who runs it. On a terminal one line is redrawn in place, at most ten times a second:
 //! the phase, items and bytes done of the total, the rate and the time left. Anywhere
 //! else (a pipe, a log file, cron's mail) the same command prints plain lines instead,
 //! one as each phase begins, with no carriage returns to garble a file. Either way the
@@ -18,6 +18,8 @@ pub struct Progress<W: Write> {
     /// Redraw one line in place (a terminal) or print a line per phase.
     tty: bool,
     command: &'static str,
+    /// What an item is: `file` (backup, restore) or `message` (export).
+    noun: &'static str,
     phase: &'static str,
     items: (u64, Option<u64>),
     bytes: (u64, Option<u64>),
@@ -40,12 +42,19 @@ impl<W: Write> Progress<W> {
             out,
             tty,
             command,
+            noun: "file",
             phase: "",
             items: (0, None),
             bytes: (0, None),
             phase_started: Instant::now(),
             drawn: None,
         }
+    }
+
+    /// Counts items as `noun`s (`message`) rather than files.
+    pub fn counting(mut self, noun: &'static str) -> Progress<W> {
+        self.noun = noun;
+        self
     }
 
     /// Begins a phase of `items` files and `bytes` bytes (when known).
@@ -57,7 +66,7 @@ impl<W: Write> Progress<W> {
         self.phase_started = Instant::now();
         self.drawn = None;
         if !self.tty {
-            let line = plain_line(self.command, name, items, bytes);
+            let line = plain_line_of(self.command, name, self.noun, items, bytes);
             // Progress is a courtesy: a closed stderr does not stop the work.
             let _ = writeln!(self.out, "{line}");
         }
@@ -93,6 +102,7 @@ impl<W: Write> Progress<W> {
         let line = tty_line(
             self.command,
             self.phase,
+            self.noun,
             self.items,
             self.bytes,
             now.duration_since(self.phase_started),
@@ -112,9 +122,20 @@ impl<W: Write> Progress<W> {
 
 /// The plain line that begins a phase: `backup: copying uploads: 3 files, 1.2 MB`.
 pub fn plain_line(command: &str, phase: &str, items: Option<u64>, bytes: Option<u64>) -> String {
+    plain_line_of(command, phase, "file", items, bytes)
+}
+
+/// [`plain_line`] with items counted as `noun`s.
+fn plain_line_of(
+    command: &str,
+    phase: &str,
+    noun: &str,
+    items: Option<u64>,
+    bytes: Option<u64>,
+) -> String {
     let mut parts = Vec::new();
     if let Some(n) = items {
-        parts.push(files(n));
+        parts.push(count(n, noun));
     }
     if let Some(b) = bytes {
         parts.push(size(b));
@@ -127,19 +148,21 @@ pub fn plain_line(command: &str, phase: &str, items: Option<u64>, bytes: Option<
 }
 
 /// The terminal line of a phase under way:
-/// `backup: copying uploads: 2/3 files, 0.8 MB/1.2 MB, 4.1 MB/s, 1 s left`.
+/// `backup: copying uploads: 2/3 files, 0.8 MB/1.2 MB, 4.1 MB/s, 1 s left`. The time
+/// left comes from the bytes when their total is known, else from the items.
 fn tty_line(
     command: &str,
     phase: &str,
+    noun: &str,
     items: (u64, Option<u64>),
     bytes: (u64, Option<u64>),
     elapsed: Duration,
 ) -> String {
     let mut parts = Vec::new();
     match items {
-        (done, Some(total)) => parts.push(format!("{done}/{}", files(total))),
+        (done, Some(total)) => parts.push(format!("{done}/{}", count(total, noun))),
         (0, None) => {}
-        (done, None) => parts.push(files(done)),
+        (done, None) => parts.push(count(done, noun)),
     }
     match bytes {
         (done, Some(total)) => parts.push(format!("{}/{}", size(done), size(total))),
@@ -151,6 +174,9 @@ fn tty_line(
         parts.push(format!("{}/s", size(per_sec as u64)));
         if let Some(total) = bytes.1 {
             let left = total.saturating_sub(bytes.0) as f64 / per_sec;
+            parts.push(format!("{} left", duration(Duration::from_secs_f64(left))));
+        } else if let (done @ 1.., Some(total)) = items {
+            let left = total.saturating_sub(done) as f64 * secs / done as f64;
             parts.push(format!("{} left", duration(Duration::from_secs_f64(left))));
         }
     }
@@ -251,6 +277,31 @@ mod tests {
         );
         assert!(text.ends_with("\r\x1b[2K"), "{text:?}");
         assert!(!text.contains('\n'), "{text:?}");
+    }
+
+    /// Counting messages with no byte total (an export): the items are named as such,
+    /// and the time left comes from them.
+    #[test]
+    fn items_of_another_kind_give_the_time_left() {
+        let mut out = Vec::new();
+        let mut p = Progress::new(&mut out, true, "export").counting("message");
+        p.phase("writing", Some(1000), None);
+        std::thread::sleep(Duration::from_millis(20));
+        p.advance(250, 50_000);
+        p.finish();
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(
+            text.starts_with("\r\x1b[2Kexport: writing: 250/1000 messages, 50.0 KB, "),
+            "{text:?}"
+        );
+        assert!(text.contains(" s left"), "{text:?}");
+        let mut out = Vec::new();
+        let mut p = Progress::new(&mut out, false, "export").counting("message");
+        p.phase("writing", Some(1), None);
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "export: writing: 1 message\n"
+        );
     }
 
     #[test]
