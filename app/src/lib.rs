@@ -10,6 +10,7 @@
 //! `ui`, compiled only with the `ui` feature (enabled by the `frontend` crate alone).
 
 pub mod backoff;
+pub mod case;
 pub mod chats;
 pub mod dialect;
 pub mod files;
