@@ -31,10 +31,7 @@ pub fn ensure(chats: &mut Vec<ChatEntry>, chat_id: &str, name: &str) -> bool {
         unread: 0,
         notify: NotifyLevel::All,
     });
-    chats.sort_by(|a, b| {
-        (!is_room(&a.chat_id), a.name.to_lowercase())
-            .cmp(&(!is_room(&b.chat_id), b.name.to_lowercase()))
-    });
+    crate::case::sort_by_name(chats, |c| (u8::from(!is_room(&c.chat_id)), &c.name));
     true
 }
 

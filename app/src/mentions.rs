@@ -36,8 +36,8 @@ pub fn candidates(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &
 
 /// Whether `text` has `@name` for `name` (in any case).
 pub fn mentions_name(text: &str, name: &str) -> bool {
-    let name = name.to_lowercase();
-    candidates(text).any(|(_, w)| w.to_lowercase() == name)
+    let name = crate::case::lower(name);
+    candidates(text).any(|(_, w)| crate::case::lower(w) == name)
 }
 
 /// The mention being typed at the caret (a byte offset): the byte offset of its `@`
@@ -84,8 +84,8 @@ pub fn byte_to_utf16(text: &str, byte: usize) -> usize {
 /// The people to offer for `typed`: those whose name starts with it (ignoring case),
 /// then those that contain it, at most `max`.
 pub fn matching<'a>(people: &'a [String], typed: &str, max: usize) -> Vec<&'a str> {
-    let typed = typed.to_lowercase();
-    let lower: Vec<String> = people.iter().map(|p| p.to_lowercase()).collect();
+    let typed = crate::case::lower(typed);
+    let lower: Vec<String> = people.iter().map(|p| crate::case::lower(p)).collect();
     let starts = people
         .iter()
         .zip(&lower)

@@ -147,7 +147,7 @@ pub fn came_online(users: &mut BTreeMap<String, Status>, user: String) {
 pub fn add_member(members: &mut Vec<String>, user: &str) {
     if !members.iter().any(|m| m == user) {
         members.push(user.to_owned());
-        members.sort_by_key(|name| name.to_lowercase());
+        crate::case::sort_by_name(members, |name| (0, name));
     }
 }
 

@@ -50,12 +50,14 @@ pub fn parse_table(json: &str) -> Result<Vec<EmojiEntry>, serde_json::Error> {
 /// The entries whose name or shortcode holds every word of `query` (any case), in
 /// table order, at most `max`; an empty query matches everything.
 pub fn search<'a>(table: &'a [EmojiEntry], query: &str, max: usize) -> Vec<&'a EmojiEntry> {
-    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    let words: Vec<String> = query.split_whitespace().map(crate::case::lower).collect();
     table
         .iter()
         .filter(|(emoji, name, code)| {
             words.iter().all(|w| {
-                name.to_lowercase().contains(w.as_str()) || code.contains(w.as_str()) || emoji == w
+                crate::case::lower(name).contains(w.as_str())
+                    || code.contains(w.as_str())
+                    || emoji == w
             })
         })
         .take(max)

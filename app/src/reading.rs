@@ -26,12 +26,12 @@ pub fn first_unread(lines: &[Line], me: &str, unread: u64) -> Option<MessageId> 
 
 /// The `localStorage` key of `user`'s draft in `chat_id`.
 pub fn draft_key(user: &str, chat_id: &str) -> String {
-    format!("{}{}", drafts_prefix(user), chat_id.to_lowercase())
+    format!("{}{}", drafts_prefix(user), crate::case::lower(chat_id))
 }
 
 /// The prefix every draft key of `user` starts with.
 pub fn drafts_prefix(user: &str) -> String {
-    format!("parlor.draft.{}.", user.to_lowercase())
+    format!("parlor.draft.{}.", crate::case::lower(user))
 }
 
 #[cfg(test)]

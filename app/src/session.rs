@@ -11,7 +11,7 @@ pub const SESSION_KEY: &str = "parlor.session";
 
 /// The `localStorage` key of one user's `what` (`last`, `chat`, `status`, `outbox`, …).
 pub fn storage_key(what: &str, user: &str) -> String {
-    format!("parlor.{what}.{}", user.to_lowercase())
+    format!("parlor.{what}.{}", crate::case::lower(user))
 }
 
 /// What `localStorage` keeps of a session.
@@ -75,12 +75,9 @@ const GENERIC_AUTH_FAILURE: &str = "login failed";
 
 /// A server's message as a sentence: a capital first letter and a full stop.
 fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    out.push_str(chars.as_str());
+    let first = message.chars().next().map_or(0, char::len_utf8);
+    let mut out = crate::case::upper(&message[..first]);
+    out.push_str(&message[first..]);
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }

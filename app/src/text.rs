@@ -86,8 +86,8 @@ pub fn mentions(text: &str, user: &str) -> bool {
     if user.is_empty() {
         return false;
     }
-    let text = text.to_lowercase();
-    let needle = format!("@{}", user.to_lowercase());
+    let text = crate::case::lower(text);
+    let needle = format!("@{}", crate::case::lower(user));
     let is_name_char = |c: char| c.is_alphanumeric() || "_-.".contains(c);
     let mut from = 0;
     while let Some(pos) = text[from..].find(&needle) {

@@ -257,7 +257,7 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
                     };
                     Some(
                         view! {
-                            <span class=format!("mark {}", mark.label().to_lowercase())>
+                            <span class=format!("mark {}", mark.label().to_ascii_lowercase())>
                                 <span aria-hidden="true">{glyph}" "</span>{mark.label()}
                             </span>
                         }

@@ -290,7 +290,8 @@ fn People(user: String) -> impl IntoView {
         let mut list: Vec<(String, Status)> = store
             .users
             .with(|u| u.iter().map(|(n, s)| (n.clone(), *s)).collect());
-        list.sort_by_key(|(n, s)| (std::cmp::Reverse(*s), n.to_lowercase()));
+        // Most available first: Online, Away, Busy, Offline.
+        crate::case::sort_by_name(&mut list, |(n, s)| (Status::Online as u8 - *s as u8, n));
         list
     });
     let around = Memo::new(move |_| {

@@ -140,12 +140,15 @@ impl ChatStore {
         let last = self.client().link.last_event_id.get();
         let last_event_id = (last > 0).then_some(last);
         let store = *self;
-        self.request::<serde_json::Value>(
+        // Read as raw JSON first (not as `SubscribeOk`): an unexpected payload still
+        // subscribes. Raw, not `serde_json::Value`, which would bring its whole
+        // deserializer into the bundle for this one answer.
+        self.request::<Box<serde_json::value::RawValue>>(
             RequestBody::Subscribe(SubscribeRequest { last_event_id }),
             move |answer| match answer {
                 Ok(payload) => {
                     let client = store.client();
-                    match serde_json::from_value::<SubscribeOk>(payload) {
+                    match serde_json::from_str::<SubscribeOk>(payload.get()) {
                         Ok(ok) => client.link.replay_until.set(ok.last_event_id),
                         // Still subscribed; replayed events may notify again.
                         Err(e) => warn(&format!("unexpected answer to subscribe: {e}")),
