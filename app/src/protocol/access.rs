@@ -51,6 +51,11 @@ impl Role {
         })
     }
 
+    /// Serde: `member` is left out.
+    pub fn is_member(&self) -> bool {
+        *self == Role::Member
+    }
+
     /// Owner or admin.
     pub fn manages(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)

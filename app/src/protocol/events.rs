@@ -271,6 +271,9 @@ pub struct UserPresence {
     pub display_name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub avatar: String,
+    /// In `listUsers`: the account's role, when not `member`.
+    #[serde(default, skip_serializing_if = "super::Role::is_member")]
+    pub role: super::Role,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

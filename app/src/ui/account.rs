@@ -67,6 +67,7 @@ pub fn AccountPanel(open: RwSignal<bool>) -> impl IntoView {
                     "×"
                 </button>
             </div>
+            <super::profile::ProfileForm />
             <form class="account-form" on:submit=submit aria-label="Change password">
                 <label for="account-old">"Current password"</label>
                 <input
@@ -104,6 +105,7 @@ pub fn AccountPanel(open: RwSignal<bool>) -> impl IntoView {
             <button type="button" class="quiet small" on:click=everywhere>"Log out everywhere"</button>
             <Show when=move || store.my_role.get().manages()>
                 <super::invites::InvitePanel />
+                <super::admin::AdminPanel />
             </Show>
         </section>
     }

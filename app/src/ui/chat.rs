@@ -117,12 +117,15 @@ fn RoomHeader() -> impl IntoView {
                 }}
                 <span class="title-text">{title}</span>
             </h1>
+            <super::room_settings::RoomTopic />
             <Show when=move || !room()>
                 <span class="head-status">{move || status_label(other_status())}</span>
             </Show>
             <div class="head-actions">
                 <super::pins::PinnedButton />
                 <super::notify_level::NotifySelect />
+                <super::room_settings::RoomSettings />
+                <BlockButton />
                 <Show when=room>
                     <button
                         type="button"
@@ -151,10 +154,7 @@ fn RoomHeader() -> impl IntoView {
                 <div class="popover" id="members">
                     <h2 class="section-title">"Members"</h2>
                     <ul aria-label="Members" class="people-list">
-                        <For
-                            each=move || members.get()
-                            key=|name| name.clone()
-                            children=move |name| {
+                        {move || members.get().into_iter().map(move |name| {
                                 let n = name.clone();
                                 let status = Signal::derive(move || {
                                     store.users.with(|u| u.get(&n).copied().unwrap_or(Status::Offline))
@@ -169,12 +169,40 @@ fn RoomHeader() -> impl IntoView {
                                         </button>
                                     </li>
                                 }
-                            }
-                        />
+                            }).collect_view()}
                     </ul>
                 </div>
             </Show>
         </header>
+    }
+}
+
+/// In a direct chat: block the other person (no direct messages either way; their
+/// room messages folded away), or lift the block.
+#[component]
+fn BlockButton() -> impl IntoView {
+    let store = expect_context::<ChatStore>();
+    let chat = store.current_chat;
+    let other = move || {
+        let c = chat.get();
+        let me = store.user().unwrap_or_default();
+        (!is_room(&c) && !c.eq_ignore_ascii_case(&me)).then_some(c)
+    };
+    let blocked = move || other().is_some_and(|o| store.is_blocked(&o));
+    view! {
+        <button
+            type="button"
+            class="quiet"
+            hidden=move || other().is_none()
+            aria-pressed=move || blocked().to_string()
+            on:click=move |_| {
+                if let Some(o) = other() {
+                    store.block(o, !blocked());
+                }
+            }
+        >
+            {move || if blocked() { "Unblock" } else { "Block" }}
+        </button>
     }
 }
 

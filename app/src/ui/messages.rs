@@ -274,6 +274,25 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
     };
     let cid = line.client_message_id.clone();
     let edit_text = line.text.clone();
+    // Someone this user blocked: folded away until asked for.
+    let folded = RwSignal::new(!own && store.is_blocked(&sender));
+    // A room's managers remove anyone's message.
+    let moderates = !own
+        && sent
+        && !deleted
+        && is_room(&chat)
+        && store.room_info(&chat).is_some_and(|r| r.manage);
+    let (shown_name, avatar) =
+        store
+            .profile_of(&sender)
+            .map_or((sender.clone(), String::new()), |p| {
+                let name = if p.display_name.is_empty() {
+                    sender.clone()
+                } else {
+                    p.display_name
+                };
+                (name, p.avatar)
+            });
 
     view! {
         {day.map(|label| {
@@ -294,12 +313,29 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
         >
             <super::position::UnreadDivider message_id />
             <div class="meta" class:visually-hidden=!row.layout.starts_group>
-                <span class="author">{sender.clone()}</span>
+                <img class="avatar" alt="" src=avatar.clone() hidden=avatar.is_empty() />
+                <span class="author" title=sender.clone()>{shown_name}</span>
                 <time title=full.clone()>{time.clone()}</time>
             </div>
             <div class="bubble" title=full>
                 {if deleted {
                     view! { <p class="text tombstone">"This message was deleted."</p> }.into_any()
+                } else if folded.get_untracked() {
+                    let (quote, text, files, chat) = (line.reply_to.clone(), line.text.clone(), line.attachments.clone(), chat.clone());
+                    (move || if folded.get() {
+                        view! {
+                            <p class="text tombstone">
+                                "A message from someone you blocked. "
+                                <button type="button" class="quiet small" on:click=move |_| folded.set(false)>"Show"</button>
+                            </p>
+                        }.into_any()
+                    } else {
+                        view! {
+                            {quote.clone().map(|q| super::replies::quote_view(q, chat.clone()))}
+                            {(!text.is_empty()).then(|| super::rich::message_text(&text))}
+                            {super::attachments::render(&files)}
+                        }.into_any()
+                    }).into_any()
                 } else {
                     view! {
                         {line.reply_to.clone().map(|q| super::replies::quote_view(q, chat.clone()))}
@@ -323,6 +359,11 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
                         </span>
                     }
                 })}
+                {moderates.then(|| message_id.map(|id| view! {
+                    <span class="actions">
+                        <button type="button" class="quiet small" on:click=move |_| store.delete(id)>"Remove"</button>
+                    </span>
+                }))}
                 {(failed).then(|| {
                     let cid = cid.clone().unwrap_or_default();
                     view! {

@@ -5,6 +5,7 @@
 //! its methods.
 
 pub mod account;
+pub mod admin;
 pub mod attachments;
 pub mod chat;
 pub mod composer;
@@ -17,10 +18,12 @@ pub mod notify_level;
 pub mod pins;
 pub mod platform;
 pub mod position;
+pub mod profile;
 pub mod reactions;
 pub mod replies;
 pub mod reveal;
 pub mod rich;
+pub mod room_settings;
 pub mod search;
 pub mod sidebar;
 pub mod store;

@@ -56,10 +56,7 @@ pub fn PinnedButton() -> impl IntoView {
                         <p class="empty">"Nothing is pinned in this chat."</p>
                     </Show>
                     <ul aria-label="Pinned messages" class="pin-list">
-                        <For
-                            each=move || pins.get()
-                            key=|p| (p.message.message_id, p.pinned_at)
-                            children=move |p| {
+                        {move || pins.get().into_iter().map(move |p| {
                                 let id = p.message.message_id;
                                 let (time, full) = format_time(p.message.created_at);
                                 let line = first_line(&p);
@@ -75,8 +72,7 @@ pub fn PinnedButton() -> impl IntoView {
                                         </button>
                                     </li>
                                 }
-                            }
-                        />
+                            }).collect_view()}
                     </ul>
                     <button type="button" class="quiet small" autofocus on:click=move |_| open.set(false)>"Close"</button>
                 </div>

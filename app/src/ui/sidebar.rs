@@ -146,6 +146,9 @@ fn Rooms() -> impl IntoView {
     let creating = RwSignal::new(false);
     let browsing = RwSignal::new(false);
     let name = RwSignal::new(String::new());
+    let private = RwSignal::new(false);
+    // A limited account is in the rooms it is added to: it neither creates nor joins.
+    let limited = move || store.my_role.get() == crate::protocol::Role::Limited;
     let error = RwSignal::new(None::<String>);
     let input = NodeRef::<html::Input>::new();
     Effect::new(move |_| {
@@ -162,8 +165,9 @@ fn Rooms() -> impl IntoView {
             return;
         }
         error.set(None);
-        store.create_room(n, false, move |e| error.set(Some(e)));
+        store.create_room(n, private.get_untracked(), move |e| error.set(Some(e)));
         name.set(String::new());
+        private.set(false);
         creating.set(false);
     };
     let joinable = Memo::new(move |_| {
@@ -178,6 +182,7 @@ fn Rooms() -> impl IntoView {
                 <button
                     type="button"
                     class="quiet small"
+                    hidden=limited
                     aria-expanded=move || creating.get().to_string()
                     on:click=move |_| creating.update(|c| *c = !*c)
                 >
@@ -200,6 +205,10 @@ fn Rooms() -> impl IntoView {
                             }
                         }
                     />
+                    <label class="check">
+                        <input type="checkbox" prop:checked=private on:change=move |ev| private.set(event_target_checked(&ev)) />
+                        "Private"
+                    </label>
                     <button type="submit" class="primary small">"Create"</button>
                 </form>
             </Show>
@@ -216,6 +225,7 @@ fn Rooms() -> impl IntoView {
             <button
                 type="button"
                 class="quiet small"
+                hidden=limited
                 aria-expanded=move || browsing.get().to_string()
                 on:click=move |_| {
                     if !browsing.get_untracked() {
@@ -228,10 +238,7 @@ fn Rooms() -> impl IntoView {
             </button>
             <Show when=move || browsing.get()>
                 <ul class="chat-list browse" aria-label="Not joined yet">
-                    <For
-                        each=move || joinable.get()
-                        key=|r| r.chat_id.clone()
-                        children=move |room| {
+                    {move || joinable.get().into_iter().map(move |room| {
                             let id = room.chat_id.clone();
                             view! {
                                 <li class="browse-room">
@@ -242,8 +249,7 @@ fn Rooms() -> impl IntoView {
                                     </button>
                                 </li>
                             }
-                        }
-                    />
+                        }).collect_view()}
                     <Show when=move || joinable.with(Vec::is_empty)>
                         <li class="muted small">"You are in every room."</li>
                     </Show>
@@ -343,10 +349,7 @@ fn PeopleList(people: Memo<Vec<(String, Status)>>, me: StoredValue<String>) -> i
     let store = expect_context::<ChatStore>();
     view! {
         <ul class="people-list">
-            <For
-                each=move || people.get()
-                key=|p| p.clone()
-                children=move |(name, status)| {
+            {move || people.get().into_iter().map(move |(name, status)| {
                     let you = me.with_value(|m| name.eq_ignore_ascii_case(m));
                     let open = name.clone();
                     view! {
@@ -363,8 +366,7 @@ fn PeopleList(people: Memo<Vec<(String, Status)>>, me: StoredValue<String>) -> i
                             </button>
                         </li>
                     }
-                }
-            />
+                }).collect_view()}
         </ul>
     }
 }

@@ -44,6 +44,7 @@ pub struct UserSummary {
     pub display_name: String,
     /// The avatar's upload name, when set.
     pub avatar: Option<String>,
+    pub role: Role,
 }
 
 impl Hub {
@@ -220,6 +221,7 @@ impl Hub {
                 status: u.shown,
                 display_name: u.profile.display_name.clone(),
                 avatar: u.profile.avatar.clone(),
+                role: if u.guest { Role::Member } else { u.role },
             })
             .collect();
         out.sort_by_key(|u| u.name.to_lowercase());
@@ -256,6 +258,7 @@ impl Hub {
                 status: u.shown,
                 display_name: u.profile.display_name.clone(),
                 avatar: u.profile.avatar.clone(),
+                role: if u.guest { Role::Member } else { u.role },
             })
             .collect();
         out.sort_by_key(|u| u.name.to_lowercase());

@@ -300,5 +300,6 @@ fn presence(u: UserSummary) -> UserPresence {
             .avatar
             .map(|a| format!("/uploads/{a}"))
             .unwrap_or_default(),
+        role: u.role,
     }
 }

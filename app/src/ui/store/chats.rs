@@ -93,7 +93,12 @@ impl ChatStore {
             move |answer| match answer {
                 Ok(room) => {
                     store.ensure_chat(&room.chat_id, &room.name);
-                    store.select_chat(room.chat_id);
+                    store.select_chat(room.chat_id.clone());
+                    // As the server answered it (the `roomCreated` event knows less).
+                    store.rooms.update(|rooms| {
+                        rooms.retain(|r| r.chat_id != room.chat_id);
+                        rooms.push(room);
+                    });
                 }
                 Err(e) => on_error(e.message),
             },

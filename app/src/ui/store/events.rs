@@ -80,9 +80,7 @@ impl ChatStore {
                     room.muted = s.muted;
                 }
             }),
-            EventBody::Profile(p) => self.profiles.update(|all| {
-                all.insert(p.user_id.clone(), p);
-            }),
+            EventBody::Profile(p) => self.keep_profile(p),
             EventBody::Role(r) => {
                 self.my_role.set(r.role);
                 // What a limited account may see changed: list the rooms again.

@@ -165,6 +165,8 @@ impl ChatStore {
                     }
                     store.refresh_chats();
                     store.refresh_users();
+                    store.refresh_rooms();
+                    store.load_blocks();
                     store.load_chat(store.current_chat.get_untracked());
                     store.flush_outbox();
                     store.maybe_read();

@@ -44,6 +44,7 @@ mod people;
 mod position;
 mod reactions;
 mod receipts;
+mod rooms;
 mod search;
 mod session;
 mod timelines;
@@ -52,6 +53,7 @@ pub use crate::chats::ChatEntry;
 pub use link::Link;
 pub use position::LeftOff;
 pub use reactions::Reactions;
+pub use rooms::MemberAction;
 pub use session::Session;
 
 /// The room every user starts in.
@@ -90,7 +92,9 @@ pub struct ChatStore {
     pub rooms: RwSignal<Vec<RoomInfo>>,
     /// People's display names and avatars, by username (from `listUsers` and `profile`
     /// events).
-    pub profiles: RwSignal<HashMap<String, crate::protocol::Profile>>,
+    pub profiles: RwSignal<Vec<crate::protocol::Profile>>,
+    /// The people this user blocked (their room messages are folded away).
+    pub blocked: RwSignal<Vec<String>>,
     /// The message list is scrolled to its end (the newest message is visible).
     pub at_bottom: RwSignal<bool>,
     /// The page is visible and focused.
@@ -151,7 +155,8 @@ impl ChatStore {
             my_role: RwSignal::new(crate::protocol::Role::Member),
             notice: RwSignal::new(None),
             rooms: RwSignal::new(Vec::new()),
-            profiles: RwSignal::new(HashMap::new()),
+            profiles: RwSignal::new(Vec::new()),
+            blocked: RwSignal::new(Vec::new()),
             at_bottom: RwSignal::new(true),
             attended: RwSignal::new(platform::page_attended()),
             loading_older: RwSignal::new(false),

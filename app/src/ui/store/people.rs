@@ -24,6 +24,11 @@ pub(super) struct Activity {
 }
 
 impl ChatStore {
+    /// Reloads everyone with their roles and profiles (the admin panel).
+    pub fn refresh_people(&self) {
+        self.refresh_users();
+    }
+
     /// Reloads every user and their presence.
     pub(super) fn refresh_users(&self) {
         let store = *self;
@@ -38,6 +43,18 @@ impl ChatStore {
                     {
                         store.adopt_own_status(mine.status);
                     }
+                    store.profiles.set(
+                        list.users
+                            .iter()
+                            .map(|u| crate::protocol::Profile {
+                                user_id: u.user_id.clone(),
+                                display_name: u.display_name.clone(),
+                                avatar: u.avatar.clone(),
+                                role: u.role,
+                                ..Default::default()
+                            })
+                            .collect(),
+                    );
                     store.users.set(
                         list.users
                             .into_iter()
@@ -174,6 +191,10 @@ impl ChatStore {
     pub(super) fn on_join(&self, j: MemberEvent, me: &str) {
         if j.user_id.eq_ignore_ascii_case(me) {
             self.ensure_chat(&j.chat_id, chat_title(&j.chat_id));
+            // Added by someone (a private room): its settings, for the header.
+            if j.by.is_some() {
+                self.refresh_rooms();
+            }
             return;
         }
         self.members.update(|m| {
