@@ -120,7 +120,7 @@ pub fn AdminPanel() -> impl IntoView {
             <h3 class="section-title">"Storage"</h3>
             <p class="hint">{totals}</p>
             <p class="hint">{by_room}</p>
-            <p class="error" role="alert">{move || error.get()}</p>
+            <p class="error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
         </section>
     }
 }

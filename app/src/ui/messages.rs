@@ -313,7 +313,7 @@ fn MessageRow(row: Row, own: bool, last_own: Memo<Option<MessageId>>) -> impl In
         >
             <super::position::UnreadDivider message_id />
             <div class="meta" class:visually-hidden=!row.layout.starts_group>
-                <img class="avatar" alt="" src=avatar.clone() hidden=avatar.is_empty() />
+                {(!avatar.is_empty()).then(|| view! { <img class="avatar" alt="" src=avatar.clone() /> })}
                 <span class="author" title=sender.clone()>{shown_name}</span>
                 <time title=full.clone()>{time.clone()}</time>
             </div>

@@ -92,8 +92,8 @@ pub fn ProfileForm() -> impl IntoView {
                 prop:value=about
                 on:input=move |ev| about.set(event_target_value(&ev))
             ></textarea>
-            <p class="error" role="alert">{move || error.get()}</p>
-            <p class="hint" role="status">{move || status.get()}</p>
+            <p class="error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <p class="hint" role="status" hidden=move || status.with(Option::is_none)>{move || status.get()}</p>
             <button type="submit" class="primary small">"Save profile"</button>
         </form>
     }
