@@ -148,6 +148,19 @@ async fn reset_links_follow_the_ranks() {
         .request("createReset", json!({"userId": "nobody"}))
         .await;
     assert_eq!(r["error"]["code"], "not_found", "{r}");
+
+    // A link does not let a banned account back in: not one made before the ban, and
+    // none is made after it.
+    let _eve = server.login("eve").await;
+    let code = make_reset(&mut ann, "eve").await;
+    let r = ann
+        .request("ban", json!({"userId": "eve", "banned": true}))
+        .await;
+    assert!(ok(&r), "{r}");
+    let (_c, r) = reset_login(&server, "eve", &code, "a brand new password").await;
+    assert_eq!(r["error"]["code"], "auth_failed", "{r}");
+    let r = ann.request("createReset", json!({"userId": "eve"})).await;
+    assert_eq!(r["error"]["code"], "conflict", "{r}");
 }
 
 #[tokio::test]

@@ -50,6 +50,11 @@ impl Hub {
         else {
             return Err(Refusal::NotFound("no account of that name".into()));
         };
+        if account.banned {
+            return Err(Refusal::Conflict(
+                "this account is banned: let it back in first".into(),
+            ));
+        }
         let created_by = match maker {
             Maker::Console => "parlor reset-password".to_owned(),
             Maker::Person(session) => {
@@ -116,11 +121,13 @@ impl Hub {
             .await
             .map_err(|e| e.into_refusal())?;
         let token = new_token();
+        // Hashed whether or not the account exists, so that the time taken says
+        // nothing about it.
+        let hash = self.hasher.hash(password.to_owned()).await?;
         let spent = match account {
             None => false,
-            Some(_) if code.is_empty() => false,
+            Some(account) if code.is_empty() || account.banned => false,
             Some(_) => {
-                let hash = self.hasher.hash(password.to_owned()).await?;
                 let used = UsedReset {
                     user: user.clone(),
                     code_hash: token_hash(code),
@@ -223,6 +230,9 @@ impl Hub {
             .deleted_messages(None)
             .await
             .map_err(|e| e.into_refusal())?;
+        // The other connections end before the store works, so that none of them
+        // writes under the old name meanwhile.
+        self.end_sessions(&session.user, Some(session.id), None, Ended::AccountDeleted);
         let deletion = AccountDeletion {
             user: session.user.clone(),
             name: account.name.clone(),
