@@ -435,3 +435,43 @@ async fn only_the_owner_chooses_and_the_owner_cannot_leave() {
     let (_c, r) = auth(&server, "ann", "password-ann").await;
     assert_eq!(r["payload"]["role"], "owner", "{r}");
 }
+
+#[tokio::test]
+async fn a_history_longer_than_a_batch_is_erased_whole() {
+    let server = Server::start_with(&["--rate-limit", "1000"]);
+    let mut ann = server.login("ann").await;
+    let r = ann
+        .request("setDeletedMessages", json!({"mode": "erase"}))
+        .await;
+    assert!(ok(&r), "{r}");
+    let mut bob = server.login("bob").await;
+    // More than one batch of 200.
+    for i in 0..230 {
+        post(&mut bob, &format!("mango {i}")).await;
+    }
+    let r = bob
+        .request("deleteAccount", json!({"password": "password-bob"}))
+        .await;
+    assert!(ok(&r), "{r}");
+    let mut end = None;
+    let mut left = 0;
+    loop {
+        let mut payload = json!({"chatId": "#General", "count": 100});
+        if let Some(end) = end {
+            payload["endId"] = json!(end);
+        }
+        let r = ann.request("getMessages", payload).await;
+        let page = r["payload"].as_array().expect("messages").clone();
+        left += page
+            .iter()
+            .filter(|m| m["message"].as_str().is_some_and(|t| t.contains("mango")))
+            .count();
+        match page.first().and_then(|m| m["messageId"].as_u64()) {
+            Some(first) if page.len() == 100 && first > 1 => end = Some(first - 1),
+            _ => break,
+        }
+    }
+    assert_eq!(left, 0, "every message of bob is erased");
+    let r = ann.request("search", json!({"query": "mango"})).await;
+    assert_eq!(r["payload"]["hits"], json!([]), "{r}");
+}
