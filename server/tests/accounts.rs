@@ -475,3 +475,37 @@ async fn a_history_longer_than_a_batch_is_erased_whole() {
     let r = ann.request("search", json!({"query": "mango"})).await;
     assert_eq!(r["payload"]["hits"], json!([]), "{r}");
 }
+
+#[tokio::test]
+async fn a_later_account_of_a_deleted_name_inherits_no_block() {
+    let server = Server::start();
+    let mut ann = server.login("ann").await;
+    let mut bob = server.login("bob").await;
+    // Bob blocks ann, and ann blocks bob.
+    for (c, whom) in [(&mut bob, "ann"), (&mut ann, "bob")] {
+        let r = c
+            .request("block", json!({"userId": whom, "blocked": true}))
+            .await;
+        assert!(ok(&r), "{r}");
+    }
+    let r = bob
+        .request("deleteAccount", json!({"password": "password-bob"}))
+        .await;
+    assert!(ok(&r), "{r}");
+    let r = ann.request("getBlocks", json!({})).await;
+    assert!(!r.to_string().contains("bob"), "{r}");
+    // A new bob writes to ann, and she to him.
+    let (mut bob, r) = auth(&server, "bob", "a new bob's password").await;
+    assert_eq!(r["payload"]["registered"], true, "{r}");
+    let r = bob
+        .request(
+            "new",
+            json!({"chatId": "ann", "message": "hello, I am new"}),
+        )
+        .await;
+    assert!(ok(&r), "{r}");
+    let r = ann
+        .request("new", json!({"chatId": "bob", "message": "welcome"}))
+        .await;
+    assert!(ok(&r), "{r}");
+}

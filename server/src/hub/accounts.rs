@@ -251,14 +251,19 @@ impl Hub {
         Ok(())
     }
 
-    /// Drops a deleted account from the world: its name is free, its role and mutes
-    /// gone, no room counts it as its creator; its entry goes once its last connection
-    /// has closed (so that others are told it went offline).
+    /// Drops a deleted account from the world: its name is free, its role, blocks and
+    /// mutes gone, no room counts it as its creator; its entry goes once its last
+    /// connection has closed (so that others are told it went offline).
     fn forget_account(&self, session: &Session, name: &str) {
         let user = &session.user;
         let mut state = self.lock();
         if let Some(entry) = state.users.get_mut(user) {
             entry.role = Role::Member;
+            entry.blocked.clear();
+        }
+        // Nobody's block of the old account holds against a later one of its name.
+        for other in state.users.values_mut() {
+            other.blocked.remove(user);
         }
         for fold in name_folds(name) {
             if state.names.get(&fold) == Some(user) {

@@ -127,8 +127,9 @@ pub trait Store: Send + Sync {
     ) -> StoreFuture<app::protocol::DeletedMessages>;
     /// Deletes an account: its messages kept under "deleted user" or erased as
     /// `delete` erases them (in batches, each with its `delete` events), its direct
-    /// chats erased, its reactions, pins, receipts, settings, tokens and reset code
-    /// gone, a `leave` logged for each room it was in; then the account itself.
+    /// chats erased, its reactions, pins, receipts, settings, blocks (both ways),
+    /// tokens and reset code gone, a `leave` logged for each room it was in; then the
+    /// account itself.
     /// `false` when there is no such account.
     fn delete_account(&self, deletion: AccountDeletion) -> StoreFuture<bool>;
     /// Remembers the last event a user acknowledged (never moves back).

@@ -195,6 +195,7 @@ fn finish(conn: &Connection, d: AccountDeletion) -> Result<Applied<bool>, StoreE
         "DELETE FROM receipts WHERE user_key = ?1",
         "DELETE FROM notify_levels WHERE user_key = ?1",
         "DELETE FROM room_mutes WHERE user_key = ?1",
+        "DELETE FROM blocks WHERE user_key = ?1 OR blocked_key = ?1",
         "DELETE FROM tokens WHERE user_key = ?1",
         "DELETE FROM resets WHERE user_key = ?1",
         "DELETE FROM users WHERE key = ?1",
