@@ -52,6 +52,7 @@ impl Credentials {
                 password: String::new(),
                 token: Some(token.clone()),
                 invite: None,
+                reset: None,
             }),
             _ => self.password.clone(),
         }
@@ -143,6 +144,7 @@ mod tests {
             password: "pw".into(),
             token: None,
             invite: None,
+            reset: None,
         };
         let mut c = Credentials::default();
         assert_eq!(c.auth_request(), None);

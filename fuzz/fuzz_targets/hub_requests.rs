@@ -95,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 8) * 4);
-    let (kind, payload, over) = match pick % 19 {
+    let (kind, payload, over) = match pick % 21 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -190,6 +190,19 @@ fuzz_target!(|data: &[u8]| {
             "block",
             serde_json::json!({ "userId": value, "blocked": pick % 2 == 0 }),
             value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
+        ),
+        // Password reset links for any name, and any mode for deleted accounts' messages
+        // (the fuzz user is the owner). `deleteAccount` ends the connection: it is the
+        // connection's, not `answer`'s.
+        19 => (
+            "createReset",
+            serde_json::json!({ "userId": value }),
+            value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
+        ),
+        20 => (
+            "setDeletedMessages",
+            serde_json::json!({ "mode": value }),
+            false,
         ),
         _ => (
             "pin",

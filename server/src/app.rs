@@ -305,6 +305,7 @@ fn router(state: AppState, uploads: Uploads, admin: Admin) -> Router {
     let admin = Router::new()
         .route("/api/admin/broadcast", post(crate::admin::broadcast))
         .route("/api/admin/invite", post(crate::invite::create))
+        .route("/api/admin/reset", post(crate::reset::create))
         .route("/api/invite-qr/{code}", get(crate::invite::qr))
         .with_state(admin);
     let files = Router::new()

@@ -409,6 +409,7 @@ fn ended(why: Ended) -> Ending {
         Ended::PasswordChanged => Ending::Close(close::SESSION_ENDED, "password changed"),
         Ended::Expired => Ending::Close(close::SESSION_ENDED, "session expired"),
         Ended::Banned => Ending::Close(close::SESSION_ENDED, "banned"),
+        Ended::AccountDeleted => Ending::Close(close::SESSION_ENDED, "account deleted"),
     }
 }
 

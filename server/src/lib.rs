@@ -41,6 +41,7 @@ pub mod memory;
 pub mod private;
 pub mod progress;
 pub mod qr;
+pub mod reset;
 pub mod retention;
 pub mod store;
 pub mod tls;

@@ -37,6 +37,9 @@ enum Command {
     /// Make an invitation on the server running here; prints the link to open
     /// (`BASE/invite/CODE`) as the last line.
     Invite(InviteArgs),
+    /// Make a one-time password reset link for the account NAME on the server running
+    /// here (the owner's own included); prints the link (`BASE/reset/CODE`) last.
+    ResetPassword(ResetArgs),
     /// Write a consistent copy of the database and the uploads to FILE (one tar
     /// archive), while the server runs or not.
     Backup(BackupArgs),
@@ -65,6 +68,18 @@ struct InviteArgs {
     /// The role it gives: member, limited or admin.
     #[arg(long, default_value = "member", value_parser = parse_role)]
     role: Role,
+}
+
+#[derive(Args)]
+struct ResetArgs {
+    /// The account whose password is reset.
+    name: String,
+    /// Where the server listens (on this machine).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    server: SocketAddr,
+    /// The server's data directory (holds the admin token).
+    #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
+    data: PathBuf,
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -408,6 +423,7 @@ async fn run() -> anyhow::Result<()> {
             server::admin::send(args.server, &args.data, &req).await
         }
         Command::Invite(args) => invite(args).await,
+        Command::ResetPassword(args) => reset_password(args).await,
         Command::Backup(args) => server::backup::run_backup(args.data, args.file).await,
         Command::Restore(args) => server::backup::run_restore(args.file, args.data).await,
         Command::Export(args) => {
@@ -449,6 +465,28 @@ async fn invite(args: InviteArgs) -> anyhow::Result<()> {
         if uses == 1 { "" } else { "s" },
         made.invite.role.as_str(),
         humantime::format_duration(args.expires),
+    );
+    println!("{}", made.url);
+    Ok(())
+}
+
+/// `parlor reset-password`: asks the server for a reset link and prints it last.
+async fn reset_password(args: ResetArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let req = app::protocol::CreateResetRequest { user_id: args.name };
+    let body = server::admin::post(
+        args.server,
+        &args.data,
+        "/api/admin/reset",
+        serde_json::to_vec(&req)?,
+    )
+    .await
+    .context("parlor refused the password reset")?;
+    let made: server::reset::ResetMade =
+        serde_json::from_str(&body).context("parlor answered something unexpected")?;
+    println!(
+        "A one-time link for {} to choose a new password, valid for 24 hours:",
+        made.user_id
     );
     println!("{}", made.url);
     Ok(())

@@ -19,6 +19,7 @@
 //! `protocol::X` whichever file holds it.
 
 mod access;
+mod accounts;
 mod admin;
 mod envelope;
 mod events;
@@ -32,6 +33,7 @@ mod shared;
 mod sizes;
 
 pub use access::*;
+pub use accounts::*;
 pub use admin::*;
 pub use envelope::*;
 pub use events::*;

@@ -69,6 +69,10 @@ pub enum RequestBody {
     GetProfile(UserRequest),
     Block(BlockRequest),
     GetBlocks(Empty),
+    CreateReset(super::CreateResetRequest),
+    SetDeletedMessages(super::SetDeletedMessagesRequest),
+    GetAccountSettings(Empty),
+    DeleteAccount(super::DeleteAccountRequest),
 }
 
 impl RequestBody {
@@ -125,6 +129,10 @@ impl RequestBody {
             "getProfile" => RequestBody::GetProfile(p(payload)?),
             "block" => RequestBody::Block(p(payload)?),
             "getBlocks" => RequestBody::GetBlocks(p(payload)?),
+            "createReset" => RequestBody::CreateReset(p(payload)?),
+            "setDeletedMessages" => RequestBody::SetDeletedMessages(p(payload)?),
+            "getAccountSettings" => RequestBody::GetAccountSettings(p(payload)?),
+            "deleteAccount" => RequestBody::DeleteAccount(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,
@@ -152,6 +160,9 @@ pub struct AuthRequest {
     /// `invite` (and gives the account the invitation's role).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite: Option<String>,
+    /// A password reset link's code: `password` becomes the account's new password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -80,7 +80,10 @@ impl RequestBody {
                     .map_or(Ok(()), |t| bytes("token", t, MAX_TOKEN_BYTES))?;
                 auth.invite
                     .as_deref()
-                    .map_or(Ok(()), |c| bytes("invite", c, MAX_TOKEN_BYTES))
+                    .map_or(Ok(()), |c| bytes("invite", c, MAX_TOKEN_BYTES))?;
+                auth.reset
+                    .as_deref()
+                    .map_or(Ok(()), |c| bytes("reset", c, MAX_TOKEN_BYTES))
             }
             RequestBody::New(new) => {
                 chat_id(&new.chat_id)?;
@@ -136,6 +139,8 @@ impl RequestBody {
                 chars("userId", &m.user_id, MAX_USERNAME_CHARS)
             }
             RequestBody::SetRole(r) => chars("userId", &r.user_id, MAX_USERNAME_CHARS),
+            RequestBody::CreateReset(r) => chars("userId", &r.user_id, MAX_USERNAME_CHARS),
+            RequestBody::DeleteAccount(d) => bytes("password", &d.password, MAX_PASSWORD_BYTES),
             RequestBody::Subscribe(_)
             | RequestBody::GetChats(_)
             | RequestBody::ListRooms(_)
@@ -148,7 +153,9 @@ impl RequestBody {
             | RequestBody::GetInvites(_)
             | RequestBody::GetBans(_)
             | RequestBody::GetStorage(_)
-            | RequestBody::GetBlocks(_) => Ok(()),
+            | RequestBody::GetBlocks(_)
+            | RequestBody::SetDeletedMessages(_)
+            | RequestBody::GetAccountSettings(_) => Ok(()),
             RequestBody::SetProfile(p) => {
                 p.display_name.as_deref().map_or(Ok(()), |n| {
                     chars("displayName", n, super::MAX_DISPLAY_NAME_CHARS)

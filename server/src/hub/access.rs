@@ -227,7 +227,7 @@ impl Hub {
 
 /// `bytes` random bytes as lowercase base32 without padding (letters and digits that
 /// survive being read aloud or typed from a phone's screen).
-fn random_code(bytes: usize) -> String {
+pub(super) fn random_code(bytes: usize) -> String {
     let mut raw = vec![0u8; bytes];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
     data_encoding::BASE32_NOPAD.encode(&raw).to_lowercase()

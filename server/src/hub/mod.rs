@@ -16,6 +16,7 @@
 //! here awaits while holding the state lock.
 
 mod access;
+mod accounts;
 mod bans;
 mod budgets;
 mod commands;
@@ -74,6 +75,8 @@ pub enum Ended {
     Expired,
     /// Its user was banned.
     Banned,
+    /// Its user deleted their account.
+    AccountDeleted,
 }
 
 /// How the hub tells a connection to end, and why (the first reason given wins).

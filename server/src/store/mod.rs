@@ -11,6 +11,7 @@
 //! commits in groups, a small pool of readers.
 
 mod access;
+mod accounts;
 mod people;
 mod reactions;
 mod rooms;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 pub use access::{NewAccount, NewInvite};
+pub use accounts::{AccountDeletion, NewReset, UsedReset};
 pub use people::{ProfileChange, StoredProfile, UserRow};
 pub use reactions::{PinChange, React, StoredPin};
 pub use rooms::{RoomChange, RoomState};
@@ -111,6 +113,25 @@ pub trait Store: Send + Sync {
     fn set_banned(&self, user: UserKey, ban: Option<(String, Millis)>) -> StoreFuture<bool>;
     /// The banned accounts, most recent first.
     fn bans(&self) -> StoreFuture<Vec<BanInfo>>;
+    /// Stores a password reset code (its hash), replacing the account's earlier one.
+    fn create_reset(&self, reset: NewReset) -> StoreFuture<()>;
+    /// Spends the account's reset code if it is this one and valid: in one transaction
+    /// the code goes, the password changes, every session token of the account goes
+    /// and `token_hash` is kept as its only one. `false` (nothing changed) otherwise.
+    fn use_reset(&self, reset: UsedReset) -> StoreFuture<bool>;
+    /// What happens to a deleted account's messages: sets it when `mode` is given
+    /// (kept in `settings`), and answers the mode in force (default `keep`).
+    fn deleted_messages(
+        &self,
+        mode: Option<app::protocol::DeletedMessages>,
+    ) -> StoreFuture<app::protocol::DeletedMessages>;
+    /// Deletes an account: its messages kept under "deleted user" or erased as
+    /// `delete` erases them (in batches, each with its `delete` events), its direct
+    /// chats erased, its reactions, pins, receipts, settings, blocks (both ways),
+    /// tokens and reset code gone, a `leave` logged for each room it was in; then the
+    /// account itself.
+    /// `false` when there is no such account.
+    fn delete_account(&self, deletion: AccountDeletion) -> StoreFuture<bool>;
     /// Remembers the last event a user acknowledged (never moves back).
     fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()>;
     fn issue_token(&self, user: UserKey, hash: String, at: Millis) -> StoreFuture<()>;

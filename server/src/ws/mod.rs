@@ -7,6 +7,7 @@
 //! pings, writes, limits) is the [`driver`](crate::driver)'s.
 
 pub mod access;
+pub mod accounts;
 mod reactions;
 mod requests;
 mod rooms;
@@ -143,6 +144,9 @@ impl Native {
                     }
                     Err(refusal) => link.send(error_frame(&request.id, &refusal).into()).await,
                 };
+            }
+            RequestBody::DeleteAccount(delete) => {
+                return accounts::delete_account(link, &request.id, &delete.password).await;
             }
             RequestBody::ChangePassword(change) => {
                 // In place: the connection's token changes with the answer.

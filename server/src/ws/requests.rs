@@ -33,6 +33,9 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
     if let Some(answered) = super::access::answer(hub, session, &request).await {
         return answered;
     }
+    if let Some(answered) = super::accounts::answer(hub, session, &request).await {
+        return answered;
+    }
     if let Some(answered) = super::rooms::answer(hub, session, &request).await {
         return answered;
     }
@@ -45,6 +48,7 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         | RequestBody::Logout(_)
         | RequestBody::LogoutEverywhere(_)
         | RequestBody::ChangePassword(_)
+        | RequestBody::DeleteAccount(_)
         | RequestBody::New(_) => return Err(Refusal::Internal("handled by the connection".into())),
         RequestBody::GetReceipts(get) => {
             let marks = hub.receipts(user, &chat(&get.chat_id)?).await?;
@@ -225,6 +229,11 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         | RequestBody::Ban(_)
         | RequestBody::GetBans(_)
         | RequestBody::GetStorage(_) => return Err(Refusal::Internal("handled in access".into())),
+        RequestBody::CreateReset(_)
+        | RequestBody::SetDeletedMessages(_)
+        | RequestBody::GetAccountSettings(_) => {
+            return Err(Refusal::Internal("handled in accounts".into()))
+        }
         RequestBody::SetRoom(_)
         | RequestBody::AddMember(_)
         | RequestBody::Kick(_)

@@ -42,12 +42,16 @@ impl Native {
             return Ok(None);
         };
         let peer = socket.peer;
-        let outcome = match &auth.token {
-            Some(token) => hub
+        let outcome = match (&auth.token, &auth.reset) {
+            (None, Some(code)) => socket
+                .unless_gone(hub.reset_password(&auth.username, &auth.password, code, peer))
+                .await?
+                .map(|(name, token)| (name, false, token)),
+            (Some(token), _) => hub
                 .authenticate_token(&auth.username, token)
                 .await
                 .map(|name| (name, false, token.clone())),
-            None => match socket
+            (None, None) => match socket
                 .unless_gone(hub.authenticate(
                     &auth.username,
                     &auth.password,

@@ -42,6 +42,7 @@ impl ChatStore {
                 password,
                 token: None,
                 invite,
+                reset: None,
             });
             credentials.token = None;
         }

@@ -13,6 +13,7 @@
 //! Reads run on a small pool of read-only connections on the blocking thread pool.
 
 mod access;
+mod accounts;
 mod marks;
 mod ops;
 mod people;
@@ -346,6 +347,22 @@ impl Store for SqliteStore {
 
     fn bans(&self) -> StoreFuture<Vec<BanInfo>> {
         self.query(access::bans)
+    }
+
+    fn create_reset(&self, reset: crate::store::NewReset) -> StoreFuture<()> {
+        self.job(move |c| accounts::create_reset(c, reset))
+    }
+
+    fn use_reset(&self, reset: crate::store::UsedReset) -> StoreFuture<bool> {
+        self.job(move |c| accounts::use_reset(c, reset))
+    }
+
+    fn deleted_messages(&self, mode: Option<accounts::Mode>) -> StoreFuture<accounts::Mode> {
+        self.job(move |c| accounts::deleted_messages(c, mode))
+    }
+
+    fn delete_account(&self, deletion: crate::store::AccountDeletion) -> StoreFuture<bool> {
+        accounts::delete_account(self, deletion)
     }
 
     fn set_acked(&self, user: UserKey, event: EventId) -> StoreFuture<()> {

@@ -285,6 +285,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_key, blocked_key)
     ) WITHOUT ROWID;
     ",
+    // 14 (issue 13, password resets): one reset code per account, kept as its hash
+    // (the code is shown once, to whoever made it), valid until `expires_at` and
+    // spent by its use. (What happens to a deleted account's messages is a row of
+    // `settings`, `deleted_messages`.)
+    "
+    CREATE TABLE resets (
+        user_key   TEXT PRIMARY KEY,
+        code_hash  TEXT NOT NULL UNIQUE,
+        expires_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,                -- display form
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).
