@@ -10,6 +10,44 @@ use leptos::prelude::*;
 /// the server has the last word).
 const MIN_PASSWORD: usize = 8;
 
+/// Deleting one's own account, confirmed with the password (not for the owner, whose
+/// server it is). The server then ends every session, which logs this page out.
+#[component]
+fn DeleteAccount() -> impl IntoView {
+    let store = expect_context::<ChatStore>();
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        store.delete_account(password.get_untracked(), move |answer| {
+            if let Err(e) = answer {
+                error.set(Some(e));
+            }
+        });
+    };
+    view! {
+        <form
+            class="account-form"
+            aria-label="Delete account"
+            on:submit=submit
+            hidden=move || store.my_role.get() == crate::protocol::Role::Owner
+        >
+            <label for="delete-password">"Password, to delete your account"</label>
+            <input
+                id="delete-password"
+                type="password"
+                autocomplete="current-password"
+                required
+                prop:value=password
+                on:input=move |ev| password.set(event_target_value(&ev))
+            />
+            <p class="error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <button type="submit" class="small danger">"Delete my account"</button>
+        </form>
+    }
+}
+
 #[component]
 pub fn AccountPanel(open: RwSignal<bool>) -> impl IntoView {
     let store = expect_context::<ChatStore>();
@@ -103,6 +141,7 @@ pub fn AccountPanel(open: RwSignal<bool>) -> impl IntoView {
                 </button>
             </form>
             <button type="button" class="quiet small" on:click=everywhere>"Log out everywhere"</button>
+            <DeleteAccount />
             <Show when=move || store.my_role.get().manages()>
                 <super::invites::InvitePanel />
                 <super::admin::AdminPanel />

@@ -68,6 +68,39 @@ pub fn AdminPanel() -> impl IntoView {
         Err(e) => error.set(Some(e)),
     });
     let owner = move || store.my_role.get() == Role::Owner;
+    let reset_name = RwSignal::new(String::new());
+    let reset_link = RwSignal::new(String::new());
+    let make_reset = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        store.create_reset(
+            reset_name.get_untracked().trim().to_owned(),
+            move |answer| match answer {
+                Ok(path) => reset_link.set(format!("{origin}{path}")),
+                Err(e) => error.set(Some(e)),
+            },
+        );
+    };
+    let deleted = RwSignal::new("keep".to_owned());
+    if store.my_role.get_untracked() == Role::Owner {
+        store.deleted_messages(None, move |answer| {
+            if let Ok(mode) = answer {
+                deleted.set(mode.as_str().to_owned());
+            }
+        });
+    }
+    let switch_deleted = move |ev: leptos::ev::Event| {
+        let Some(mode) = crate::protocol::DeletedMessages::parse(&event_target_value(&ev)) else {
+            return;
+        };
+        store.deleted_messages(Some(mode), move |answer| match answer {
+            Ok(now) => deleted.set(now.as_str().to_owned()),
+            Err(e) => error.set(Some(e)),
+        });
+    };
     let me = store.user().unwrap_or_default();
     let people = move || {
         let me = me.clone();
@@ -117,6 +150,19 @@ pub fn AdminPanel() -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
+            <form aria-label="Password reset" on:submit=make_reset>
+                <label for="reset-name">"Password reset link for"</label>
+                <input id="reset-name" maxlength="32" autocomplete="off" prop:value=reset_name on:input=move |ev| reset_name.set(event_target_value(&ev)) />
+                <button type="submit" class="small">"Make link"</button>
+                <input aria-label="Reset link" readonly prop:value=reset_link hidden=move || reset_link.with(String::is_empty) />
+            </form>
+            <label hidden=move || !owner()>
+                "Messages of deleted accounts "
+                <select on:change=switch_deleted prop:value=move || deleted.get()>
+                    <option value="keep">"stay, as “deleted user”"</option>
+                    <option value="erase">"are erased"</option>
+                </select>
+            </label>
             <h3 class="section-title">"Storage"</h3>
             <p class="hint">{totals}</p>
             <p class="hint">{by_room}</p>

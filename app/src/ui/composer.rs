@@ -214,10 +214,7 @@ pub fn Composer() -> impl IntoView {
             </Show>
             <Show when=move || !staged.with(Vec::is_empty) || uploading.get() != 0>
                 <ul class="staged" aria-label="Attachments to send">
-                    <For
-                        each=move || staged.get()
-                        key=|a| a.id.clone()
-                        children=move |a| {
+                    {move || staged.get().into_iter().map(move |a| {
                             let id = a.id.clone();
                             let src = crate::text::safe_url(&a.url).unwrap_or_default().to_owned();
                             view! {
@@ -236,8 +233,7 @@ pub fn Composer() -> impl IntoView {
                                     >"×"</button>
                                 </li>
                             }
-                        }
-                    />
+                        }).collect_view()}
                     <Show when=move || uploading.get() != 0>
                         <li class="chip" role="status">"Uploading…"</li>
                     </Show>

@@ -207,8 +207,8 @@ pub fn InvitePanel() -> impl IntoView {
                 </select>
                 <button type="submit" class="primary small">"Create invitation"</button>
             </form>
-            <p class="error" role="alert">{move || error.get()}</p>
-            <p class="hint" role="status">{move || status.get()}</p>
+            <p class="error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <p class="hint" role="status" hidden=move || status.with(Option::is_none)>{move || status.get()}</p>
             <div class="invite-made" hidden=move || made.get().is_none()>
                 <label for="invite-link">"Invitation link"</label>
                 <input id="invite-link" readonly prop:value=link />

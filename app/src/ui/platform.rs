@@ -70,15 +70,24 @@ pub fn messages_at_end() -> Option<bool> {
 
 /// The invitation's code when the page is an invitation's link (`/invite/CODE`).
 pub fn invite_code() -> Option<String> {
+    path_code("/invite/")
+}
+
+/// The code of a password reset link (`/reset/CODE`) the app was opened from.
+pub fn reset_code() -> Option<String> {
+    path_code("/reset/")
+}
+
+fn path_code(prefix: &str) -> Option<String> {
     let path = web_sys::window()?.location().pathname().ok()?;
-    let code = path.strip_prefix("/invite/")?.trim_end_matches('/');
+    let code = path.strip_prefix(prefix)?.trim_end_matches('/');
     (!code.is_empty() && !code.contains('/')).then(|| code.to_owned())
 }
 
 /// Replaces an invitation's link in the address bar with the app's own (`/`), so that
 /// a reload or a bookmark does not offer the used invitation again.
 pub fn leave_invite_path() {
-    if invite_code().is_none() {
+    if invite_code().is_none() && reset_code().is_none() {
         return;
     }
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {

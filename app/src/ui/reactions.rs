@@ -217,10 +217,7 @@ pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl In
                     }
                 />
                 <div role="listbox" id=listbox aria-label="Emoji" class="emoji-grid" tabindex="0">
-                    <For
-                        each=move || results.get().into_iter().enumerate()
-                        key=|(i, e)| (*i, e.0.clone())
-                        children=move |(i, (emoji, name, _))| {
+                    {let option_id = option_id.clone(); move || { let option_id = option_id.clone(); results.get().into_iter().enumerate().map(move |(i, (emoji, name, _))| {
                             let pick = emoji.clone();
                             view! {
                                 <div
@@ -235,8 +232,7 @@ pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl In
                                     {emoji}
                                 </div>
                             }
-                        }
-                    />
+                        }).collect_view()}}
                 </div>
                 <p class="picker-status" aria-live="polite">
                     {move || match (store.reactions.emoji.with(Option::is_some), results.with(Vec::len)) {

@@ -198,4 +198,43 @@ impl ChatStore {
         self.blocked
             .with(|list| list.iter().any(|n| n.eq_ignore_ascii_case(name)))
     }
+
+    /// A password reset link for `user_id` (the owner and admins): its path.
+    pub fn create_reset(
+        &self,
+        user_id: String,
+        done: impl FnOnce(Result<String, String>) + 'static,
+    ) {
+        let body = RequestBody::CreateReset(crate::protocol::CreateResetRequest { user_id });
+        self.request::<crate::protocol::NewReset>(body, move |answer| {
+            done(answer.map(|r| r.path).map_err(|e| e.message))
+        });
+    }
+
+    /// Sets (`Some`) or reads what happens to a deleted account's messages (the owner).
+    pub fn deleted_messages(
+        &self,
+        mode: Option<crate::protocol::DeletedMessages>,
+        done: impl FnOnce(Result<crate::protocol::DeletedMessages, String>) + 'static,
+    ) {
+        let body = match mode {
+            Some(mode) => {
+                RequestBody::SetDeletedMessages(crate::protocol::SetDeletedMessagesRequest { mode })
+            }
+            None => RequestBody::GetAccountSettings(Empty {}),
+        };
+        self.request::<crate::protocol::AccountSettings>(body, move |answer| {
+            done(answer.map(|s| s.deleted_messages).map_err(|e| e.message))
+        });
+    }
+
+    /// Deletes this user's own account (the server then closes every connection).
+    pub fn delete_account(
+        &self,
+        password: String,
+        done: impl FnOnce(Result<(), String>) + 'static,
+    ) {
+        let body = RequestBody::DeleteAccount(crate::protocol::DeleteAccountRequest { password });
+        self.send_plain(body, Box::new(done));
+    }
 }

@@ -30,7 +30,14 @@ pub enum Session {
 impl ChatStore {
     /// Logs in with a password; an unknown username is registered by the server (with
     /// `invite`, an invitation's code, when registration needs one).
-    pub fn login(&self, username: String, password: String, invite: Option<String>) {
+    /// With `reset`, a password reset link's code: `password` becomes the new one.
+    pub fn login(
+        &self,
+        username: String,
+        password: String,
+        invite: Option<String>,
+        reset: Option<String>,
+    ) {
         if self.session.get_untracked() != Session::LoggedOut {
             return;
         }
@@ -42,7 +49,7 @@ impl ChatStore {
                 password,
                 token: None,
                 invite,
-                reset: None,
+                reset,
             });
             credentials.token = None;
         }
