@@ -35,8 +35,9 @@ async fn hold(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
     for _ in 0..n {
         held.push(TcpStream::connect(addr).await.expect("connect"));
     }
-    // The kernel completes a handshake before the server accepts; give it the time.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The kernel completes a handshake before the server accepts; give it the time (a
+    // second: with the whole suite running on two cores, 300 ms was sometimes short).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     held
 }
 

@@ -9,8 +9,8 @@ use crate::hub::{ChatSummary, Hub, RoomSummary, Session, UserSummary};
 use crate::store::StoredMessage;
 use app::protocol::{
     ChatInfo, ChatList, MemberList, MessageItem, ReadOk, ReceiptList, ReceiptMarks, Request,
-    RequestBody, Response, RoomInfo, RoomList, SearchHit, SearchResults, ServerFrame, UserList,
-    UserPresence,
+    RequestBody, Response, Role, RoomInfo, RoomList, SearchHit, SearchResults, ServerFrame,
+    UserList, UserPresence,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -183,7 +183,11 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
                 members: hub
                     .members(user, &chat(&get.chat_id)?)?
                     .into_iter()
-                    .map(presence)
+                    // Roles are listed by `listUsers` only.
+                    .map(|u| UserPresence {
+                        role: Role::Member,
+                        ..presence(u)
+                    })
                     .collect(),
             },
         ),
