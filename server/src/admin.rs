@@ -108,6 +108,42 @@ pub(crate) fn refusal(admin: &Admin, peer: SocketAddr, headers: &HeaderMap) -> O
     })
 }
 
+/// A console request's JSON body, once the request passed [`refusal`]'s check: the
+/// request, or the answer refusing it (`expected` names the fields wanted).
+pub(crate) fn console_request<T: serde::de::DeserializeOwned>(
+    admin: &Admin,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+    expected: &str,
+) -> Result<T, Box<Response>> {
+    if let Some(refused) = refusal(admin, peer, headers) {
+        return Err(Box::new(refused));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            &format!("expected {expected}: {e}"),
+        ))
+    })
+}
+
+/// The hub's refusal of a console request, as an HTTP answer with its status.
+pub(crate) fn refused(refusal: &crate::domain::Refusal) -> Response {
+    use crate::domain::Refusal;
+    let status = match refusal {
+        Refusal::BadRequest(_) => StatusCode::BAD_REQUEST,
+        Refusal::Unauthorized | Refusal::AuthFailed => StatusCode::UNAUTHORIZED,
+        Refusal::NotFound(_) => StatusCode::NOT_FOUND,
+        Refusal::Forbidden(_) | Refusal::NotAllowed(_) => StatusCode::FORBIDDEN,
+        Refusal::Conflict(_) => StatusCode::CONFLICT,
+        Refusal::RateLimited(_) | Refusal::TooManyConnections(_) => StatusCode::TOO_MANY_REQUESTS,
+        Refusal::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error(status, crate::ws::code_of(refusal), &refusal.to_string())
+}
+
 pub async fn broadcast(
     State(admin): State<Admin>,
     ConnectInfo(peer): ConnectInfo<crate::admission::Peer>,

@@ -7,10 +7,10 @@
 //! `/invite/CODE`, is the web app's page (the asset fallback serves it), where a
 //! person picks a name and a password.
 
-use crate::admin::{error, refusal, Admin};
+use crate::admin::{console_request, refused, Admin};
 use crate::hub::{InviteSpec, Maker};
 use crate::ws::access::invite_path;
-use app::protocol::{codes, CreateInviteRequest, InviteInfo};
+use app::protocol::{CreateInviteRequest, InviteInfo};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,18 +31,15 @@ pub async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(refused) = refusal(&admin, peer.addr, &headers) {
-        return refused;
-    }
-    let req: CreateInviteRequest = match serde_json::from_slice(&body) {
+    let req: CreateInviteRequest = match console_request(
+        &admin,
+        peer.addr,
+        &headers,
+        &body,
+        "{\"role\"?, \"uses\"?, \"expiresIn\"?}",
+    ) {
         Ok(req) => req,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                codes::BAD_REQUEST,
-                &format!("expected {{\"role\"?, \"uses\"?, \"expiresIn\"?}}: {e}"),
-            )
-        }
+        Err(refused) => return *refused,
     };
     let spec = InviteSpec {
         role: req.role,
@@ -54,14 +51,7 @@ pub async fn create(
             let url = format!("{}{}", admin.base.trim_end_matches('/'), invite_path(&code));
             (StatusCode::OK, Json(InviteMade { url, code, invite })).into_response()
         }
-        Err(refusal) => {
-            let status = match refusal {
-                crate::domain::Refusal::BadRequest(_) => StatusCode::BAD_REQUEST,
-                crate::domain::Refusal::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            error(status, crate::ws::code_of(&refusal), &refusal.to_string())
-        }
+        Err(refusal) => refused(&refusal),
     }
 }
 

@@ -5,11 +5,10 @@
 //! link itself, `/reset/CODE`, is the web app's page (the asset fallback serves it),
 //! where the person picks a new password.
 
-use crate::admin::{error, refusal, Admin};
-use crate::domain::Refusal;
+use crate::admin::{console_request, refused, Admin};
 use crate::hub::Maker;
 use crate::ws::accounts::reset_path;
-use app::protocol::{codes, CreateResetRequest, Millis};
+use app::protocol::{CreateResetRequest, Millis};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,19 +31,11 @@ pub async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(refused) = refusal(&admin, peer.addr, &headers) {
-        return refused;
-    }
-    let req: CreateResetRequest = match serde_json::from_slice(&body) {
-        Ok(req) => req,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                codes::BAD_REQUEST,
-                &format!("expected {{\"userId\"}}: {e}"),
-            )
-        }
-    };
+    let req: CreateResetRequest =
+        match console_request(&admin, peer.addr, &headers, &body, "{\"userId\"}") {
+            Ok(req) => req,
+            Err(refused) => return *refused,
+        };
     match admin.hub.create_reset(Maker::Console, &req.user_id).await {
         Ok((user_id, code, expires_at)) => {
             let url = format!("{}{}", admin.base.trim_end_matches('/'), reset_path(&code));
@@ -56,13 +47,6 @@ pub async fn create(
             };
             (StatusCode::OK, Json(made)).into_response()
         }
-        Err(refused) => {
-            let status = match refused {
-                Refusal::BadRequest(_) => StatusCode::BAD_REQUEST,
-                Refusal::NotFound(_) => StatusCode::NOT_FOUND,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            error(status, crate::ws::code_of(&refused), &refused.to_string())
-        }
+        Err(refusal) => refused(&refusal),
     }
 }
