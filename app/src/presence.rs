@@ -118,6 +118,13 @@ impl Idleness {
         std::mem::replace(&mut self.idle, false)
     }
 
+    /// The page was hidden (another app or tab in front, a phone's screen locked): idle
+    /// at once, so that the server sends push notifications to this person's devices
+    /// instead of counting on a page nobody looks at. True when it has just become idle.
+    pub fn hide(&mut self) -> bool {
+        !std::mem::replace(&mut self.idle, true)
+    }
+
     /// The clock ticked. True when the tab has just become idle.
     pub fn tick(&mut self, now: f64) -> bool {
         if self.idle || now - self.last_activity <= IDLE_AFTER_MS {
@@ -203,6 +210,17 @@ mod tests {
         assert!(i.activity(1_000_001.0));
         assert!(!i.is_idle());
         assert!(!i.activity(1_000_002.0));
+    }
+
+    #[test]
+    fn a_hidden_tab_is_idle_at_once_and_active_again_on_use() {
+        let mut i = Idleness::since(0.0);
+        assert!(i.hide());
+        assert!(i.is_idle());
+        assert!(!i.hide());
+        assert!(!i.tick(1.0));
+        assert!(i.activity(2.0));
+        assert!(!i.is_idle());
     }
 
     #[test]

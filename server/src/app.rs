@@ -318,6 +318,7 @@ fn router(state: AppState, uploads: Uploads, admin: Admin) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/emoji", get(crate::assets::emoji))
+        .route("/sw.js", get(crate::assets::service_worker))
         .route("/ws", get(native))
         .route("/ws/rwci", get(rwci))
         .route("/ws/workspace", get(workspace))

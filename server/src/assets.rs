@@ -29,6 +29,43 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     file(path, &headers)
 }
 
+/// `GET /sw.js`: the service worker (`public/sw.js` of the bundle) at the root, so that
+/// its scope is the whole app, with this build's version written into it: a new build
+/// is a new worker, which replaces the app shell it keeps. Never cached by the browser
+/// without asking (`no-cache`), as browsers expect of a worker script.
+pub async fn service_worker() -> Response {
+    let Some(script) = Bundle::get("public/sw.js") else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let text = String::from_utf8_lossy(&script.data).replace("__PARLOR_VERSION__", build_version());
+    let mut response = Response::new(Body::from(text));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// A digest of every file of the embedded bundle: changes with any of them.
+fn build_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        use sha2::Digest;
+        let mut names: Vec<_> = Bundle::iter().collect();
+        names.sort();
+        let mut digest = sha2::Sha256::new();
+        for name in names {
+            if let Some(file) = Bundle::get(&name) {
+                digest.update(name.as_bytes());
+                digest.update(file.metadata.sha256_hash());
+            }
+        }
+        data_encoding::HEXLOWER.encode(&digest.finalize()[..8])
+    })
+}
+
 /// `GET /api/emoji`: the emoji of Unicode with their names (`emoji.json`, written at
 /// build time beside the bundle), for the web app's picker, compressed and cacheable.
 pub async fn emoji(headers: HeaderMap) -> Response {
@@ -39,7 +76,10 @@ fn file(path: &str, headers: &HeaderMap) -> Response {
     let Some(raw) = Bundle::get(path) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
-    let etag = format!("\"{}\"", hex(&raw.metadata.sha256_hash()[..12]));
+    let etag = format!(
+        "\"{}\"",
+        data_encoding::HEXLOWER.encode(&raw.metadata.sha256_hash()[..12])
+    );
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -89,7 +129,8 @@ fn mime_type(path: &str) -> &'static str {
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "ico" => "image/x-icon",
-        "json" | "webmanifest" => "application/json",
+        "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
         "txt" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
@@ -137,10 +178,6 @@ fn inline_scripts(html: &str) -> Vec<&str> {
         rest = &body[close..];
     }
     scripts
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -106,6 +106,7 @@ pub fn AccountPanel(open: RwSignal<bool>) -> impl IntoView {
                 </button>
             </div>
             <super::profile::ProfileForm />
+            <super::device::DevicePanel />
             <form class="account-form" on:submit=submit aria-label="Change password">
                 <label for="account-old">"Current password"</label>
                 <input

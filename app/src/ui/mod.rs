@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod chat;
 pub mod composer;
 pub mod connection;
+pub mod device;
 pub mod invites;
 pub mod login;
 pub mod mention_picker;

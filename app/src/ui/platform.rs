@@ -84,6 +84,19 @@ fn path_code(prefix: &str) -> Option<String> {
     (!code.is_empty() && !code.contains('/')).then(|| code.to_owned())
 }
 
+/// The chat a notification asked to open (`/?chat=ID`, what the service worker opens
+/// when no Parlor window exists), taken out of the address bar once read.
+pub fn opened_chat() -> Option<String> {
+    let window = web_sys::window()?;
+    let search = window.location().search().ok()?;
+    let raw = search.strip_prefix("?chat=")?;
+    let chat = js_sys::decode_uri_component(raw).ok()?.as_string()?;
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some("/"));
+    }
+    (!chat.is_empty()).then_some(chat)
+}
+
 /// Replaces an invitation's link in the address bar with the app's own (`/`), so that
 /// a reload or a bookmark does not offer the used invitation again.
 pub fn leave_invite_path() {

@@ -199,6 +199,20 @@ impl ChatStore {
         std::mem::forget(window_event_listener(leptos::ev::offline, move |_| {
             on_offline()
         }));
+        // A notification opened while this page exists (told by the service worker,
+        // through `public/pwa.js`): its chat.
+        std::mem::forget(leptos::prelude::window_event_listener_untyped(
+            "parlor-open-chat",
+            move |ev| {
+                let chat = js_sys::Reflect::get(&ev, &"detail".into())
+                    .ok()
+                    .and_then(|d| d.as_string());
+                if let Some(chat) = chat.filter(|c| !c.is_empty()) {
+                    store.ensure_chat(&chat, crate::text::chat_title(&chat));
+                    store.select_chat(chat);
+                }
+            },
+        ));
         let attention = move || store.on_attention();
         std::mem::forget(window_event_listener(leptos::ev::focus, move |_| {
             attention()

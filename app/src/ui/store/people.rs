@@ -170,6 +170,8 @@ impl ChatStore {
         self.attended.set(attended);
         if !platform::page_hidden() {
             self.clear_alerts();
+        } else if self.client().activity.idleness.borrow_mut().hide() {
+            self.send_event(ClientEventBody::Idle);
         }
         if attended {
             self.on_activity();

@@ -81,7 +81,9 @@ impl ChatStore {
         let client = self.client();
         let last = platform::load(&storage_key("last", user)).and_then(|v| v.parse().ok());
         client.link.last_event_id.set(last.unwrap_or(0));
-        let chat = platform::load(&storage_key("chat", user)).unwrap_or_else(|| GENERAL.to_owned());
+        let chat = platform::opened_chat()
+            .or_else(|| platform::load(&storage_key("chat", user)))
+            .unwrap_or_else(|| GENERAL.to_owned());
         self.current_chat.set(chat);
         let status = platform::load(&storage_key("status", user))
             .and_then(|s| Status::parse(&s))
