@@ -84,6 +84,11 @@ pub fn MessageList() -> impl IntoView {
     // Distance from the bottom to keep while an older page is put above.
     let anchor = StoredValue::new(None::<i32>);
     let first_key = StoredValue::new(None::<String>);
+    // Whether this chat's first page has been put in place (at its end, or at the
+    // message asked for). Until then a scroll event is the list's own (a chat just
+    // opened is clamped to the top before its first page is positioned), not the
+    // reader asking for older messages.
+    let positioned = StoredValue::new(false);
 
     Effect::new(move |_| {
         let first = rows.with(|r| r.first().map(|r| r.line.key.clone()));
@@ -109,6 +114,9 @@ pub fn MessageList() -> impl IntoView {
             } else if stick {
                 to_bottom(&el);
             }
+            if rows.with_untracked(|r| !r.is_empty()) {
+                positioned.set_value(true);
+            }
         });
     });
     // A newly opened chat starts at its end.
@@ -116,6 +124,7 @@ pub fn MessageList() -> impl IntoView {
         store.current_chat.track();
         first_key.set_value(None);
         anchor.set_value(None);
+        positioned.set_value(false);
     });
     super::position::track_divider(store);
     // A message asked for (search, quote, pin, first unread): scroll to it once shown.
@@ -137,9 +146,10 @@ pub fn MessageList() -> impl IntoView {
         if at_bottom {
             store.maybe_read();
         }
-        // Not while the list is empty: a chat just opened clamps the scroll to the top
-        // before its first page arrives, and its first page is not an older one.
+        // Not before the first page is in place: a chat just opened clamps the scroll
+        // to the top before its first page arrives and is scrolled to its end.
         if el.scroll_top() < 120
+            && positioned.get_value()
             && has_older.get_untracked()
             && !store.loading_older.get_untracked()
             && !rows.with_untracked(Vec::is_empty)
