@@ -162,6 +162,12 @@ fn load_or_make(cert: &Path, key: &Path) -> Result<(CertificateDer<'static>, Key
             })?;
         return Ok((der, keypair));
     }
+    if cert.is_file() || key.is_file() {
+        tracing::warn!(
+            dir = %cert.parent().unwrap_or(cert).display(),
+            "half of Parlor's certificate authority is missing: making a new one, which devices must trust again"
+        );
+    }
     let keypair = KeyPair::generate()?;
     let mut params = ca_params(&keypair);
     let now = time::OffsetDateTime::now_utc();
@@ -342,6 +348,7 @@ pub fn pem(der: &CertificateDer<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
 
     #[test]
     fn the_authority_vouches_for_home_network_names_only() {
@@ -382,6 +389,4 @@ mod tests {
             .expect("parsed");
         assert_eq!(parsed, der);
     }
-
-    use tokio_rustls::rustls::pki_types::pem::PemObject;
 }

@@ -40,7 +40,7 @@ pub struct TlsListener<L: Listener> {
     inner: L,
     acceptor: TlsAcceptor,
     handshake_timeout: Duration,
-    handshakes: JoinSet<Outcome<L>>,
+    handshakes: JoinSet<Result<Accepted<L>, NotTls<L>>>,
     /// What answers plain HTTP; `None` closes such connections.
     plain: Option<Router>,
     plain_conns: JoinSet<()>,
@@ -52,10 +52,11 @@ type Accepted<L> = (
     <L as Listener>::Addr,
 );
 
-/// What a connection's first byte and handshake came to.
-enum Outcome<L: Listener> {
-    Tls(Accepted<L>),
+/// A connection that did not come through a TLS handshake.
+enum NotTls<L: Listener> {
+    /// It speaks plain HTTP (its first byte is not a handshake record's).
     Plain(Prefixed<L::Io>, L::Addr),
+    /// Silent, closed, or its handshake failed or took too long.
     Dropped,
 }
 
@@ -101,9 +102,9 @@ where
                     self.handshakes.spawn(first_byte(acceptor, io, peer, self.handshake_timeout));
                 }
                 Some(done) = self.handshakes.join_next() => match done {
-                    Ok(Outcome::Tls(conn)) => return conn,
-                    Ok(Outcome::Plain(io, peer)) => self.serve_plain(io, peer),
-                    Ok(Outcome::Dropped) | Err(_) => {}
+                    Ok(Ok(conn)) => return conn,
+                    Ok(Err(NotTls::Plain(io, peer))) => self.serve_plain(io, peer),
+                    Ok(Err(NotTls::Dropped)) | Err(_) => {}
                 },
                 Some(_) = self.plain_conns.join_next() => {}
             }
@@ -153,7 +154,7 @@ async fn first_byte<L: Listener>(
     mut io: L::Io,
     peer: L::Addr,
     limit: Duration,
-) -> Outcome<L>
+) -> Result<Accepted<L>, NotTls<L>>
 where
     L::Addr: Debug,
 {
@@ -161,20 +162,20 @@ where
         let mut first = [0u8; 1];
         match io.read(&mut first).await {
             Ok(1) => {}
-            _ => return Outcome::Dropped,
+            _ => return Err(NotTls::Dropped),
         }
         let io = Prefixed {
             first: Some(first[0]),
             inner: io,
         };
         if first[0] != TLS_HANDSHAKE {
-            return Outcome::Plain(io, peer);
+            return Err(NotTls::Plain(io, peer));
         }
         match acceptor.accept(io).await {
-            Ok(stream) => Outcome::Tls((stream, peer)),
+            Ok(stream) => Ok((stream, peer)),
             Err(error) => {
                 tracing::debug!(?peer, %error, "TLS handshake failed");
-                Outcome::Dropped
+                Err(NotTls::Dropped)
             }
         }
     };
@@ -182,7 +183,7 @@ where
         Ok(outcome) => outcome,
         Err(_) => {
             tracing::debug!("TLS handshake timed out");
-            Outcome::Dropped
+            Err(NotTls::Dropped)
         }
     }
 }

@@ -216,15 +216,19 @@ async fn page(
         .into_response()
 }
 
-fn offer(trust: &Trust) -> Result<&Offer, Response> {
+fn offer(trust: &Trust) -> Option<&Offer> {
     match trust {
-        Trust::Authority(offer) => Ok(offer),
-        _ => Err((
-            StatusCode::NOT_FOUND,
-            "this server has no certificate authority of its own",
-        )
-            .into_response()),
+        Trust::Authority(offer) => Some(offer),
+        _ => None,
     }
+}
+
+fn no_authority() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "this server has no certificate authority of its own",
+    )
+        .into_response()
 }
 
 fn download(content_type: &'static str, file: &'static str, body: Vec<u8>) -> Response {
@@ -244,30 +248,30 @@ fn download(content_type: &'static str, file: &'static str, body: Vec<u8>) -> Re
 
 async fn ca_der(State(trust): State<Trust>) -> Response {
     match offer(&trust) {
-        Ok(o) => download("application/x-x509-ca-cert", "parlor-ca.crt", o.der.clone()),
-        Err(r) => r,
+        Some(o) => download("application/x-x509-ca-cert", "parlor-ca.crt", o.der.clone()),
+        None => no_authority(),
     }
 }
 
 async fn ca_pem(State(trust): State<Trust>) -> Response {
     match offer(&trust) {
-        Ok(o) => download(
+        Some(o) => download(
             "application/x-pem-file",
             "parlor-ca.pem",
             o.pem.clone().into_bytes(),
         ),
-        Err(r) => r,
+        None => no_authority(),
     }
 }
 
 async fn ca_mobileconfig(State(trust): State<Trust>) -> Response {
     match offer(&trust) {
-        Ok(o) => download(
+        Some(o) => download(
             "application/x-apple-aspen-config",
             "parlor.mobileconfig",
             o.mobileconfig.clone().into_bytes(),
         ),
-        Err(r) => r,
+        None => no_authority(),
     }
 }
 
