@@ -1,5 +1,6 @@
 import { expect, test, chromium, type Browser, type Page } from '@playwright/test';
 import { X509Certificate, createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { audit } from './audit';
 import { OwnServer } from './own-server';
 
@@ -91,3 +92,39 @@ for (const colorScheme of ['light', 'dark'] as const) {
     }
   });
 }
+
+// Screenshots for docs/phones.md: `PARLOR_SCREENSHOTS=1 npx playwright test trust`.
+test.describe('screenshots', () => {
+  test.skip(!process.env.PARLOR_SCREENSHOTS, 'set PARLOR_SCREENSHOTS=1 to make the docs screenshots');
+
+  const PHONE = { width: 390, height: 844 };
+  const ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36';
+  const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1';
+
+  for (const [file, ua, colorScheme, trusted] of [
+    ['trust-android-light.png', ANDROID, 'light', false],
+    ['trust-iphone-dark.png', IPHONE, 'dark', false],
+    ['trust-trusted-light.png', ANDROID, 'light', true],
+  ] as const) {
+    test(file, async ({ browser }) => {
+      const owner = trusted ? await trustingBrowser() : browser;
+      try {
+        const context = await owner.newContext({
+          colorScheme,
+          userAgent: ua,
+          viewport: PHONE,
+          deviceScaleFactor: 2,
+          isMobile: true,
+          hasTouch: true,
+        });
+        const page = await context.newPage();
+        await openTrustPage(page);
+        await expect(page.locator('#check')).toHaveAttribute('data-result', trusted ? 'trusted' : 'untrusted');
+        await page.screenshot({ path: join(__dirname, '..', '..', 'docs', 'screenshots', file) });
+        await context.close();
+      } finally {
+        if (trusted) await owner.close();
+      }
+    });
+  }
+});

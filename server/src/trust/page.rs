@@ -117,6 +117,9 @@ h1 { font-size: 1.6rem; margin: 0.5rem 0 1rem; }
 h2 { font-size: 1.25rem; margin-top: 1.75rem; }
 code { word-break: break-all; background: var(--box); padding: 0 0.2rem; }
 .status { background: var(--box); border-radius: 0.5rem; padding: 0.75rem 1rem; }
+.status h2 { margin-top: 0.25rem; }
+[hidden] { display: none !important; }
+.button.primary { background: var(--link); color: var(--bg); }
 .ok { color: var(--ok); font-weight: 600; }
 .bad { color: var(--bad); font-weight: 600; }
 .muted { color: var(--muted); }
@@ -141,11 +144,13 @@ const SCRIPT: &str = r#"
   var waiting = document.getElementById("check-waiting");
   var ok = document.getElementById("check-ok");
   var bad = document.getElementById("check-bad");
+  var again = document.getElementById("check-again");
   document.getElementById("open-app").setAttribute("href", base + "/");
   function show(trusted) {
     waiting.hidden = true;
     ok.hidden = !trusted;
     bad.hidden = trusted;
+    again.hidden = trusted;
     box.setAttribute("data-result", trusted ? "trusted" : "untrusted");
   }
   function check() {
@@ -155,7 +160,7 @@ const SCRIPT: &str = r#"
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (j) { show(!!(j && j.trusted === true)); }, function () { show(false); });
   }
-  document.getElementById("check-again").addEventListener("click", check);
+  again.addEventListener("click", check);
   check();
 })();
 "#;
@@ -234,7 +239,7 @@ fn authority(offer: &Offer, platform: Option<Platform>) -> String {
 <section id="check" class="status" aria-labelledby="check-title" aria-live="polite">
 <h2 id="check-title">Does this device trust Parlor?</h2>
 <p id="check-waiting">Checking…</p>
-<p id="check-ok" hidden><span class="ok">This device trusts Parlor.</span> <a id="open-app" class="button" href="/">Open Parlor</a></p>
+<p id="check-ok" hidden><span class="ok">This device trusts Parlor.</span> <a id="open-app" class="button primary" href="/">Open Parlor</a></p>
 <p id="check-bad" hidden><span class="bad">This device does not trust Parlor yet.</span> Follow the steps below, then check again.</p>
 <button type="button" id="check-again">Check again</button>
 </section>
