@@ -273,6 +273,8 @@ pub fn permitted(name: &str) -> bool {
             net.parse::<IpAddr>()
                 .is_ok_and(|net| in_net(ip, net, *prefix))
         }),
+        // A name a certificate cannot carry (not ASCII) is left out.
+        Err(_) if rustls::pki_types::DnsName::try_from(name).is_err() => false,
         Err(_) => {
             let name = name.trim_end_matches('.').to_ascii_lowercase();
             PERMITTED_NAMES
@@ -321,8 +323,8 @@ pub fn covers(
             .map_err(|e| e.to_string())?;
     let at = UnixTime::since_unix_epoch(Duration::from_secs(at));
     for name in names {
-        // A host name rustls cannot check (an underscore) is the verifier's business
-        // on the phone, not a reason to remake the certificate at every start.
+        // `permitted_names` left out what is not a name or an address; should one
+        // come here anyway, it is no reason to remake the certificate at every start.
         let Ok(server_name) = ServerName::try_from(name.as_str()) else {
             continue;
         };
@@ -373,6 +375,7 @@ mod tests {
             "8.8.8.8",
             "172.32.0.1",
             "2001:db8::1",
+            "pî.local",
         ] {
             assert!(!permitted(refused), "{refused}");
         }
