@@ -7,8 +7,8 @@
 //! network uses (`localhost`, `*.local`, `*.home.arpa`, `*.internal`, loopback, private,
 //! link-local, carrier-grade NAT and unique-local addresses): its key, should it ever
 //! leave the data directory, cannot make a certificate a device would accept for a bank.
-//! Chrome, Firefox, Apple, Android and Windows verifiers enforce name constraints on a
-//! root a person installed; one that did not would only lose that limit. A machine name
+//! RFC 5280 leaves a root's constraints to the verifier: Chrome (since 2024), Firefox,
+//! OpenSSL and rustls apply them; one that does not only loses the limit. A machine name
 //! or an address outside the constraints (a public IP, a bare host name) is left out of
 //! the server certificate rather than making a certificate every verifier refuses.
 //!
