@@ -15,6 +15,7 @@ use crate::lan::{self, Scheme};
 use crate::mdns::Advertiser;
 use crate::store::{SqliteStore, Store};
 use crate::tls::{TlsListener, TlsSource};
+use crate::trust::Trust;
 use crate::uploads::{UploadLimits, Uploads};
 use crate::ws::Native;
 use anyhow::Context;
@@ -96,19 +97,17 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .context("cannot load the world from the store")?;
     let signal = shutdown_signal().context("cannot listen for SIGTERM")?;
-    let acceptor = match &config.tls {
+    let tls = match &config.tls {
         Some(source) => Some(
             crate::tls::acceptor(source, &config.data, &lan::interface_ips())
                 .context("cannot set up TLS")?,
         ),
         None => None,
     };
-    crate::admin::write_tls_pin(
-        &config.data,
-        acceptor.as_ref().map(|(_, cert)| cert.as_path()),
-    )
-    .context("cannot write the admin TLS pin")?;
-    let acceptor = acceptor.map(|(acceptor, _)| acceptor);
+    crate::admin::write_tls_pin(&config.data, tls.as_ref().map(|t| t.pin.as_path()))
+        .context("cannot write the admin TLS pin")?;
+    let trust = Trust::from_tls(tls.as_ref());
+    let acceptor = tls.map(|t| t.acceptor);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -118,7 +117,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     } else {
         Scheme::Http
     };
-    lan::print_banner(local, scheme, config.qr);
+    let offer = match &trust {
+        Trust::Authority(offer) => Some(offer.as_ref()),
+        _ => None,
+    };
+    lan::print_banner(local, scheme, config.qr, offer);
     let mdns = config
         .mdns
         .then(|| Advertiser::start(local, scheme))
@@ -159,7 +162,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };
-    let router = router(state, uploads, admin)
+    let plain = crate::trust::plain_router(trust.clone()).layer(
+        axum::middleware::from_fn_with_state(Arc::new(security.clone()), crate::headers::layer),
+    );
+    let router = router(state, uploads, admin, trust)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(policy),
             crate::guard::layer,
@@ -244,8 +250,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             serve_until(listener, router, &shutdown, &tracker).await
         }
         Some(acceptor) => {
-            let listener =
-                CoalescingListener::new(TlsListener::new(listener, acceptor)).tap_io(|_| {});
+            // Plain HTTP on this port gets the `/trust` page alone.
+            let tls = TlsListener::new(listener, acceptor).with_plain_http(plain);
+            let listener = CoalescingListener::new(tls).tap_io(|_| {});
             serve_until(listener, router, &shutdown, &tracker).await
         }
     };
@@ -301,7 +308,7 @@ where
     }
 }
 
-fn router(state: AppState, uploads: Uploads, admin: Admin) -> Router {
+fn router(state: AppState, uploads: Uploads, admin: Admin, trust: Trust) -> Router {
     let admin = Router::new()
         .route("/api/admin/broadcast", post(crate::admin::broadcast))
         .route("/api/admin/invite", post(crate::invite::create))
@@ -327,6 +334,7 @@ fn router(state: AppState, uploads: Uploads, admin: Admin) -> Router {
         .with_state(state)
         .merge(files)
         .merge(admin)
+        .merge(crate::trust::router(trust))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

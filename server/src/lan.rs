@@ -73,25 +73,22 @@ pub fn url(scheme: Scheme, ip: IpAddr, port: u16) -> String {
 
 /// Prints where the app can be opened. The first line is
 /// `parlor listening on SCHEME://ADDR` (tests and scripts read it); then every LAN
-/// URL, and a QR code of the first LAN URL when `qr` is set and there is one.
-pub fn print_banner(local: SocketAddr, scheme: Scheme, qr: bool) {
-    println!("parlor listening on {}://{local}", scheme.as_str());
-    let port = local.port();
-    let lan: Vec<String> = reachable_ips(local.ip())
-        .into_iter()
-        .map(|ip| url(scheme, ip, port))
-        .collect();
-    let mut urls = lan.clone();
-    if local.ip().is_unspecified() {
-        urls.push(format!("{}://localhost:{port}/", scheme.as_str()));
-    } else if local.ip().is_loopback() {
-        urls.push(url(scheme, local.ip(), port));
+/// URL, and a QR code of the first LAN URL when `qr` is set and there is one. With
+/// Parlor's own certificate authority (`authority`), the QR code and the first list
+/// lead to `http://…/trust` on the same port (a phone that does not trust the
+/// authority yet can open that), then come the HTTPS URLs and the authority's
+/// fingerprint.
+pub fn print_banner(
+    local: SocketAddr,
+    scheme: Scheme,
+    qr: bool,
+    authority: Option<&crate::trust::Offer>,
+) {
+    let banner = banner(local, scheme, reachable_ips(local.ip()), authority);
+    for line in &banner.lines {
+        println!("{line}");
     }
-    println!("Open Parlor on this network at:");
-    for u in &urls {
-        println!("  {u}");
-    }
-    if let (true, Some(first)) = (qr, lan.first()) {
+    if let (true, Some(first)) = (qr, banner.qr.as_deref()) {
         match crate::qr::render(first) {
             Some(code) => {
                 println!("Or scan this with a phone to open {first}:");
@@ -100,6 +97,55 @@ pub fn print_banner(local: SocketAddr, scheme: Scheme, qr: bool) {
             None => tracing::debug!(url = %first, "cannot make a QR code"),
         }
     }
+}
+
+/// What [`print_banner`] prints: its lines, and what the QR code holds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Banner {
+    pub lines: Vec<String>,
+    pub qr: Option<String>,
+}
+
+/// The banner of a listener at `local` reachable at `lan`.
+pub fn banner(
+    local: SocketAddr,
+    scheme: Scheme,
+    lan: Vec<IpAddr>,
+    authority: Option<&crate::trust::Offer>,
+) -> Banner {
+    let port = local.port();
+    let mut lines = vec![format!("parlor listening on {}://{local}", scheme.as_str())];
+    let mut app_urls: Vec<String> = lan.iter().map(|ip| url(scheme, *ip, port)).collect();
+    if local.ip().is_unspecified() {
+        app_urls.push(format!("{}://localhost:{port}/", scheme.as_str()));
+    } else if local.ip().is_loopback() {
+        app_urls.push(url(scheme, local.ip(), port));
+    }
+    // The trust page over plain HTTP on the same port.
+    let trust_url = |app: &str| {
+        format!(
+            "http://{}trust",
+            app.split_once("://").map_or(app, |(_, rest)| rest)
+        )
+    };
+    let qr = match authority {
+        Some(offer) => {
+            let trust_urls: Vec<String> = app_urls.iter().map(|u| trust_url(u)).collect();
+            lines.push("First trust Parlor's certificate on each device, at:".into());
+            lines.extend(trust_urls.iter().map(|u| format!("  {u}")));
+            lines.push("Then open Parlor at:".into());
+            lines.extend(app_urls.iter().map(|u| format!("  {u}")));
+            lines.push(format!("Certificate authority: {}", offer.name));
+            lines.push(format!("  SHA-256 {}", offer.fingerprint));
+            trust_urls.first().filter(|_| !lan.is_empty()).cloned()
+        }
+        None => {
+            lines.push("Open Parlor on this network at:".into());
+            lines.extend(app_urls.iter().map(|u| format!("  {u}")));
+            lan.first().map(|ip| url(scheme, *ip, port))
+        }
+    };
+    Banner { lines, qr }
 }
 
 #[cfg(test)]
@@ -135,6 +181,29 @@ mod tests {
         assert!(!usable("::1".parse().expect("ip")));
         assert!(usable("fd00::2".parse().expect("ip")));
         assert!(usable("192.168.1.23".parse().expect("ip")));
+    }
+
+    #[test]
+    fn with_an_authority_the_qr_code_leads_to_the_trust_page() {
+        let offer = crate::trust::Offer {
+            name: "Parlor local CA 01020304".into(),
+            der: Vec::new(),
+            pem: String::new(),
+            fingerprint: "AA:BB".into(),
+            mobileconfig: String::new(),
+        };
+        let local: SocketAddr = "0.0.0.0:8443".parse().expect("addr");
+        let lan = vec!["192.168.1.23".parse().expect("ip")];
+        let b = banner(local, Scheme::Https, lan.clone(), Some(&offer));
+        assert_eq!(b.qr.as_deref(), Some("http://192.168.1.23:8443/trust"));
+        assert_eq!(b.lines[0], "parlor listening on https://0.0.0.0:8443");
+        let text = b.lines.join("\n");
+        assert!(text.contains("  http://localhost:8443/trust"), "{text}");
+        assert!(text.contains("  https://192.168.1.23:8443/"), "{text}");
+        assert!(text.contains("SHA-256 AA:BB"), "{text}");
+        let plain = banner(local, Scheme::Http, lan, None);
+        assert_eq!(plain.qr.as_deref(), Some("http://192.168.1.23:8443/"));
+        assert!(!plain.lines.join("\n").contains("trust"));
     }
 
     #[test]

@@ -45,5 +45,6 @@ pub mod reset;
 pub mod retention;
 pub mod store;
 pub mod tls;
+pub mod trust;
 pub mod uploads;
 pub mod ws;

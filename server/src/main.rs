@@ -256,8 +256,9 @@ struct ServeArgs {
         requires = "tls_cert"
     )]
     tls_key: Option<PathBuf>,
-    /// Serve HTTPS and WSS with a self-signed certificate, made on first start and kept
-    /// in DATA/tls/.
+    /// Serve HTTPS and WSS with a certificate from Parlor's own certificate authority,
+    /// both made on first start and kept in DATA/tls/; plain HTTP on the port gets the
+    /// /trust page, where a device trusts that authority.
     #[arg(long, env = "PARLOR_TLS_SELF_SIGNED", value_parser = BoolishValueParser::new(),
         conflicts_with_all = ["tls_cert", "tls_key"])]
     tls_self_signed: bool,

@@ -146,6 +146,45 @@ fn the_banner_has_a_qr_code_of_the_first_lan_url() {
 }
 
 #[test]
+fn with_parlors_authority_the_qr_code_leads_to_the_trust_page_over_plain_http() {
+    let lan = server::lan::reachable_ips("0.0.0.0".parse().expect("ip"));
+    let first = lan
+        .first()
+        .expect("this machine has no LAN address: the QR code cannot be tested here");
+    let n = lan.len();
+    // listening, "First trust…", trust URLs (LAN and localhost), "Then open…", app URLs,
+    // the authority and its fingerprint, "Or scan…", then the code.
+    let lines = banner(
+        &["--bind", "0.0.0.0:0", "--tls-self-signed"],
+        Some(2 * n + 9),
+    );
+    let port: u16 = lines[0]
+        .strip_prefix("parlor listening on https://0.0.0.0:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{}", lines[0]));
+    let trust = format!(
+        "{}trust",
+        server::lan::url(server::lan::Scheme::Http, *first, port)
+    );
+    let app = server::lan::url(server::lan::Scheme::Https, *first, port);
+    assert_eq!(lines[2], format!("  {trust}"), "{lines:#?}");
+    assert!(lines.contains(&format!("  {app}")), "{lines:#?}");
+    assert!(
+        lines[2 * n + 5].starts_with("Certificate authority: Parlor local CA "),
+        "{lines:#?}"
+    );
+    let fingerprint = lines[2 * n + 6]
+        .trim()
+        .strip_prefix("SHA-256 ")
+        .expect("fingerprint");
+    assert_eq!(fingerprint.len(), 32 * 3 - 1, "{fingerprint}");
+    assert_eq!(
+        lines[2 * n + 7],
+        format!("Or scan this with a phone to open {trust}:")
+    );
+}
+
+#[test]
 fn no_qr_or_no_lan_address_prints_no_code() {
     for args in [
         &["--bind", "0.0.0.0:0", "--no-qr"][..],

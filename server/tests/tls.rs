@@ -117,7 +117,7 @@ async fn a_client_that_does_not_trust_the_certificate_is_refused() {
 }
 
 #[tokio::test]
-async fn plain_http_on_the_tls_port_fails_and_the_server_keeps_serving() {
+async fn plain_http_on_the_tls_port_is_sent_to_the_trust_page_and_the_server_keeps_serving() {
     let server = Server::start_with(&["--tls-self-signed"]);
     for _ in 0..3 {
         let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
@@ -125,13 +125,19 @@ async fn plain_http_on_the_tls_port_fails_and_the_server_keeps_serving() {
             .await
             .expect("write");
         let mut buf = Vec::new();
-        let read = tokio::time::timeout(WAIT, tcp.read_to_end(&mut buf))
+        tokio::time::timeout(WAIT, tcp.read_to_end(&mut buf))
             .await
-            .expect("the connection is ended, not left hanging");
+            .expect("the connection is ended, not left hanging")
+            .expect("read");
+        let answer = String::from_utf8_lossy(&buf);
+        assert!(answer.starts_with("HTTP/1.1 302"), "{answer}");
         assert!(
-            read.is_err() || !buf.starts_with(b"HTTP/"),
-            "plain HTTP got an HTTP answer: {:?}",
-            String::from_utf8_lossy(&buf)
+            answer.to_ascii_lowercase().contains("location: /trust\r\n"),
+            "{answer}"
+        );
+        assert!(
+            !answer.ends_with("ok"),
+            "plain HTTP reached the app: {answer}"
         );
     }
     assert_eq!(healthz(&server).await, (200, "ok".to_string()));
