@@ -27,7 +27,7 @@ fn yes() -> bool {
 /// browser: its `endpoint` and its `p256dh` and `auth` keys, base64url without
 /// padding). `previews: false` keeps message text out of the pushes to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct PushSubscribeRequest {
     pub endpoint: String,
     pub p256dh: String,
@@ -66,7 +66,7 @@ pub struct PushPayload {
 
 /// `resetNtfyTopic`'s payload: whether the ntfy messages carry a preview of the text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ResetNtfyTopicRequest {
     #[serde(default = "yes")]
     pub previews: bool,
