@@ -787,3 +787,51 @@ async fn the_ntfy_websocket_streams_the_same_events() {
     let wrong = format!("ws://{}/ntfy/nobodys-topic/ws", server.addr);
     assert!(tokio_tungstenite::connect_async(wrong).await.is_err());
 }
+
+#[tokio::test]
+async fn a_new_password_or_a_deleted_account_ends_the_subscriptions() {
+    let server = server();
+    let mut service = PushService::start().await;
+    let mut alice = server.online("alice").await;
+    let mut bob = server.online("bob").await;
+    let endpoint = service.endpoint("bob");
+    ok(
+        &mut bob,
+        "pushSubscribe",
+        Device::new().subscription(&endpoint, true),
+    )
+    .await;
+    let topic = ok(&mut bob, "getNtfyTopic", json!({})).await["payload"]["topic"]
+        .as_str()
+        .expect("topic")
+        .to_owned();
+    ok(
+        &mut bob,
+        "changePassword",
+        json!({"oldPassword": "password-bob", "newPassword": "another-password"}),
+    )
+    .await;
+    go_idle(&mut bob).await;
+    dm(&mut alice, "bob", "after the new password").await;
+    service.none().await;
+    let (status, _, _) = server.get(&format!("/ntfy/{topic}/json?poll=1"), &[]).await;
+    assert_eq!(status, 404, "the ntfy topic ended too");
+    // Subscribed again, then the account deleted: gone with it.
+    ok(
+        &mut bob,
+        "pushSubscribe",
+        Device::new().subscription(&endpoint, true),
+    )
+    .await;
+    ok(
+        &mut bob,
+        "deleteAccount",
+        json!({"password": "another-password"}),
+    )
+    .await;
+    let mut bob = server.online("bob").await;
+    assert_eq!(
+        error_code(&mut bob, "pushUnsubscribe", json!({"endpoint": endpoint})).await,
+        "not_found"
+    );
+}
