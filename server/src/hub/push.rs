@@ -62,16 +62,19 @@ impl Hub {
         let Some(notifier) = self.notifier.get() else {
             return;
         };
-        let sender = UserKey::of(&message.sender);
+        // A plain room message, the most common case, costs nothing more.
+        if matches!(chat, Chat::Room(_)) && message.mentions.is_empty() && !message.mentions_room {
+            return;
+        }
         let tell = |recipient: &UserKey, direct: bool, mentioned: bool| {
             let Some(entry) = state.users.get(recipient) else {
                 return;
             };
-            if *recipient == sender
-                || entry.guest
-                || entry.blocked.contains(&sender)
-                || in_foreground(state, recipient)
-            {
+            if recipient.is(&message.sender) || entry.guest || in_foreground(state, recipient) {
+                return;
+            }
+            // Someone away: now the work of one note is worth it.
+            if entry.blocked.contains(&UserKey::of(&message.sender)) {
                 return;
             }
             notifier.notify(PushNote {
@@ -88,7 +91,7 @@ impl Hub {
         let named = |key: &UserKey| message.mentions.iter().any(|n| key.is(n));
         match chat {
             Chat::Direct(a, b) if a != b => {
-                let other = if sender == *a { b } else { a };
+                let other = if a.is(&message.sender) { b } else { a };
                 tell(other, true, named(other));
             }
             Chat::Direct(..) => {}

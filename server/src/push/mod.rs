@@ -13,7 +13,7 @@ pub mod ntfy;
 pub mod send;
 pub mod vapid;
 
-use crate::hub::{Hub, Notifier, PushNote};
+use crate::hub::{Hub, Notifier, PushNote, NTFY_PATH};
 use crate::store::{PushSubscription, Store};
 use app::protocol::{chat_url, NotifyLevel, PushPayload, MAX_PUSH_PREVIEW_CHARS};
 use std::collections::VecDeque;
@@ -237,8 +237,8 @@ pub fn routes(
         .route("/api/push/key", get(public_key))
         .with_state(pusher);
     let ntfy = axum::Router::new()
-        .route("/ntfy/{topics}/json", get(ntfy::json))
-        .route("/ntfy/{topics}/ws", get(ntfy::ws))
+        .route(&format!("{NTFY_PATH}/{{topics}}/json"), get(ntfy::json))
+        .route(&format!("{NTFY_PATH}/{{topics}}/ws"), get(ntfy::ws))
         .with_state(ntfy::NtfyState { broker, store });
     key.merge(ntfy)
 }
