@@ -713,6 +713,15 @@ async fn an_ntfy_subscriber_gets_a_dm_while_its_person_is_away() {
     let open = stream.event().await;
     assert_eq!(open["event"], "open");
     assert_eq!(open["topic"], topic.as_str());
+    // What the app asks when the topic is added.
+    let (status, _, body) = server.get(&format!("/ntfy/{topic}/auth"), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).expect("json")["success"],
+        true
+    );
+    let (status, _, _) = server.get("/ntfy/not-a-topic-of-anyone/auth", &[]).await;
+    assert_eq!(status, 404);
     // A wrong topic: 404, nothing streamed.
     let (status, _) = NtfyStream::open(&server, "/ntfy/not-a-topic-of-anyone/json").await;
     assert_eq!(status, 404);

@@ -239,6 +239,7 @@ pub fn routes(
     let ntfy = axum::Router::new()
         .route(&format!("{NTFY_PATH}/{{topics}}/json"), get(ntfy::json))
         .route(&format!("{NTFY_PATH}/{{topics}}/ws"), get(ntfy::ws))
+        .route(&format!("{NTFY_PATH}/{{topics}}/auth"), get(ntfy::auth))
         .with_state(ntfy::NtfyState { broker, store });
     key.merge(ntfy)
 }

@@ -9,6 +9,7 @@
 //!   `message`s and a `keepalive` every [`KEEPALIVE`]); `?poll=1` answers what is kept
 //!   and ends; `?since=all|ID|UNIX_SECONDS` replays what is kept first.
 //! - `GET /ntfy/TOPIC/ws`: the same events as WebSocket text frames.
+//! - `GET /ntfy/TOPIC/auth`: `{"success":true}`, asked by the app when a topic is added.
 //!
 //! In memory (one node): the last [`BACKLOG`] messages of each topic, for
 //! [`BACKLOG_AGE`]; at most [`STREAMS_PER_TOPIC`] streams per topic. An unknown topic
@@ -235,6 +236,15 @@ pub async fn json(
         Ok::<_, std::convert::Infallible>(format!("{line}\n"))
     }));
     (ndjson, body).into_response()
+}
+
+/// `GET /ntfy/TOPICS/auth`: what the ntfy app asks when a topic is added (may it read
+/// it): yes for a person's topic, `404` for any other.
+pub async fn auth(State(state): State<NtfyState>, Path(topics): Path<String>) -> Response {
+    match known(&state, &topics).await {
+        Ok(_) => axum::Json(serde_json::json!({"success": true})).into_response(),
+        Err(response) => response,
+    }
 }
 
 /// `GET /ntfy/TOPICS/ws`.
