@@ -48,6 +48,14 @@ fn world() -> &'static World {
                 ..Limits::default()
             };
             let hub = Hub::start(store, limits).await.expect("hub");
+            // Push requests reach their checks (the queue is not read: it drops).
+            let broker = server::push::ntfy::Broker::new(Default::default(), false);
+            let config = server::push::PushConfig {
+                contact: "mailto:fuzz@example.org".into(),
+                allow_private: false,
+            };
+            let pusher = server::push::Pusher::new(dir.path(), config, broker).expect("push");
+            hub.set_notifier(pusher);
             let local = std::net::IpAddr::from([127, 0, 0, 1]);
             hub.authenticate("fuzz", "fuzz-password", None, local)
                 .await
@@ -95,7 +103,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let value = rest.repeat(1 + usize::from(pick / 8) * 4);
-    let (kind, payload, over) = match pick % 21 {
+    let (kind, payload, over) = match pick % 23 {
         0 => (
             "createRoom",
             serde_json::json!({ "name": value }),
@@ -198,6 +206,18 @@ fuzz_target!(|data: &[u8]| {
             "createReset",
             serde_json::json!({ "userId": value }),
             value.chars().count() > app::protocol::MAX_USERNAME_CHARS,
+        ),
+        // Any endpoint of a push subscription (checked, never sent to: no service).
+        21 => (
+            "pushSubscribe",
+            serde_json::json!({ "endpoint": value,
+                "p256dh": format!("BA{}", "A".repeat(85)), "auth": "A".repeat(22) }),
+            value.len() > app::protocol::MAX_PUSH_ENDPOINT_BYTES,
+        ),
+        22 => (
+            "pushUnsubscribe",
+            serde_json::json!({ "endpoint": value }),
+            value.len() > app::protocol::MAX_PUSH_ENDPOINT_BYTES,
         ),
         20 => (
             "setDeletedMessages",

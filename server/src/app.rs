@@ -69,6 +69,8 @@ pub struct ServeConfig {
     pub allow_origins: Vec<String>,
     /// Connection caps and the pre-login budget.
     pub caps: Caps,
+    /// Push notifications: the VAPID contact, private endpoints allowed.
+    pub push: crate::push::PushConfig,
 }
 
 #[derive(Clone)]
@@ -140,6 +142,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .into(),
         base: base.into(),
     };
+    let ntfy = crate::push::ntfy::Broker::new(shutdown.clone(), config.tls.is_some());
+    let pusher = crate::push::Pusher::new(&config.data, config.push.clone(), ntfy.clone())
+        .context("cannot set up push notifications")?;
+    pusher.spawn(hub.clone(), store.clone(), shutdown.clone());
+    hub.set_notifier(pusher.clone());
+    let push = crate::push::routes(pusher, ntfy, store.clone());
     let uploads = Uploads::new(
         hub.clone(),
         store.clone(),
@@ -166,6 +174,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         axum::middleware::from_fn_with_state(Arc::new(security.clone()), crate::headers::layer),
     );
     let router = router(state, uploads, admin, trust)
+        .merge(push)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(policy),
             crate::guard::layer,

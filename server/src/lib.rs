@@ -40,6 +40,7 @@ pub mod mdns;
 pub mod memory;
 pub mod private;
 pub mod progress;
+pub mod push;
 pub mod qr;
 pub mod reset;
 pub mod retention;

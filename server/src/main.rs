@@ -317,6 +317,26 @@ struct ServeArgs {
     #[arg(long, env = "PARLOR_TOKEN_LIFETIME", default_value = "30d",
         value_parser = humantime::parse_duration)]
     token_lifetime: Duration,
+    /// The contact push services see in every push's VAPID token (`sub`): a `mailto:`
+    /// or `https:` URL of whoever runs this server.
+    #[arg(long, env = "PARLOR_PUSH_CONTACT", default_value = "mailto:parlor@example.org",
+        value_parser = push_contact)]
+    push_contact: String,
+    /// Accept push endpoints over plain http and at loopback or LAN addresses (a push
+    /// service on the LAN, tests); by default only https to public addresses.
+    #[arg(long, env = "PARLOR_PUSH_ALLOW_PRIVATE", value_parser = BoolishValueParser::new())]
+    push_allow_private: bool,
+}
+
+/// A VAPID contact: `mailto:` or `https:`, one line.
+fn push_contact(value: &str) -> Result<String, String> {
+    let ok = (value.starts_with("mailto:") && value.len() > 7 && value.contains('@'))
+        || (value.starts_with("https://") && value.len() > 8);
+    if ok && !value.contains(char::is_whitespace) && value.len() <= 256 {
+        Ok(value.to_owned())
+    } else {
+        Err("a mailto: address or an https: URL".into())
+    }
 }
 
 impl ServeArgs {
@@ -374,6 +394,10 @@ impl ServeArgs {
             qr: !self.no_qr,
             allow_hosts: self.allow_hosts,
             allow_origins: self.allow_origins,
+            push: server::push::PushConfig {
+                contact: self.push_contact,
+                allow_private: self.push_allow_private,
+            },
             caps: Caps {
                 total: self.max_connections,
                 per_address: self.max_connections_per_address,

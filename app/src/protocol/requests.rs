@@ -73,6 +73,10 @@ pub enum RequestBody {
     SetDeletedMessages(super::SetDeletedMessagesRequest),
     GetAccountSettings(Empty),
     DeleteAccount(super::DeleteAccountRequest),
+    PushSubscribe(super::PushSubscribeRequest),
+    PushUnsubscribe(super::PushEndpoint),
+    GetNtfyTopic(Empty),
+    ResetNtfyTopic(super::ResetNtfyTopicRequest),
 }
 
 impl RequestBody {
@@ -133,6 +137,10 @@ impl RequestBody {
             "setDeletedMessages" => RequestBody::SetDeletedMessages(p(payload)?),
             "getAccountSettings" => RequestBody::GetAccountSettings(p(payload)?),
             "deleteAccount" => RequestBody::DeleteAccount(p(payload)?),
+            "pushSubscribe" => RequestBody::PushSubscribe(p(payload)?),
+            "pushUnsubscribe" => RequestBody::PushUnsubscribe(p(payload)?),
+            "getNtfyTopic" => RequestBody::GetNtfyTopic(p(payload)?),
+            "resetNtfyTopic" => RequestBody::ResetNtfyTopic(p(payload)?),
             other => {
                 return Err(ParseError::new(
                     codes::UNKNOWN_TYPE,

@@ -169,6 +169,16 @@ impl RequestBody {
             }
             RequestBody::GetProfile(u) => chars("userId", &u.user_id, MAX_USERNAME_CHARS),
             RequestBody::Block(b) => chars("userId", &b.user_id, MAX_USERNAME_CHARS),
+            RequestBody::PushSubscribe(s) => {
+                bytes("endpoint", &s.endpoint, super::MAX_PUSH_ENDPOINT_BYTES)?;
+                // base64url without padding: 4 characters per 3 bytes, rounded up.
+                bytes("p256dh", &s.p256dh, 88)?;
+                bytes("auth", &s.auth, 24)
+            }
+            RequestBody::PushUnsubscribe(u) => {
+                bytes("endpoint", &u.endpoint, super::MAX_PUSH_ENDPOINT_BYTES)
+            }
+            RequestBody::GetNtfyTopic(_) | RequestBody::ResetNtfyTopic(_) => Ok(()),
         }
     }
 }

@@ -204,6 +204,9 @@ impl EventSink for Hub {
                 name: name_of(&state, &ev.chat),
                 frames: RenderCache::default(),
             });
+            if let EventData::New { message } = &ev.data {
+                self.notes_for(&state, &ev.chat, message);
+            }
             let State {
                 users,
                 rooms,

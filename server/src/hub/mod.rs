@@ -31,6 +31,7 @@ mod outbound;
 mod passwords;
 mod people;
 mod presence;
+mod push;
 mod queries;
 mod reactions;
 mod rooms;
@@ -45,6 +46,7 @@ pub use budgets::Budget;
 pub use limits::*;
 pub use login::{Ended, Kick, Login, Place};
 pub use outbound::*;
+pub use push::{Notifier, PushNote, NTFY_PATH};
 pub use queries::*;
 pub use reactions::{emoji_of, MarkLimits, MARK_BUDGET};
 pub use rooms::RoomEdit;
@@ -58,7 +60,7 @@ use counters::Counters;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
@@ -191,6 +193,8 @@ pub struct Hub {
     next_session: AtomicU64,
     /// Grows with every published batch and every session that comes or goes.
     activity: AtomicU64,
+    /// Where new messages' push notes go (`server::push`), once set at start.
+    notifier: OnceLock<Arc<dyn Notifier>>,
 }
 
 /// A logged-in connection's hold on the hub; dropping it detaches the session.
@@ -266,6 +270,7 @@ impl Hub {
             access: access::Access::new(registration),
             next_session: AtomicU64::new(1),
             activity: AtomicU64::new(0),
+            notifier: OnceLock::new(),
         });
         store.set_sink(hub.clone());
         let expired = store.expire_tokens(hub.token_cutoff()).await?;

@@ -13,6 +13,7 @@
 mod access;
 mod accounts;
 mod people;
+mod push;
 mod reactions;
 mod rooms;
 pub mod sqlite;
@@ -29,6 +30,7 @@ use tokio::sync::Notify;
 pub use access::{NewAccount, NewInvite};
 pub use accounts::{AccountDeletion, NewReset, UsedReset};
 pub use people::{ProfileChange, StoredProfile, UserRow};
+pub use push::{NtfyTopicRow, PushSubscription};
 pub use reactions::{PinChange, React, StoredPin};
 pub use rooms::{RoomChange, RoomState};
 pub use sqlite::SqliteStore;
@@ -278,6 +280,27 @@ pub trait Store: Send + Sync {
     fn set_notify(&self, user: UserKey, chat: Chat, level: NotifyLevel) -> StoreFuture<()>;
     /// The levels `user` set; every other chat is at [`NotifyLevel::All`].
     fn notify_levels(&self, user: UserKey) -> StoreFuture<Vec<(Chat, NotifyLevel)>>;
+
+    /// Keeps a device's push subscription for its person (an endpoint another person
+    /// had moves to this one); past `max` of theirs, the oldest is dropped. Logging out
+    /// everywhere, a password change or reset, a ban and deleting the account forget a
+    /// person's subscriptions and ntfy topic.
+    fn add_push_subscription(&self, sub: PushSubscription, max: usize) -> StoreFuture<()>;
+    /// Forgets the subscription of `endpoint` (only `user`'s, when given); answers
+    /// whether there was one.
+    fn remove_push_subscription(
+        &self,
+        user: Option<UserKey>,
+        endpoint: String,
+    ) -> StoreFuture<bool>;
+    /// `user`'s push subscriptions, oldest first.
+    fn push_subscriptions(&self, user: UserKey) -> StoreFuture<Vec<PushSubscription>>;
+    /// `user`'s ntfy topic, if they asked for one.
+    fn ntfy_topic(&self, user: UserKey) -> StoreFuture<Option<NtfyTopicRow>>;
+    /// Gives `user` the ntfy topic `topic` (replacing theirs).
+    fn set_ntfy_topic(&self, user: UserKey, topic: NtfyTopicRow) -> StoreFuture<()>;
+    /// Whose ntfy topic `topic` is.
+    fn ntfy_topic_user(&self, topic: String) -> StoreFuture<Option<UserKey>>;
 
     /// Messages holding every term of `query` in the chats it names, newest first:
     /// never a deleted message, an edited one by its current text only. The hub has

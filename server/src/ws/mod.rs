@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod accounts;
+mod push;
 mod reactions;
 mod requests;
 mod rooms;

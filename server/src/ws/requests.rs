@@ -39,6 +39,9 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
     if let Some(answered) = super::rooms::answer(hub, session, &request).await {
         return answered;
     }
+    if let Some(answered) = super::push::answer(hub, session, &request).await {
+        return answered;
+    }
     let id = request.id;
     let now = now_ms();
     let user = &session.user;
@@ -247,6 +250,12 @@ async fn answer(hub: &Hub, session: &Session, request: Request) -> Result<Respon
         | RequestBody::GetProfile(_)
         | RequestBody::Block(_)
         | RequestBody::GetBlocks(_) => return Err(Refusal::Internal("handled in rooms".into())),
+        RequestBody::PushSubscribe(_)
+        | RequestBody::PushUnsubscribe(_)
+        | RequestBody::GetNtfyTopic(_)
+        | RequestBody::ResetNtfyTopic(_) => {
+            return Err(Refusal::Internal("handled in push".into()))
+        }
         RequestBody::SetNotify(set) => {
             let chat_id = hub
                 .set_notify(session, &chat(&set.chat_id)?, set.level)

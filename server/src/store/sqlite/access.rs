@@ -194,6 +194,7 @@ pub fn set_banned(
     )?;
     if banned {
         conn.execute("DELETE FROM tokens WHERE user_key = ?1", [user.as_str()])?;
+        super::push::forget(conn, user)?;
     }
     Ok(Applied::quiet(found > 0))
 }

@@ -198,6 +198,8 @@ fn finish(conn: &Connection, d: AccountDeletion) -> Result<Applied<bool>, StoreE
         "DELETE FROM blocks WHERE user_key = ?1 OR blocked_key = ?1",
         "DELETE FROM tokens WHERE user_key = ?1",
         "DELETE FROM resets WHERE user_key = ?1",
+        "DELETE FROM push_subscriptions WHERE user_key = ?1",
+        "DELETE FROM ntfy_topics WHERE user_key = ?1",
         "DELETE FROM users WHERE key = ?1",
     ] {
         conn.execute(sql, [key])?;

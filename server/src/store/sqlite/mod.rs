@@ -18,6 +18,7 @@ mod connection;
 mod marks;
 mod ops;
 mod people;
+mod push;
 mod reads;
 mod replies;
 mod rooms;
@@ -616,6 +617,41 @@ impl Store for SqliteStore {
 
     fn notify_levels(&self, user: UserKey) -> StoreFuture<Vec<(Chat, app::protocol::NotifyLevel)>> {
         self.query(move |c| reads::notify_levels(c, &user))
+    }
+
+    fn add_push_subscription(
+        &self,
+        sub: crate::store::PushSubscription,
+        max: usize,
+    ) -> StoreFuture<()> {
+        self.job(move |c| push::add_subscription(c, &sub, max))
+    }
+
+    fn remove_push_subscription(
+        &self,
+        user: Option<UserKey>,
+        endpoint: String,
+    ) -> StoreFuture<bool> {
+        self.job(move |c| push::remove_subscription(c, user.as_ref(), &endpoint))
+    }
+
+    fn push_subscriptions(
+        &self,
+        user: UserKey,
+    ) -> StoreFuture<Vec<crate::store::PushSubscription>> {
+        self.query(move |c| push::subscriptions(c, &user))
+    }
+
+    fn ntfy_topic(&self, user: UserKey) -> StoreFuture<Option<crate::store::NtfyTopicRow>> {
+        self.query(move |c| push::ntfy_topic(c, &user))
+    }
+
+    fn set_ntfy_topic(&self, user: UserKey, topic: crate::store::NtfyTopicRow) -> StoreFuture<()> {
+        self.job(move |c| push::set_ntfy_topic(c, &user, &topic))
+    }
+
+    fn ntfy_topic_user(&self, topic: String) -> StoreFuture<Option<UserKey>> {
+        self.query(move |c| push::ntfy_topic_user(c, &topic))
     }
 }
 

@@ -264,6 +264,7 @@ pub fn revoke_token(conn: &Connection, hash: &str) -> Result<Applied<()>, StoreE
 /// Forgets every session token of `key` (log out everywhere).
 pub fn revoke_user_tokens(conn: &Connection, key: &UserKey) -> Result<Applied<()>, StoreError> {
     conn.execute("DELETE FROM tokens WHERE user_key = ?1", [key.as_str()])?;
+    super::push::forget(conn, key)?;
     Ok(Applied::quiet(()))
 }
 

@@ -298,6 +298,25 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 15 (issue 14, push notifications): each device's Web Push subscription, keyed
+    // by its endpoint (one person at a time), and each person's secret ntfy topic.
+    // Neither is logged: they concern one person and are never replayed.
+    "
+    CREATE TABLE push_subscriptions (
+        endpoint   TEXT PRIMARY KEY,
+        user_key   TEXT NOT NULL,
+        p256dh     BLOB NOT NULL,
+        auth       BLOB NOT NULL,
+        previews   INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX push_subscriptions_user ON push_subscriptions (user_key, created_at);
+    CREATE TABLE ntfy_topics (
+        user_key TEXT PRIMARY KEY,
+        topic    TEXT NOT NULL UNIQUE,
+        previews INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The version from which the log is scrubbed on delete (see migration 3).
