@@ -106,3 +106,79 @@ test('a notification link opens its chat', async ({ browser }) => {
     await server.stop();
   }
 });
+
+test('this device: push needs the permission, and ntfy shows a topic the server knows', async ({ browser }) => {
+  const server = await OwnServer.start();
+  try {
+    const page = await signIn(browser, server.url, 'pia');
+    await page.getByRole('button', { name: 'Account', exact: true }).click();
+    const device = page.getByRole('region', { name: 'This device' });
+    await expect(device).toBeVisible();
+    // 127.0.0.1 is a secure context: the box is offered. Notifications are not allowed
+    // in this browser, so turning it on says so and leaves it off.
+    const box = device.getByLabel('Notify me here when Parlor is closed');
+    await box.click();
+    await expect(device.getByRole('alert')).toContainText('Notifications are blocked');
+    await expect(box).not.toBeChecked();
+
+    await device.getByRole('button', { name: 'Android without internet: use ntfy' }).click();
+    const server_ = device.locator('code').nth(0);
+    const topic = device.locator('code').nth(1);
+    await expect(server_).toHaveText(`${server.url}/ntfy`);
+    const first = (await topic.textContent()) ?? '';
+    expect(first).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+    const poll = await page.request.get(`${server.url}/ntfy/${first}/json?poll=1`);
+    expect(poll.status()).toBe(200);
+    // A new topic: the old one is gone at once.
+    await device.getByRole('button', { name: 'Make a new topic' }).click();
+    await expect(topic).not.toHaveText(first);
+    expect((await page.request.get(`${server.url}/ntfy/${first}/json?poll=1`)).status()).toBe(404);
+  } finally {
+    await server.stop();
+  }
+});
+
+// Screenshots for docs/phones.md: `PARLOR_SCREENSHOTS=1 npx playwright test pwa`.
+test.describe('screenshots', () => {
+  test.skip(!process.env.PARLOR_SCREENSHOTS, 'set PARLOR_SCREENSHOTS=1 to make the docs screenshots');
+
+  test('the app on a phone, offline, and its device settings', async ({ browser }) => {
+    test.setTimeout(90_000);
+    const out = (file: string) => `${__dirname}/../../docs/screenshots/${file}`;
+    const server = await OwnServer.start();
+    let stopped = false;
+    try {
+      const context = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        deviceScaleFactor: 2,
+        isMobile: true,
+        hasTouch: true,
+      });
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.getByLabel('Username', { exact: true }).fill('maya');
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await expectOnline(page);
+      await page.getByLabel('Message', { exact: true }).fill('Dinner at seven, bring the board games!');
+      await page.getByLabel('Message', { exact: true }).press('Enter');
+      await controlled(page);
+      await page.getByRole('button', { name: /^Chats/ }).click();
+      await page.getByRole('button', { name: 'Account', exact: true }).click();
+      const device = page.getByRole('region', { name: 'This device' });
+      await device.getByRole('button', { name: 'Android without internet: use ntfy' }).click();
+      await expect(device.locator('code')).toHaveCount(2);
+      await device.scrollIntoViewIfNeeded();
+      await device.screenshot({ path: out('phone-device-light.png') });
+      await server.stop();
+      stopped = true;
+      await context.setOffline(true);
+      await page.reload();
+      await expect(page.locator('.banner')).toContainText('You are offline');
+      await page.screenshot({ path: out('phone-offline-light.png') });
+      await context.close();
+    } finally {
+      if (!stopped) await server.stop();
+    }
+  });
+});

@@ -42,6 +42,7 @@ mod notify;
 mod outbox;
 mod people;
 mod position;
+mod push;
 mod reactions;
 mod receipts;
 mod rooms;

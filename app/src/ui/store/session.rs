@@ -130,12 +130,17 @@ impl ChatStore {
     pub fn logout(&self) {
         let store = *self;
         if self.client().link.ready.get() {
-            self.request::<IgnoredAny>(RequestBody::Logout(Default::default()), move |answer| {
-                // Forgotten here either way; the server's token expires on its own.
-                if let Err(e) = answer {
-                    warn_failed("logout", &e);
-                }
-                store.end_session(None);
+            self.forget_device_push(move || {
+                store.request::<IgnoredAny>(
+                    RequestBody::Logout(Default::default()),
+                    move |answer| {
+                        // Forgotten here either way; the server's token expires on its own.
+                        if let Err(e) = answer {
+                            warn_failed("logout", &e);
+                        }
+                        store.end_session(None);
+                    },
+                );
             });
         } else {
             self.end_session(None);
