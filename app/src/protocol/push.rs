@@ -51,7 +51,8 @@ pub struct PushKey {
 }
 
 /// What one push carries, as JSON, encrypted to the subscription (RFC 8291).
-/// `chat` is the chat as the recipient names it (`#Room` or `@sender`); `url` opens it
+/// Nothing more than the chat, the sender and a short preview: not even the
+/// message's id. `chat` is the chat as the recipient names it (`#Room` or `@sender`); `url` opens it
 /// in the web app; `preview` is absent when the subscription turned previews off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,7 +61,6 @@ pub struct PushPayload {
     pub from: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
-    pub message_id: u64,
     pub url: String,
 }
 

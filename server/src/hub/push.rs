@@ -13,7 +13,7 @@
 use super::{name_of, Hub, Session, State};
 use crate::domain::{now_ms, Chat, Message, Refusal, UserKey};
 use crate::store::{NtfyTopicRow, PushSubscription};
-use app::protocol::{MessageId, NtfyTopic, MAX_PUSH_SUBSCRIPTIONS};
+use app::protocol::{NtfyTopic, MAX_PUSH_SUBSCRIPTIONS};
 use std::sync::Arc;
 
 /// The path under which the server speaks ntfy's subscribe API.
@@ -28,7 +28,6 @@ pub struct PushNote {
     pub chat_id: String,
     /// The sender's display name.
     pub from: String,
-    pub message_id: MessageId,
     /// The message's text (Markdown), for the preview.
     pub text: String,
     /// A direct message (else a room message that mentions the recipient).
@@ -82,7 +81,6 @@ impl Hub {
                 chat: chat.clone(),
                 chat_id: name_of(state, chat).seen_by(recipient).to_chat_id(),
                 from: message.sender.clone(),
-                message_id: message.id,
                 text: message.text.clone(),
                 direct,
                 mentioned,

@@ -140,7 +140,6 @@ impl Pusher {
                 chat: note.chat_id.clone(),
                 from: note.from.clone(),
                 preview: preview.clone().filter(|_| sub.previews),
-                message_id: note.message_id,
                 url: url.clone(),
             };
             self.web_push(store, sub, &payload, note.direct).await;
