@@ -57,6 +57,19 @@ export async function logIn(
   return page;
 }
 
+/** Logs in at `url` (a server of a test's own) in a new context, registering the
+ * name on first use, and waits until the app is live. */
+export async function signInAt(browser: Browser, url: string, name: string): Promise<Page> {
+  const page = await newPage(browser);
+  await page.goto(url);
+  await page.getByLabel('Username', { exact: true }).fill(name);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();
+  await expectOnline(page);
+  return page;
+}
+
 /** Waits until the connection banner is gone (subscribed and live). */
 export async function expectOnline(page: Page): Promise<void> {
   await expect(page.locator('.banner')).toHaveCount(0);

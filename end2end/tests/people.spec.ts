@@ -1,6 +1,6 @@
 import { expect, type Browser, type Page } from '@playwright/test';
 import { OwnServer } from './own-server';
-import { PASSWORD, expectOnline, messageItem, newPage, openDirect, png, send, test } from './helpers';
+import { messageItem, openDirect, png, send, signInAt, test } from './helpers';
 
 // Profiles and blocks: a server of its own, so that names and the owner are known.
 let server: OwnServer;
@@ -11,15 +11,8 @@ test.afterAll(async () => {
   await server.stop();
 });
 
-async function signIn(browser: Browser, name: string): Promise<Page> {
-  const page = await newPage(browser);
-  await page.goto(server.url);
-  await page.getByLabel('Username', { exact: true }).fill(name);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();
-  await expectOnline(page);
-  return page;
+function signIn(browser: Browser, name: string): Promise<Page> {
+  return signInAt(browser, server.url, name);
 }
 
 test('a display name and a picture cut square show on messages; a block folds the blocked away', async ({ browser }) => {

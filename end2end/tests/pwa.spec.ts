@@ -1,21 +1,10 @@
-import { expect, type Browser, type Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import { OwnServer } from './own-server';
-import { PASSWORD, expectOnline, newPage, test } from './helpers';
+import { PASSWORD, expectOnline, newPage, signInAt, test } from './helpers';
 
 // The installable app: its manifest and icons, the service worker that keeps the app
 // shell, and starting without the network. Servers of their own: one test stops its
 // server to cut the network for real.
-
-async function signIn(browser: Browser, url: string, name: string): Promise<Page> {
-  const page = await newPage(browser);
-  await page.goto(url);
-  await page.getByLabel('Username', { exact: true }).fill(name);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();
-  await expectOnline(page);
-  return page;
-}
 
 /** Waits until the service worker is active and controls the page. */
 async function controlled(page: Page): Promise<void> {
@@ -61,7 +50,7 @@ test('the service worker controls the page after a reload, and the app starts wi
   const server = await OwnServer.start();
   let stopped = false;
   try {
-    const page = await signIn(browser, server.url, 'nomad');
+    const page = await signInAt(browser, server.url, 'nomad');
     await controlled(page);
     await page.reload();
     await expect(page.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();
@@ -96,8 +85,8 @@ test('the service worker controls the page after a reload, and the app starts wi
 test('a notification link opens its chat', async ({ browser }) => {
   const server = await OwnServer.start();
   try {
-    const page = await signIn(browser, server.url, 'rita');
-    await signIn(browser, server.url, 'sam');
+    const page = await signInAt(browser, server.url, 'rita');
+    await signInAt(browser, server.url, 'sam');
     await page.goto(`${server.url}/?chat=sam`);
     await expect(page.getByRole('heading', { name: 'sam', level: 1 })).toBeVisible();
     // The address bar no longer names the chat: a reload keeps the chat open, not the link.
@@ -110,7 +99,7 @@ test('a notification link opens its chat', async ({ browser }) => {
 test('this device: push needs the permission, and ntfy shows a topic the server knows', async ({ browser }) => {
   const server = await OwnServer.start();
   try {
-    const page = await signIn(browser, server.url, 'pia');
+    const page = await signInAt(browser, server.url, 'pia');
     await page.getByRole('button', { name: 'Account', exact: true }).click();
     const device = page.getByRole('region', { name: 'This device' });
     await expect(device).toBeVisible();

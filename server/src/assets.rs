@@ -34,11 +34,16 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
 /// is a new worker, which replaces the app shell it keeps. Never cached by the browser
 /// without asking (`no-cache`), as browsers expect of a worker script.
 pub async fn service_worker() -> Response {
-    let Some(script) = Bundle::get("public/sw.js") else {
+    static SCRIPT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let script = SCRIPT.get_or_init(|| {
+        Bundle::get("public/sw.js").map(|file| {
+            String::from_utf8_lossy(&file.data).replace("__PARLOR_VERSION__", &build_version())
+        })
+    });
+    let Some(text) = script else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
-    let text = String::from_utf8_lossy(&script.data).replace("__PARLOR_VERSION__", build_version());
-    let mut response = Response::new(Body::from(text));
+    let mut response = Response::new(Body::from(text.as_str()));
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -49,21 +54,18 @@ pub async fn service_worker() -> Response {
 }
 
 /// A digest of every file of the embedded bundle: changes with any of them.
-fn build_version() -> &'static str {
-    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    VERSION.get_or_init(|| {
-        use sha2::Digest;
-        let mut names: Vec<_> = Bundle::iter().collect();
-        names.sort();
-        let mut digest = sha2::Sha256::new();
-        for name in names {
-            if let Some(file) = Bundle::get(&name) {
-                digest.update(name.as_bytes());
-                digest.update(file.metadata.sha256_hash());
-            }
+fn build_version() -> String {
+    use sha2::Digest;
+    let mut names: Vec<_> = Bundle::iter().collect();
+    names.sort();
+    let mut digest = sha2::Sha256::new();
+    for name in names {
+        if let Some(file) = Bundle::get(&name) {
+            digest.update(name.as_bytes());
+            digest.update(file.metadata.sha256_hash());
         }
-        data_encoding::HEXLOWER.encode(&digest.finalize()[..8])
-    })
+    }
+    data_encoding::HEXLOWER.encode(&digest.finalize()[..8])
 }
 
 /// `GET /api/emoji`: the emoji of Unicode with their names (`emoji.json`, written at

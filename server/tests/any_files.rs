@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{http, Server};
+use common::{header, http, Server};
 use serde_json::{json, Value};
 
 /// A small PDF (a header, one object, a trailer): what matters is its first bytes.
@@ -32,13 +32,6 @@ async fn upload(server: &Server, auth: &str, filename: &str, bytes: &[u8]) -> (u
     )
     .await;
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{http, Server};
+use common::{http, mode, Server};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
@@ -55,16 +55,6 @@ async fn history(server: &Server, name: &str) -> BTreeSet<u64> {
         }
     }
     ids
-}
-
-#[cfg(unix)]
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .expect("metadata")
-        .permissions()
-        .mode()
-        & 0o777
 }
 
 /// Four senders write to `#General` over WebSockets, each recording the ids the

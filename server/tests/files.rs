@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{http, Launch, Server};
+use common::{http, mode, Launch, Server};
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -20,14 +20,6 @@ fn lax_umask() -> Launch {
         ],
         ..Launch::default()
     }
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .permissions()
-        .mode()
-        & 0o777
 }
 
 fn chmod(path: &Path, mode: u32) {

@@ -2,14 +2,7 @@
 
 mod common;
 
-use common::Server;
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
+use common::{header, Server};
 
 #[tokio::test]
 async fn healthz_says_ok() {

@@ -118,6 +118,11 @@ impl Device {
         }
     }
 
+    /// Subscribes `c`'s person with these keys at `endpoint`: the response.
+    async fn subscribe(&self, c: &mut Client, endpoint: &str, previews: bool) -> Value {
+        ok(c, "pushSubscribe", self.subscription(endpoint, previews)).await
+    }
+
     fn subscription(&self, endpoint: &str, previews: bool) -> Value {
         json!({
             "endpoint": endpoint,
@@ -264,12 +269,7 @@ async fn a_dm_to_an_away_person_sends_one_push_that_decrypts_to_the_payload() {
     let mut bob = server.online("bob").await;
     let mut device = Device::new();
     let endpoint = service.endpoint("bob-phone");
-    let r = ok(
-        &mut bob,
-        "pushSubscribe",
-        device.subscription(&endpoint, true),
-    )
-    .await;
+    let r = device.subscribe(&mut bob, &endpoint, true).await;
     assert_eq!(r["payload"], json!({"endpoint": endpoint}));
     go_idle(&mut bob).await;
     dm(&mut alice, "bob", "**Dinner** at\n\neight?").await;
@@ -299,12 +299,9 @@ async fn a_person_with_no_connection_is_away_too() {
     let mut alice = server.online("alice").await;
     let mut bob = server.online("bob").await;
     let mut device = Device::new();
-    ok(
-        &mut bob,
-        "pushSubscribe",
-        device.subscription(&service.endpoint("b"), true),
-    )
-    .await;
+    device
+        .subscribe(&mut bob, &service.endpoint("b"), true)
+        .await;
     drop(bob);
     // Until the server saw the socket close.
     for _ in 0..100 {
@@ -332,12 +329,9 @@ async fn a_person_reading_in_the_foreground_gets_none() {
     let mut alice = server.online("alice").await;
     let mut bob = server.online("bob").await;
     let mut phone = server.online("bob").await;
-    ok(
-        &mut phone,
-        "pushSubscribe",
-        Device::new().subscription(&service.endpoint("b"), true),
-    )
-    .await;
+    Device::new()
+        .subscribe(&mut phone, &service.endpoint("b"), true)
+        .await;
     // The phone is idle, the laptop is in the foreground: bob reads there.
     go_idle(&mut phone).await;
     dm(&mut alice, "bob", "one").await;
@@ -367,12 +361,9 @@ async fn a_mention_in_a_room_pushes_and_a_plain_room_message_does_not() {
     let mut bob = server.online("bob").await;
     ok(&mut bob, "joinRoom", json!({"chatId": "#Club"})).await;
     let mut device = Device::new();
-    ok(
-        &mut bob,
-        "pushSubscribe",
-        device.subscription(&service.endpoint("b"), true),
-    )
-    .await;
+    device
+        .subscribe(&mut bob, &service.endpoint("b"), true)
+        .await;
     go_idle(&mut bob).await;
     ok(
         &mut alice,
@@ -414,12 +405,9 @@ async fn levels_and_previews_are_followed() {
     let mut alice = server.online("alice").await;
     let mut bob = server.online("bob").await;
     let mut device = Device::new();
-    ok(
-        &mut bob,
-        "pushSubscribe",
-        device.subscription(&service.endpoint("b"), false),
-    )
-    .await;
+    device
+        .subscribe(&mut bob, &service.endpoint("b"), false)
+        .await;
     go_idle(&mut bob).await;
     ok(
         &mut bob,
@@ -455,12 +443,9 @@ async fn a_blocked_sender_pushes_nothing() {
     let mut bob = server.online("bob").await;
     ok(&mut alice, "createRoom", json!({"name": "Club"})).await;
     ok(&mut bob, "joinRoom", json!({"chatId": "#Club"})).await;
-    ok(
-        &mut bob,
-        "pushSubscribe",
-        Device::new().subscription(&service.endpoint("b"), true),
-    )
-    .await;
+    Device::new()
+        .subscribe(&mut bob, &service.endpoint("b"), true)
+        .await;
     ok(
         &mut bob,
         "block",
@@ -485,12 +470,7 @@ async fn a_gone_subscription_is_forgotten() {
     let mut alice = server.online("alice").await;
     let mut bob = server.online("bob").await;
     let endpoint = service.endpoint("gone");
-    ok(
-        &mut bob,
-        "pushSubscribe",
-        Device::new().subscription(&endpoint, true),
-    )
-    .await;
+    Device::new().subscribe(&mut bob, &endpoint, true).await;
     go_idle(&mut bob).await;
     dm(&mut alice, "bob", "first").await;
     service.next().await;
@@ -514,18 +494,8 @@ async fn a_shared_device_belongs_to_whoever_subscribed_last() {
     let mut bob = server.online("bob").await;
     let mut carol = server.online("carol").await;
     let endpoint = service.endpoint("shared");
-    ok(
-        &mut bob,
-        "pushSubscribe",
-        Device::new().subscription(&endpoint, true),
-    )
-    .await;
-    ok(
-        &mut carol,
-        "pushSubscribe",
-        Device::new().subscription(&endpoint, true),
-    )
-    .await;
+    Device::new().subscribe(&mut bob, &endpoint, true).await;
+    Device::new().subscribe(&mut carol, &endpoint, true).await;
     go_idle(&mut bob).await;
     go_idle(&mut carol).await;
     dm(&mut alice, "bob", "for bob").await;
@@ -549,12 +519,7 @@ async fn subscriptions_are_capped_and_end_with_logout_everywhere() {
     let device = Device::new();
     let endpoint = |i: usize| format!("https://push.example.org/device/{i}");
     for i in 0..=app::protocol::MAX_PUSH_SUBSCRIPTIONS {
-        ok(
-            &mut bob,
-            "pushSubscribe",
-            device.subscription(&endpoint(i), true),
-        )
-        .await;
+        device.subscribe(&mut bob, &endpoint(i), true).await;
         // Each a later creation time than the one before.
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
@@ -649,7 +614,7 @@ async fn hostile_subscriptions_are_refused() {
         error_code(&mut bob, "pushUnsubscribe", json!({"endpoint": good})).await,
         "not_found"
     );
-    ok(&mut bob, "pushSubscribe", device.subscription(good, true)).await;
+    device.subscribe(&mut bob, good, true).await;
     ok(&mut bob, "pushUnsubscribe", json!({"endpoint": good})).await;
 }
 
@@ -807,12 +772,7 @@ async fn a_new_password_or_a_deleted_account_ends_the_subscriptions() {
     let mut alice = server.online("alice").await;
     let mut bob = server.online("bob").await;
     let endpoint = service.endpoint("bob");
-    ok(
-        &mut bob,
-        "pushSubscribe",
-        Device::new().subscription(&endpoint, true),
-    )
-    .await;
+    Device::new().subscribe(&mut bob, &endpoint, true).await;
     let topic = ok(&mut bob, "getNtfyTopic", json!({})).await["payload"]["topic"]
         .as_str()
         .expect("topic")
@@ -829,12 +789,7 @@ async fn a_new_password_or_a_deleted_account_ends_the_subscriptions() {
     let (status, _, _) = server.get(&format!("/ntfy/{topic}/json?poll=1"), &[]).await;
     assert_eq!(status, 404, "the ntfy topic ended too");
     // Subscribed again, then the account deleted: gone with it.
-    ok(
-        &mut bob,
-        "pushSubscribe",
-        Device::new().subscription(&endpoint, true),
-    )
-    .await;
+    Device::new().subscribe(&mut bob, &endpoint, true).await;
     ok(
         &mut bob,
         "deleteAccount",

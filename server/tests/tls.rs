@@ -23,24 +23,7 @@ async fn https_get(
     config: Arc<rustls::ClientConfig>,
     path: &str,
 ) -> (u16, String) {
-    let tcp = TcpStream::connect(addr).await.expect("connect");
-    let server_name = ServerName::try_from(name.to_string()).expect("server name");
-    let mut tls = tokio::time::timeout(
-        WAIT,
-        tokio_rustls::TlsConnector::from(config).connect(server_name, tcp),
-    )
-    .await
-    .expect("handshake timeout")
-    .expect("TLS handshake");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n");
-    tls.write_all(req.as_bytes()).await.expect("write");
-    let mut buf = Vec::new();
-    // The response is complete once the server closes; a close without close_notify
-    // is no concern here.
-    let _ = tokio::time::timeout(WAIT, tls.read_to_end(&mut buf))
-        .await
-        .expect("read timeout");
-    let text = String::from_utf8_lossy(&buf).to_string();
+    let (text, _) = common::https_get(addr, name, config, path).await;
     let status = text
         .split_whitespace()
         .nth(1)

@@ -6,50 +6,13 @@
 
 mod common;
 
-use common::{http_get, tls_client_config, Server, WAIT};
-use std::net::SocketAddr;
+use common::{header, http_get, https_get, mode, tls_client_config, Server};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
-
-/// `GET path` over TLS to `addr` as `name`, trusting what `config` trusts: the raw
-/// response and the certificate chain the server sent.
-async fn https_get(
-    addr: SocketAddr,
-    name: &str,
-    config: Arc<rustls::ClientConfig>,
-    path: &str,
-) -> (String, Vec<CertificateDer<'static>>) {
-    let tcp = TcpStream::connect(addr).await.expect("connect");
-    let server_name = ServerName::try_from(name.to_string()).expect("server name");
-    let mut tls = tokio::time::timeout(
-        WAIT,
-        tokio_rustls::TlsConnector::from(config).connect(server_name, tcp),
-    )
-    .await
-    .expect("handshake timeout")
-    .unwrap_or_else(|e| panic!("TLS handshake as {name}: {e}"));
-    let chain: Vec<CertificateDer<'static>> = tls
-        .get_ref()
-        .1
-        .peer_certificates()
-        .expect("certificates")
-        .iter()
-        .map(|c| c.clone().into_owned())
-        .collect();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n");
-    tls.write_all(req.as_bytes()).await.expect("write");
-    let mut buf = Vec::new();
-    let _ = tokio::time::timeout(WAIT, tls.read_to_end(&mut buf))
-        .await
-        .expect("read timeout");
-    (String::from_utf8_lossy(&buf).into_owned(), chain)
-}
+use tokio_rustls::rustls::pki_types::CertificateDer;
 
 fn ca_der(data: &Path) -> CertificateDer<'static> {
     CertificateDer::from_pem_file(data.join("tls/ca.pem")).expect("the authority's certificate")
@@ -65,16 +28,6 @@ async fn verified_with_the_authority_only(
     let (response, chain) = https_get(server.addr, name, only_ca, "/healthz").await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     chain
-}
-
-#[cfg(unix)]
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .expect("metadata")
-        .permissions()
-        .mode()
-        & 0o777
 }
 
 #[tokio::test]
@@ -200,13 +153,6 @@ async fn an_older_self_signed_certificate_is_replaced_by_the_authoritys() {
         "{}",
         String::from_utf8_lossy(&sent.stderr)
     );
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 #[tokio::test]

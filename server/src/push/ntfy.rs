@@ -213,12 +213,10 @@ pub async fn json(
     Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    let topics = match known(&state, &topics).await {
-        Ok(topics) => topics,
+    let (topics, base, kept) = match opening(&state, &topics, &params, &headers).await {
+        Ok(opened) => opened,
         Err(response) => return response,
     };
-    let base = base_url(&state.broker, &headers);
-    let kept = state.broker.kept_since(&topics, params.since.as_deref());
     let ndjson = [(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")];
     if matches!(params.poll.as_deref(), Some("1" | "true" | "yes")) {
         let mut body = String::new();
@@ -255,12 +253,10 @@ pub async fn ws(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let topics = match known(&state, &topics).await {
-        Ok(topics) => topics,
+    let (topics, base, kept) = match opening(&state, &topics, &params, &headers).await {
+        Ok(opened) => opened,
         Err(response) => return response,
     };
-    let base = base_url(&state.broker, &headers);
-    let kept = state.broker.kept_since(&topics, params.since.as_deref());
     let Some(subscription) = state.broker.open(&topics) else {
         return too_many();
     };
@@ -332,6 +328,20 @@ fn lines(
 }
 
 /// The topics of a request, each one a person's: else 404 (or 400 when malformed).
+/// What the JSON stream and the WebSocket start with: the topics (known, or the
+/// answer refusing them), the base of the click links, the messages kept since `since`.
+async fn opening(
+    state: &NtfyState,
+    topics: &str,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<(Vec<String>, String, Vec<Kept>), Response> {
+    let topics = known(state, topics).await?;
+    let base = base_url(&state.broker, headers);
+    let kept = state.broker.kept_since(&topics, params.since.as_deref());
+    Ok((topics, base, kept))
+}
+
 async fn known(state: &NtfyState, topics: &str) -> Result<Vec<String>, Response> {
     let list: Vec<String> = topics.split(',').map(str::to_owned).collect();
     let well_formed = |t: &String| {

@@ -642,3 +642,58 @@ pub async fn upgrade_status(url: &str) -> Option<u16> {
         Err(e) => panic!("upgrade failed without an HTTP answer: {e}"),
     }
 }
+
+/// The permission bits of `path` (`0o600` for a file only its owner may read).
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// `GET path` over TLS to `addr` as `name`, trusting what `config` trusts: the raw
+/// response and the certificate chain the server sent.
+pub async fn https_get(
+    addr: SocketAddr,
+    name: &str,
+    config: Arc<rustls::ClientConfig>,
+    path: &str,
+) -> (String, Vec<rustls::pki_types::CertificateDer<'static>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let server_name = ServerName::try_from(name.to_string()).expect("server name");
+    let mut tls = tokio::time::timeout(
+        WAIT,
+        tokio_rustls::TlsConnector::from(config).connect(server_name, tcp),
+    )
+    .await
+    .expect("handshake timeout")
+    .unwrap_or_else(|e| panic!("TLS handshake as {name}: {e}"));
+    let chain: Vec<CertificateDer<'static>> = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .expect("certificates")
+        .iter()
+        .map(|c| c.clone().into_owned())
+        .collect();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n");
+    tls.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(WAIT, tls.read_to_end(&mut buf))
+        .await
+        .expect("read timeout");
+    (String::from_utf8_lossy(&buf).into_owned(), chain)
+}
+
+/// The value of the header `name` (lower case) among `headers`.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
