@@ -88,7 +88,7 @@ test('the owner bans a person, whose open page is logged out at once, and lets t
   await ben.getByRole('button', { name: 'Log in' }).click();
   await expect(ben.getByRole('alert')).toContainText('banned');
 
-  await panel.getByRole('button', { name: 'Let ben back in' }).click();
+  await panel.getByRole('button', { name: 'Unban ben' }).click();
   await expect(panel.getByRole('list', { name: 'Banned' }).getByRole('listitem')).toHaveCount(0);
   await ben.getByRole('button', { name: 'Log in' }).click();
   await expect(ben.getByRole('heading', { name: 'General', level: 1 })).toBeVisible();

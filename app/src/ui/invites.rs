@@ -150,14 +150,15 @@ pub fn InvitePanel() -> impl IntoView {
             .get()
             .into_iter()
             .map(|b| {
-                let label = format!("Let {} back in", b.user_id);
+                // Named "Unban NAME": the name holds the visible text (WCAG 2.5.3).
+                let hidden = format!(" {}", b.user_id);
                 let text = format!("{} · by {}", b.user_id, b.banned_by);
                 let name = b.user_id;
                 view! {
                     <li>
                         <span>{text}</span>
-                        <button type="button" class="quiet small" aria-label=label on:click=move |_| set_ban(name.clone(), false)>
-                            "Unban"
+                        <button type="button" class="quiet small" on:click=move |_| set_ban(name.clone(), false)>
+                            "Unban"<span class="visually-hidden">{hidden}</span>
                         </button>
                     </li>
                 }
