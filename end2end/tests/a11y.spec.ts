@@ -7,6 +7,7 @@ import {
   messageItem,
   newPage,
   openDirect,
+  png,
   send,
   test,
   uniqueName,
@@ -28,6 +29,48 @@ for (const colorScheme of ['light', 'dark'] as const) {
       await page.getByRole('button', { name: 'Log in' }).click();
       await expect(page.getByRole('alert')).toBeVisible();
       await audit(page, `login error (${colorScheme})`);
+    });
+
+    test('editing, replying, a deleted message, a picture and empty results have no axe violations', async ({ browser }) => {
+      test.setTimeout(90_000);
+      const carol = uniqueName('axc');
+      const dave = uniqueName('axd');
+      const carolPage = await logIn(browser, carol, { colorScheme });
+      const davePage = await logIn(browser, dave, { colorScheme });
+      await send(davePage, `a question from ${dave}`);
+      await send(carolPage, `to be deleted ${carol}`);
+      const gone = messageItem(carolPage, carol, `to be deleted ${carol}`);
+      await gone.hover();
+      await gone.getByRole('button', { name: 'Delete', exact: true }).click();
+      await expect(messageItem(davePage, carol, 'This message was deleted.')).toHaveCount(1);
+      await carolPage.getByLabel('Attach file').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: png(40, 30) });
+      await expect(carolPage.getByRole('list', { name: 'Attachments to send' })).toContainText('dot.png');
+      await send(carolPage, `a picture ${carol}`);
+      await expect(messageItem(davePage, carol, `a picture ${carol}`).getByRole('img', { name: 'dot.png' })).toBeVisible();
+      await audit(davePage, `a deleted message and a picture (${colorScheme})`);
+
+      await send(carolPage, `typo ${carol}`);
+      const mine = messageItem(carolPage, carol, `typo ${carol}`);
+      await mine.hover();
+      await mine.getByRole('button', { name: 'Edit', exact: true }).click();
+      await expect(carolPage.getByText('Editing message')).toBeVisible();
+      await audit(carolPage, `editing a message (${colorScheme})`);
+      await carolPage.getByText('Editing message').locator('..').getByRole('button', { name: 'Cancel' }).click();
+      await messageItem(carolPage, dave, `a question from ${dave}`).getByRole('button', { name: `Reply to ${dave}` }).click();
+      await expect(carolPage.getByRole('button', { name: 'Cancel reply' })).toBeVisible();
+      await audit(carolPage, `replying (${colorScheme})`);
+      await carolPage.getByRole('button', { name: 'Cancel reply' }).click();
+
+      await openDirect(carolPage, dave);
+      await carolPage.getByRole('button', { name: /^Pinned \(/ }).click();
+      await expect(carolPage.getByText('Nothing is pinned in this chat.')).toBeVisible();
+      await audit(carolPage, `no pinned messages (${colorScheme})`);
+      await carolPage.getByRole('dialog', { name: 'Pinned messages' }).getByRole('button', { name: 'Close' }).click();
+      const search = carolPage.getByRole('searchbox', { name: 'Search messages' });
+      await search.fill(`nowhere${carol}`);
+      await search.press('Enter');
+      await expect(carolPage.getByRole('region', { name: 'Search results' }).getByRole('status')).toHaveText('No messages found');
+      await audit(carolPage, `no search results (${colorScheme})`);
     });
 
     test('the chat screens and panels have no axe violations', async ({ browser }) => {
