@@ -2,11 +2,13 @@ import { expect } from '@playwright/test';
 import { audit } from './audit';
 import {
   PASSWORD,
+  chatEntry,
   composer,
   logIn,
   messageItem,
   newPage,
   openDirect,
+  openRoom,
   png,
   send,
   test,
@@ -71,6 +73,30 @@ for (const colorScheme of ['light', 'dark'] as const) {
       await search.press('Enter');
       await expect(carolPage.getByRole('region', { name: 'Search results' }).getByRole('status')).toHaveText('No messages found');
       await audit(carolPage, `no search results (${colorScheme})`);
+    });
+
+    test('unread counts, a mention, the unread divider and the jump buttons have no axe violations', async ({ browser }) => {
+      test.setTimeout(90_000);
+      const erin = uniqueName('axe');
+      const finn = uniqueName('axf');
+      const erinPage = await logIn(browser, erin, { colorScheme, viewport: { width: 900, height: 500 } });
+      const finnPage = await logIn(browser, finn, { colorScheme });
+      await openDirect(erinPage, finn);
+      await send(finnPage, `@${erin} have a look`);
+      const unread = 20;
+      for (let i = 1; i <= unread; i += 1) await send(finnPage, `news ${i} ${finn}`);
+      await expect(chatEntry(erinPage, 'Rooms', 'General')).toContainText(`${unread + 1} unread`);
+      await audit(erinPage, `unread counts (${colorScheme})`);
+
+      await openRoom(erinPage, 'General');
+      await expect(messageItem(erinPage, finn, `news ${unread} ${finn}`)).toBeVisible();
+      await expect(erinPage.getByRole('status').filter({ hasText: `${unread + 1} new messages` })).toBeVisible();
+      await audit(erinPage, `new messages bar (${colorScheme})`);
+      await erinPage.getByRole('button', { name: 'Jump to first unread' }).click();
+      await expect(erinPage.getByRole('separator', { name: 'New messages' })).toBeInViewport();
+      await expect(erinPage.getByRole('button', { name: 'Jump to latest' })).toBeVisible();
+      await expect(messageItem(erinPage, finn, 'have a look')).toHaveClass(/mention/);
+      await audit(erinPage, `unread divider, a mention, jump to latest (${colorScheme})`);
     });
 
     test('the chat screens and panels have no axe violations', async ({ browser }) => {
