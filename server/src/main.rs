@@ -152,6 +152,11 @@ struct ServeArgs {
     /// Directory for the database and uploads (created if missing).
     #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
     data: PathBuf,
+    /// Keep the data in PostgreSQL instead of the embedded SQLite database:
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`. Nodes given the same store are one
+    /// Parlor (docs/cluster.md).
+    #[arg(long, env = "PARLOR_STORE", value_name = "URL")]
+    store: Option<String>,
     /// Refuse guest connections (dialects without passwords).
     #[arg(long)]
     no_guests: bool,
@@ -349,6 +354,7 @@ impl ServeArgs {
         ServeConfig {
             bind: self.bind,
             data: self.data,
+            store: self.store,
             retention_sweep: self.retention_sweep,
             limits: Limits {
                 max_connections_per_user: self.max_connections_per_user,

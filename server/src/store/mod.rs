@@ -16,6 +16,7 @@ mod people;
 mod push;
 mod reactions;
 mod rooms;
+pub mod postgres;
 pub mod sqlite;
 
 use crate::domain::{Chat, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey};
@@ -33,12 +34,15 @@ pub use people::{ProfileChange, StoredProfile, UserRow};
 pub use push::{NtfyTopicRow, PushSubscription};
 pub use reactions::{PinChange, React, StoredPin};
 pub use rooms::{RoomChange, RoomState};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("{0}")]
     Refused(#[from] Refusal),
     #[error(
