@@ -13,10 +13,10 @@
 mod access;
 mod accounts;
 mod people;
+pub mod postgres;
 mod push;
 mod reactions;
 mod rooms;
-pub mod postgres;
 pub mod sqlite;
 
 use crate::domain::{Chat, LogEvent, Message, ReceiptKind, Refusal, RoomId, SessionId, UserKey};
@@ -31,10 +31,10 @@ use tokio::sync::Notify;
 pub use access::{NewAccount, NewInvite};
 pub use accounts::{AccountDeletion, NewReset, UsedReset};
 pub use people::{ProfileChange, StoredProfile, UserRow};
+pub use postgres::PgStore;
 pub use push::{NtfyTopicRow, PushSubscription};
 pub use reactions::{PinChange, React, StoredPin};
 pub use rooms::{RoomChange, RoomState};
-pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]

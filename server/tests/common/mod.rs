@@ -273,7 +273,9 @@ impl Drop for Server {
 /// URL (`scripts/services start` prints it). Each data directory gets a database of
 /// its own, named in the directory (`.test-store`), so that a restart finds its data.
 pub fn test_pg() -> Option<String> {
-    std::env::var("PARLOR_TEST_PG").ok().filter(|u| !u.is_empty())
+    std::env::var("PARLOR_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// The `--store` URL of the data directory `data` under [`test_pg`], its database
@@ -295,7 +297,9 @@ pub fn pg_store_of(data: &Path) -> Option<String> {
             .unwrap_or(0)
     );
     psql(&admin, &format!("CREATE DATABASE {name}"));
-    let (base, _) = admin.rsplit_once('/').expect("a PostgreSQL URL with a database");
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("a PostgreSQL URL with a database");
     let url = format!("{base}/{name}");
     std::fs::create_dir_all(data).expect("data dir");
     std::fs::write(&marker, &url).expect("write the test store's name");
@@ -305,7 +309,17 @@ pub fn pg_store_of(data: &Path) -> Option<String> {
 /// Runs one SQL statement with psql on `url`; panics when it fails.
 pub fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")
-        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql])
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            url,
+            "-c",
+            sql,
+        ])
         .output()
         .expect("run psql");
     assert!(

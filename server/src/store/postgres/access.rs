@@ -13,10 +13,7 @@ use app::protocol::{BanInfo, InviteInfo, Millis, Registration, Role, MAX_OPEN_IN
 /// Creates an account and puts it in General; answers the existing account and
 /// `false` if the name is taken. See [`Store::register`](crate::store::Store::register).
 // PORT: register
-pub fn register(
-    db: &mut Db,
-    new: NewAccount,
-) -> Result<Applied<(Account, bool)>, StoreError> {
+pub fn register(db: &mut Db, new: NewAccount) -> Result<Applied<(Account, bool)>, StoreError> {
     let _ = (new);
     Err(super::not_ported("register"))
 }
@@ -67,4 +64,3 @@ pub fn revoke_invite(db: &mut Db, id: &str) -> Result<Applied<bool>, StoreError>
     let _ = (id);
     Err(super::not_ported("revoke_invite"))
 }
-

@@ -7,12 +7,12 @@
 //! years of history; a last job removes what is left and the account itself.
 
 use super::db::Db;
-pub use app::protocol::DeletedMessages as Mode;
 use super::ops::{change_password, leave_room, load_account};
 use super::{Applied, PgStore};
-use crate::store::StoreFuture;
 use crate::domain::{Chat, EventData, LogEvent};
+use crate::store::StoreFuture;
 use crate::store::{AccountDeletion, Member, NewReset, StoreError, UsedReset};
+pub use app::protocol::DeletedMessages as Mode;
 use app::protocol::{MessageId, DELETED_USER};
 use std::sync::atomic::Ordering;
 
@@ -41,4 +41,3 @@ pub(super) fn delete_account(store: &PgStore, deletion: AccountDeletion) -> Stor
     let _ = (store, deletion);
     Box::pin(async { Err(super::not_ported("delete_account")) })
 }
-

@@ -54,7 +54,11 @@ impl Db {
     }
 
     /// The row a query answers, if any (more than one is an error).
-    pub fn opt(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>, StoreError> {
+    pub fn opt(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<Option<Row>, StoreError> {
         let s = self.statement(sql)?;
         Ok(self.client.query_opt(&s, params)?)
     }
@@ -83,7 +87,8 @@ impl Db {
 /// An integer column as the unsigned id or count it holds (a negative one is damage).
 pub fn unsigned(row: &Row, column: usize) -> Result<u64, StoreError> {
     let v: i64 = row.try_get(column)?;
-    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative value {v} in column {column}")))
+    u64::try_from(v)
+        .map_err(|_| StoreError::Corrupt(format!("negative value {v} in column {column}")))
 }
 
 /// An id or count as PostgreSQL's BIGINT (past `i64::MAX`: the largest).

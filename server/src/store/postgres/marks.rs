@@ -60,4 +60,3 @@ pub(super) fn erase_chat(db: &mut Db, chat_key: &str) -> Result<(), StoreError> 
     let _ = (chat_key);
     Err(super::not_ported("erase_chat"))
 }
-

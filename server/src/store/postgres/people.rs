@@ -45,4 +45,3 @@ pub fn blocks(db: &mut Db) -> Result<Vec<(UserKey, UserKey)>, StoreError> {
     let _ = ();
     Err(super::not_ported("blocks"))
 }
-

@@ -29,10 +29,7 @@ pub fn remove_subscription(
 }
 
 // PORT: subscriptions
-pub fn subscriptions(
-    db: &mut Db,
-    user: &UserKey,
-) -> Result<Vec<PushSubscription>, StoreError> {
+pub fn subscriptions(db: &mut Db, user: &UserKey) -> Result<Vec<PushSubscription>, StoreError> {
     let _ = (user);
     Err(super::not_ported("subscriptions"))
 }
@@ -66,4 +63,3 @@ pub fn forget(db: &mut Db, user: &UserKey) -> Result<(), StoreError> {
     let _ = (user);
     Err(super::not_ported("forget"))
 }
-

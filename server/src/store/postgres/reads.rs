@@ -8,8 +8,6 @@ use crate::store::{ChatState, RoomRow, StoreError, StoredMessage, UnreadSnapshot
 use app::protocol::{EventId, MessageId, Millis};
 use postgres::Row;
 
-
-
 /// A message row; attachments that cannot be read are an error (never "none").
 pub(super) fn message_from_row(r: &Row) -> Result<Message, StoreError> {
     let id = unsigned(r, 0)?;
@@ -57,7 +55,12 @@ pub fn message(db: &mut Db, chat: &Chat, id: MessageId) -> Result<Option<Message
 }
 
 /// Messages from others after `read_upto` that are not deleted.
-pub fn unread(db: &mut Db, chat_key: &str, key: &UserKey, read_upto: MessageId) -> Result<u64, StoreError> {
+pub fn unread(
+    db: &mut Db,
+    chat_key: &str,
+    key: &UserKey,
+    read_upto: MessageId,
+) -> Result<u64, StoreError> {
     unread_between(db, chat_key, key, read_upto, MessageId::MAX)
 }
 
@@ -107,7 +110,12 @@ pub fn messages_page(
     Ok(page)
 }
 
-fn first_mark(db: &mut Db, chat: &Chat, m: &Message, kind: &str) -> Result<Option<Millis>, StoreError> {
+fn first_mark(
+    db: &mut Db,
+    chat: &Chat,
+    m: &Message,
+    kind: &str,
+) -> Result<Option<Millis>, StoreError> {
     let row = db.one(
         "SELECT MIN(at) FROM receipts WHERE chat = $1 AND kind = $2 AND upto >= $3 AND user_key <> $4",
         &[&chat.key(), &kind, &big(m.id), &UserKey::of(&m.sender).as_str()],
@@ -172,7 +180,10 @@ pub fn chat_last_ids(db: &mut Db, key: &UserKey) -> Result<Vec<(Chat, MessageId)
 
 pub fn load_world(db: &mut Db) -> Result<World, StoreError> {
     let mut rooms = Vec::new();
-    for row in db.query("SELECT id, name, creator, creator_guest FROM rooms ORDER BY id", &[])? {
+    for row in db.query(
+        "SELECT id, name, creator, creator_guest FROM rooms ORDER BY id",
+        &[],
+    )? {
         let id: i64 = row.try_get(0)?;
         let members = db
             .query(
@@ -193,7 +204,10 @@ pub fn load_world(db: &mut Db) -> Result<World, StoreError> {
         });
     }
     let mut users = Vec::new();
-    for row in db.query("SELECT name, role, display_name, about, avatar FROM users", &[])? {
+    for row in db.query(
+        "SELECT name, role, display_name, about, avatar FROM users",
+        &[],
+    )? {
         let role: String = row.try_get(1)?;
         let role = app::protocol::Role::parse(&role)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?;
@@ -258,7 +272,11 @@ pub fn replay_page(
 }
 
 /// Every event with `after < id < before`, in id order (those other nodes committed).
-pub fn events_between(db: &mut Db, after: EventId, before: EventId) -> Result<Vec<LogEvent>, StoreError> {
+pub fn events_between(
+    db: &mut Db,
+    after: EventId,
+    before: EventId,
+) -> Result<Vec<LogEvent>, StoreError> {
     let rows = db.query(
         "SELECT id, at, chat, data FROM events WHERE id > $1 AND id < $2 ORDER BY id",
         &[&big(after), &big(before)],
@@ -291,7 +309,11 @@ fn events_of(db: &mut Db, rows: &[Row]) -> Result<Vec<LogEvent>, StoreError> {
 }
 
 /// The user a session token belongs to, if it was last used at or after `valid_since`.
-pub fn token_user(db: &mut Db, hash: &str, valid_since: Millis) -> Result<Option<UserKey>, StoreError> {
+pub fn token_user(
+    db: &mut Db,
+    hash: &str,
+    valid_since: Millis,
+) -> Result<Option<UserKey>, StoreError> {
     let row = db.opt(
         "SELECT user_key FROM tokens WHERE hash = $1 AND used_at >= $2",
         &[&hash, &valid_since],
@@ -303,7 +325,10 @@ pub fn token_user(db: &mut Db, hash: &str, valid_since: Millis) -> Result<Option
 }
 
 /// Every member's delivered/read watermarks in a chat.
-pub fn receipt_marks(db: &mut Db, chat: &Chat) -> Result<Vec<(UserKey, MessageId, MessageId)>, StoreError> {
+pub fn receipt_marks(
+    db: &mut Db,
+    chat: &Chat,
+) -> Result<Vec<(UserKey, MessageId, MessageId)>, StoreError> {
     let rows = db.query(
         "SELECT user_key, delivered_upto, read_upto FROM chat_members WHERE chat = $1",
         &[&chat.key()],

@@ -43,12 +43,7 @@ pub fn expire(
 }
 
 // PORT: set_role
-pub fn set_role(
-    db: &mut Db,
-    user: &UserKey,
-    role: Role,
-) -> Result<Applied<bool>, StoreError> {
+pub fn set_role(db: &mut Db, user: &UserKey, role: Role) -> Result<Applied<bool>, StoreError> {
     let _ = (user, role);
     Err(super::not_ported("set_role"))
 }
-

@@ -219,7 +219,10 @@ pub fn migrate(client: &mut postgres::Client) -> Result<i64, StoreError> {
     }
     if found < CURRENT {
         tx.execute("DELETE FROM parlor_schema", &[])?;
-        tx.execute("INSERT INTO parlor_schema (version) VALUES ($1)", &[&CURRENT])?;
+        tx.execute(
+            "INSERT INTO parlor_schema (version) VALUES ($1)",
+            &[&CURRENT],
+        )?;
     }
     tx.commit()?;
     Ok(found)

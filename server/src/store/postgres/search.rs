@@ -33,4 +33,3 @@ pub fn search(db: &mut Db, query: &SearchQuery) -> Result<SearchPage, StoreError
     let _ = (query);
     Err(super::not_ported("search"))
 }
-

@@ -12,7 +12,5 @@ use std::path::Path;
 
 // PORT: report
 pub fn report(db: &mut Db) -> Result<StorageReport, StoreError> {
-    
     Err(super::not_ported("report"))
 }
-

@@ -2,6 +2,7 @@
 //! writer (writes) or one read on the reader pool, running the functions of `writer`,
 //! `ops`, `reads` and the files of each feature, as the SQLite store does.
 
+use super::db::Db;
 use super::{access, accounts, marks, ops, people, push, reads, rooms, search, storage, writer};
 use super::{Applied, PgStore};
 use crate::domain::{Chat, LogEvent, RoomId, SessionId, UserKey};
@@ -11,7 +12,6 @@ use crate::store::{
     SearchPage, SearchQuery, Store, StoreError, StoreFuture, StoredMessage, StoredPin,
     StoredProfile, UnreadSnapshot, World,
 };
-use super::db::Db;
 use app::protocol::{BanInfo, EventId, InviteInfo, MessageId, Millis, Registration, Role};
 use std::sync::Arc;
 

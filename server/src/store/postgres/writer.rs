@@ -260,10 +260,7 @@ pub fn new_message(
         )?;
         if let Some(row) = existing {
             // Give the id back: the savepoint would keep it taken.
-            db.execute(
-                "UPDATE sequencer SET last_message = last_message - 1",
-                &[],
-            )?;
+            db.execute("UPDATE sequencer SET last_message = last_message - 1", &[])?;
             return Ok(Applied::quiet((super::db::unsigned(&row, 0)?, true)));
         }
     }
@@ -571,7 +568,11 @@ pub fn mark(
             )?,
         };
     }
-    let read_upto = if kind == ReceiptKind::Read { upto } else { read };
+    let read_upto = if kind == ReceiptKind::Read {
+        upto
+    } else {
+        read
+    };
     let client_message_id = client_message_id(db, upto)?;
     let unread = super::reads::unread(db, &chat_key, &key, read_upto)?;
     let mut event = append(
