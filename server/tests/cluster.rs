@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{psql, test_pg, Client, Launch, Server};
+use common::{psql, test_pg, Client, Closed, Launch, Server};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -241,4 +241,21 @@ async fn one_client_message_id_sent_to_two_nodes_gives_one_message() {
     assert_eq!(bob.event("new").await["payload"]["message"], "once");
     bob.expect_none(Duration::from_millis(1500), |v| v["eventType"] == "new")
         .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn logging_out_everywhere_on_one_node_ends_the_sessions_of_the_others() {
+    let cluster = Cluster::start();
+    let mut here = cluster.nodes[0].online("alice").await;
+    let mut there = cluster.nodes[1].online("alice").await;
+    let mut elsewhere = cluster.nodes[2].online("alice").await;
+    let r = here.request("logoutEverywhere", json!({})).await;
+    assert!(r.get("error").is_none(), "{r}");
+    for c in [&mut there, &mut elsewhere] {
+        assert_eq!(
+            c.closed(Duration::from_secs(5)).await,
+            Closed::Frame(4001, "logged out everywhere".into())
+        );
+    }
 }

@@ -174,6 +174,20 @@ impl Hub {
 }
 
 impl EventSink for Hub {
+    /// Another node ended a person's sessions (a revoked token, a ban, a new password,
+    /// a deleted account): this node ends its own.
+    fn notice(&self, notice: &crate::store::Notice) {
+        match notice {
+            crate::store::Notice::EndSessions { user, token, why } => {
+                let Some(why) = super::Ended::parse(why) else {
+                    tracing::warn!(why = %why, "a notice to end sessions with an unknown reason");
+                    return;
+                };
+                self.end_local_sessions(&UserKey::of(user), None, token.as_deref(), why);
+            }
+        }
+    }
+
     /// Each committed event, in log order: the world in memory updated, then one item
     /// queued for every session of its connected members (but the writer's own session,
     /// which gets the answer instead), with that member's unread count.
