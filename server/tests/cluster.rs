@@ -87,6 +87,11 @@ impl Proxy {
 
 impl Cluster {
     fn start() -> Cluster {
+        Cluster::start_with(&[])
+    }
+
+    /// Three nodes started with `args` as well.
+    fn start_with(args: &[&str]) -> Cluster {
         let admin = test_pg().expect(NEEDS_PG);
         let name = format!(
             "cluster{}_{}",
@@ -100,7 +105,11 @@ impl Cluster {
         let (base, _) = admin.rsplit_once('/').expect("URL");
         let url = format!("{base}/{name}");
         let nodes: Vec<Server> = (0..3)
-            .map(|_| Server::launch(Launch::default(), &["--store", &url]))
+            .map(|_| {
+                let mut all = vec!["--store", url.as_str()];
+                all.extend_from_slice(args);
+                Server::launch(Launch::default(), &all)
+            })
             .collect();
         let proxy = Proxy::start(&nodes.iter().map(|n| n.addr).collect::<Vec<_>>());
         Cluster { nodes, proxy }
@@ -258,4 +267,39 @@ async fn logging_out_everywhere_on_one_node_ends_the_sessions_of_the_others() {
             Closed::Frame(4001, "logged out everywhere".into())
         );
     }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn the_rate_limit_counts_the_messages_sent_through_every_node() {
+    let cluster = Cluster::start_with(&["--rate-limit", "10"]);
+    let mut one = cluster.nodes[0].online("alice").await;
+    let mut two = cluster.nodes[1].online("alice").await;
+    for i in 0..6 {
+        let r = one
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": format!("a{i}")}),
+            )
+            .await;
+        assert!(r.get("error").is_none(), "{r}");
+    }
+    // The other node counts them once it has followed the log.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for i in 0..4 {
+        let r = two
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": format!("b{i}")}),
+            )
+            .await;
+        assert!(r.get("error").is_none(), "message {} of 10: {r}", 7 + i);
+    }
+    let r = two
+        .request(
+            "new",
+            json!({"chatId": "#General", "message": "one too many"}),
+        )
+        .await;
+    assert_eq!(r["error"]["code"], "rate_limited", "{r}");
 }

@@ -80,6 +80,11 @@ impl StoreError {
 pub trait EventSink: Send + Sync {
     /// `origin`: the session whose request wrote the events (it is answered instead).
     fn publish(&self, events: &[LogEvent], origin: Option<SessionId>);
+    /// Events another node sharing this store committed (no session of this node
+    /// asked for them).
+    fn publish_elsewhere(&self, events: &[LogEvent]) {
+        self.publish(events, None);
+    }
     /// What another node sharing this store told the others ([`Store::tell_nodes`]).
     fn notice(&self, _notice: &Notice) {}
 }

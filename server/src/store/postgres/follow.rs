@@ -64,7 +64,7 @@ pub(super) fn catch_up(
             return Ok(());
         };
         if let Some(sink) = inner.sink.get() {
-            sink.publish(&events, None);
+            sink.publish_elsewhere(&events);
         }
         *published = last;
     }
