@@ -161,12 +161,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     pusher.spawn(hub.clone(), store.clone(), shutdown.clone());
     hub.set_notifier(pusher.clone());
     let push = crate::push::routes(pusher, ntfy, store.clone());
-    let uploads = Uploads::new(
-        hub.clone(),
-        store.clone(),
-        uploads_dir,
-        config.uploads.clone(),
-    );
+    let uploads = Uploads::new(hub.clone(), store.clone(), config.uploads.clone());
     crate::uploads::spawn_sweeper(&uploads, shutdown.clone());
     crate::retention::spawn_sweeper(hub.clone(), config.retention_sweep, shutdown.clone());
     let policy = Policy::new(

@@ -279,6 +279,14 @@ pub trait Store: Send + Sync {
     fn uploads_released(&self) -> Arc<Notify>;
     /// The original name an upload was sent with (`None`: not recorded).
     fn upload_filename(&self, name: String) -> StoreFuture<Option<String>>;
+    /// Keeps an upload's bytes, durably, under its file name (before it is recorded):
+    /// SQLite's store in `--data/uploads`, PostgreSQL's in the database, where every
+    /// node finds them.
+    fn put_upload(&self, name: String, bytes: bytes::Bytes) -> StoreFuture<()>;
+    /// An upload's bytes (`None`: there is no such file).
+    fn upload_bytes(&self, name: String) -> StoreFuture<Option<Vec<u8>>>;
+    /// Removes an upload's bytes (one already gone is not an error).
+    fn remove_upload(&self, name: String) -> StoreFuture<()>;
 
     /// Sets `user`'s notification level of `chat` (issue 5/6 reads it for push).
     fn set_notify(&self, user: UserKey, chat: Chat, level: NotifyLevel) -> StoreFuture<()>;

@@ -22,6 +22,7 @@
 mod access;
 mod accounts;
 pub mod db;
+mod follow;
 mod marks;
 mod ops;
 mod people;
@@ -40,7 +41,7 @@ pub use writer::Applied;
 use super::{EventSink, StoreError};
 use db::Db;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -76,6 +77,18 @@ struct Inner {
     /// Notified after a commit that may have released uploads.
     released: Arc<tokio::sync::Notify>,
     commits: AtomicU64,
+    /// This node's id in notifications (random at each start).
+    node: String,
+    /// Set when the store closes: the follower stops.
+    closing: AtomicBool,
+    follower: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// A random id for this node's notifications.
+fn node_id() -> String {
+    let mut bytes = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    data_encoding::HEXLOWER.encode(&bytes)
 }
 
 /// Opens a connection with the settings every connection of the store has.
@@ -129,6 +142,9 @@ impl PgStore {
                 published: Mutex::new(head),
                 released: Arc::new(tokio::sync::Notify::new()),
                 commits: AtomicU64::new(0),
+                node: node_id(),
+                closing: AtomicBool::new(false),
+                follower: Mutex::new(None),
             }),
         };
         let inner = Arc::clone(&store.inner);
@@ -138,6 +154,14 @@ impl PgStore {
             .map_err(|e| StoreError::CommitFailed(format!("cannot start the writer: {e}")))?;
         if let Ok(mut w) = store.inner.writer.lock() {
             *w = Some(writer);
+        }
+        let inner = Arc::clone(&store.inner);
+        let follower = std::thread::Builder::new()
+            .name("parlor-pg-follower".into())
+            .spawn(move || follow::follow(inner))
+            .map_err(|e| StoreError::CommitFailed(format!("cannot start the follower: {e}")))?;
+        if let Ok(mut f) = store.inner.follower.lock() {
+            *f = Some(follower);
         }
         Ok(store)
     }
@@ -189,6 +213,11 @@ impl PgStore {
         if let Some(handle) = handle {
             let _ = handle.join();
         }
+        self.inner.closing.store(true, Ordering::Relaxed);
+        let handle = self.inner.follower.lock().ok().and_then(|mut f| f.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
     }
 }
 
@@ -201,3 +230,6 @@ fn not_ported(what: &str) -> StoreError {
 pub fn schema_version() -> i64 {
     schema::CURRENT
 }
+
+#[cfg(test)]
+mod tests;

@@ -271,17 +271,23 @@ pub fn replay_page(
     events_of(db, &rows)
 }
 
-/// Every event with `after < id < before`, in id order (those other nodes committed).
+/// The events with `after < id < before`, in id order, at most 1,000 (those other
+/// nodes committed), with the unread counts of read receipts.
 pub fn events_between(
     db: &mut Db,
     after: EventId,
     before: EventId,
 ) -> Result<Vec<LogEvent>, StoreError> {
     let rows = db.query(
-        "SELECT id, at, chat, data FROM events WHERE id > $1 AND id < $2 ORDER BY id",
+        "SELECT id, at, chat, data, unread_after FROM events WHERE id > $1 AND id < $2
+         ORDER BY id LIMIT 1000",
         &[&big(after), &big(before)],
     )?;
-    events_of(db, &rows)
+    let mut events = events_of(db, &rows)?;
+    for (event, row) in events.iter_mut().zip(&rows) {
+        event.unread_after = row.try_get::<_, Option<i64>>(4)?.map(|n| n.max(0) as u64);
+    }
+    Ok(events)
 }
 
 /// Log rows (`id, at, chat, data`) as events, replies' quotes filled.

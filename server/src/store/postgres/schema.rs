@@ -104,7 +104,10 @@ const MIGRATIONS: &[&str] = &[
         at         BIGINT NOT NULL,
         chat       TEXT NOT NULL,
         data       TEXT NOT NULL,
-        message_id BIGINT
+        message_id BIGINT,
+        -- A read receipt: the reader's unread count after it (for the hubs of other
+        -- nodes, which did not compute it).
+        unread_after BIGINT
     );
     CREATE INDEX events_by_chat ON events (chat, id);
     CREATE INDEX events_by_message ON events (message_id) WHERE message_id IS NOT NULL;

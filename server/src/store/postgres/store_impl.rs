@@ -339,6 +339,36 @@ impl Store for PgStore {
         self.query(move |c| reads::upload_filename(c, &name))
     }
 
+    /// On a reader connection, committed at once: a file of megabytes must not hold
+    /// up the writer's batch (and the sequencer row) while it travels.
+    fn put_upload(&self, name: String, bytes: bytes::Bytes) -> StoreFuture<()> {
+        self.query(move |c| {
+            c.execute(
+                "INSERT INTO upload_files (name, content) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET content = EXCLUDED.content",
+                &[&name, &bytes.as_ref()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn upload_bytes(&self, name: String) -> StoreFuture<Option<Vec<u8>>> {
+        self.query(move |c| {
+            let row = c.opt("SELECT content FROM upload_files WHERE name = $1", &[&name])?;
+            Ok(match row {
+                Some(r) => Some(r.try_get(0)?),
+                None => None,
+            })
+        })
+    }
+
+    fn remove_upload(&self, name: String) -> StoreFuture<()> {
+        self.query(move |c| {
+            c.execute("DELETE FROM upload_files WHERE name = $1", &[&name])?;
+            Ok(())
+        })
+    }
+
     fn set_notify(
         &self,
         user: UserKey,

@@ -13,6 +13,7 @@
 //! it was committed) and the next batch reconnects.
 
 use super::db::{big, Db};
+use super::follow::{catch_up, CHANNEL};
 use super::{connect_writer, Inner, PgStore};
 use crate::domain::{Chat, EventData, LogEvent, Message, ReceiptKind, Refusal, SessionId, UserKey};
 use crate::store::{Delete, Edit, Mark, NewMessage, ReceiptOutcome, StoreError};
@@ -152,22 +153,35 @@ fn run_batch(db: &mut Db, batch: &mut Vec<JobFn>, inner: &Inner) {
             (outcome.finish)(Ok(()));
         }
     }
+    // Tell the other nodes' followers to look, at the commit (not for a batch that
+    // wrote no event).
+    if done.iter().any(|j| !j.events.is_empty()) {
+        if let Err(e) = db.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &inner.node]) {
+            tracing::warn!(error = %e, "cannot notify the other nodes; they will poll");
+        }
+    }
+    // Held from before the commit until this batch is published: the follower cannot
+    // hand this node's events to the hub first.
+    let Ok(mut published) = inner.published.lock() else {
+        let _ = db.batch("ROLLBACK");
+        for job in done {
+            (job.finish)(Err(StoreError::Closed));
+        }
+        return;
+    };
     match db.batch("COMMIT") {
         Ok(()) => {
             inner.commits.fetch_add(1, Ordering::Relaxed);
-            let own: Vec<(&[LogEvent], Option<SessionId>)> = done
-                .iter()
-                .filter(|j| !j.events.is_empty())
-                .map(|j| (j.events.as_slice(), j.origin))
-                .collect();
-            if let Err(e) = publish_in_order(db, inner, &own) {
+            if let Err(e) = publish_in_order(db, inner, &mut published, &done) {
                 tracing::error!(error = %e, "cannot read the events other nodes committed first");
             }
+            drop(published);
             for job in done {
                 (job.finish)(Ok(()));
             }
         }
         Err(e) => {
+            drop(published);
             // A commit whose answer was lost may have landed or not: PostgreSQL tells
             // neither after a broken connection. Callers are told it failed; a repeated
             // `new` finds its first copy by its clientMessageId.
@@ -185,29 +199,20 @@ fn run_batch(db: &mut Db, batch: &mut Vec<JobFn>, inner: &Inner) {
 fn publish_in_order(
     db: &mut Db,
     inner: &Inner,
-    own: &[(&[LogEvent], Option<SessionId>)],
+    published: &mut EventId,
+    done: &[JobOutcome],
 ) -> Result<(), StoreError> {
-    let Some(first) = own.first().and_then(|(events, _)| events.first()) else {
-        return Ok(());
-    };
-    let Ok(mut published) = inner.published.lock() else {
-        return Err(StoreError::Closed);
-    };
-    if first.id > *published + 1 {
-        let earlier = super::reads::events_between(db, *published, first.id)?;
+    for job in done.iter().filter(|j| !j.events.is_empty()) {
+        let (Some(first), Some(last)) = (job.events.first(), job.events.last()) else {
+            continue;
+        };
+        if first.id > *published + 1 {
+            catch_up(db, inner, published, Some(first.id))?;
+        }
         if let Some(sink) = inner.sink.get() {
-            if !earlier.is_empty() {
-                sink.publish(&earlier, None);
-            }
+            sink.publish(&job.events, job.origin);
         }
-    }
-    for (events, origin) in own {
-        if let Some(sink) = inner.sink.get() {
-            sink.publish(events, *origin);
-        }
-        if let Some(last) = events.last() {
-            *published = (*published).max(last.id);
-        }
+        *published = (*published).max(last.id);
     }
     Ok(())
 }
@@ -575,7 +580,8 @@ pub fn mark(
     };
     let client_message_id = client_message_id(db, upto)?;
     let unread = super::reads::unread(db, &chat_key, &key, read_upto)?;
-    let mut event = append(
+    let unread_after = (kind == ReceiptKind::Read).then_some(unread);
+    let event = append_with(
         db,
         at,
         chat,
@@ -586,10 +592,8 @@ pub fn mark(
             client_message_id: client_message_id.clone(),
             at,
         },
+        unread_after,
     )?;
-    if kind == ReceiptKind::Read {
-        event.unread_after = Some(unread);
-    }
     Ok(Applied {
         value: ReceiptOutcome {
             upto,
@@ -620,6 +624,17 @@ pub(super) fn append(
     chat: Chat,
     data: EventData,
 ) -> Result<LogEvent, StoreError> {
+    append_with(db, at, chat, data, None)
+}
+
+/// [`append`], with the reader's unread count after a read receipt.
+fn append_with(
+    db: &mut Db,
+    at: Millis,
+    chat: Chat,
+    data: EventData,
+    unread_after: Option<u64>,
+) -> Result<LogEvent, StoreError> {
     let json = serde_json::to_string(&data)
         .map_err(|e| Refusal::Internal(format!("cannot encode event: {e}")))?;
     let message_id = match &data {
@@ -631,14 +646,14 @@ pub(super) fn append(
     };
     let id: EventId = next_id(db, Sequence::Event)?;
     db.execute(
-        "INSERT INTO events (id, at, chat, data, message_id) VALUES ($1, $2, $3, $4, $5)",
-        &[&big(id), &at, &chat.key(), &json, &message_id],
+        "INSERT INTO events (id, at, chat, data, message_id, unread_after) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&big(id), &at, &chat.key(), &json, &message_id, &unread_after.map(big)],
     )?;
     Ok(LogEvent {
         id,
         at,
         chat,
         data,
-        unread_after: None,
+        unread_after,
     })
 }
