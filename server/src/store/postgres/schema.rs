@@ -57,6 +57,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_key, chat)
     );
     CREATE INDEX chat_members_by_chat ON chat_members (chat);
+    -- The words of a text as search compares them (search.rs): lower case (Unicode's
+    -- rules whatever the database's locale, hence ICU), diacritics dropped (NFD, then
+    -- the combining diacritical marks removed), anything that is not a letter or a
+    -- digit a space. IMMUTABLE, so that a generated column may use it.
+    CREATE FUNCTION search_words(body TEXT) RETURNS TEXT
+        LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE
+        AS $f$ SELECT regexp_replace(
+            regexp_replace(normalize(lower(body COLLATE \"und-x-icu\"), NFD),
+                '[\\u0300-\\u036f\\u1ab0-\\u1aff\\u1dc0-\\u1dff\\u20d0-\\u20ff\\ufe20-\\ufe2f]+', '', 'g'),
+            '[^[:alnum:]]+', ' ', 'g') $f$;
     -- Message ids come from the sequencer (never a sequence: a rolled-back job must not
     -- leave a gap, and ids must commit in order across nodes).
     CREATE TABLE messages (
@@ -74,7 +84,7 @@ const MIGRATIONS: &[&str] = &[
         mentions          TEXT NOT NULL DEFAULT '[]',
         mentions_room     BOOLEAN NOT NULL DEFAULT FALSE,
         -- The words search finds (kept by PostgreSQL from the body).
-        search            TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED
+        search            TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', search_words(body))) STORED
     );
     CREATE INDEX messages_by_chat ON messages (chat, id);
     CREATE UNIQUE INDEX messages_by_client_id ON messages (sender_key, client_message_id)

@@ -1,35 +1,215 @@
-//! Message search on PostgreSQL: the FTS5 index `messages_fts` (schema migrations 5 and 9),
-//! kept in the writer's transaction, read on a reader connection.
+//! Message search on PostgreSQL: the `messages.search` column (a `tsvector` PostgreSQL
+//! keeps from the body, schema.rs) and its GIN index, read on a reader connection.
 //!
-//! New messages enter the index once per group commit ([`index_new`], after the
-//! batch's jobs, before `COMMIT`): FTS5 writes its pending words as a new segment
-//! whenever a savepoint is released, so indexing inside each job's savepoint cost one
-//! segment and its merges per message. Edits and deletes of messages already indexed
-//! change it through triggers, in their job.
+//! Words are compared as the SQLite store's FTS5 index (`unicode61 remove_diacritics 2`)
+//! and the web app's highlighting ([`app::search`]) compare them: the body goes through
+//! the schema's `search_words` function (lower case by Unicode's rules through the ICU
+//! collation `und-x-icu`, whatever the database's locale; diacritics removed after
+//! NFD; anything but letters and digits a space) and then the `simple` configuration,
+//! which only splits at the spaces left. No extension is needed (`unaccent` would also
+//! rewrite `ß` or `œ`, which FTS5 keeps), but the server must have ICU (PostgreSQL 16
+//! and the usual packages do) and a UTF-8 database (`normalize`).
 //!
-//! The index is walked from the newest matching message down (`ORDER BY rowid DESC`,
-//! which FTS5 serves without sorting), each candidate checked against the chats the
-//! hub allowed and the sender, until the page is full: a rare word costs a few steps,
-//! a common one in chats the user can read stops as soon as the page is full. What
-//! cannot be bounded that way (a common word in chats the user cannot read) is bounded
-//! by time: a progress handler interrupts the statement after [`SEARCH_DEADLINE`], and
-//! the search is refused as too broad. Readers never block the writer (WAL).
+//! The words typed are never SQL or query syntax: each term is folded by the same
+//! `search_words`, and the `tsquery` is built here from the words that come back, each
+//! one quoted lexeme, those of a term joined by `<->` (they must follow each other),
+//! the last one of a prefix term marked `:*`, the terms joined by `&`. So `NEAR(`, `*`,
+//! `OR`, `!` or a lone `'` are words to find (or nothing), never operators.
 //!
-//! The words typed are never SQL or FTS5 syntax: each term becomes one FTS5 string
-//! (`"…"` with inner quotes doubled), so `NEAR(`, `*`, `OR` or a lone `"` are words
-//! to find, never operators.
+//! Hits come newest first (`ORDER BY id DESC`, `before`/`limit`, one row more than the
+//! page to know whether there is `more`); the planner picks between the GIN index (a
+//! rare word) and walking the messages newest first (a common one). What cannot be
+//! bounded that way (a common word in chats the user cannot read) is bounded by time:
+//! the search runs in a read-only transaction with `SET LOCAL statement_timeout` of
+//! [`SEARCH_DEADLINE`], and a search cancelled by it is refused as too broad, as the
+//! SQLite store refuses one it interrupts. Readers never block the writer (MVCC).
 
-use super::db::Db;
+use super::db::{big, unsigned, Db};
 use super::reads::chat_from_key;
 use crate::domain::{Chat, Message, Refusal};
 use crate::store::{DirectScope, SearchHit, SearchPage, SearchQuery, StoreError};
-use app::protocol::MessageId;
 use app::search::Term;
-use std::time::{Duration, Instant};
+use postgres::error::SqlState;
+use std::time::Duration;
+
+/// Longest a search statement may run before PostgreSQL cancels it.
+pub const SEARCH_DEADLINE: Duration = Duration::from_secs(1);
+
+/// The chat keys `query` covers: its rooms, and its direct chats.
+fn chat_keys(db: &mut Db, query: &SearchQuery) -> Result<Vec<String>, StoreError> {
+    let mut keys: Vec<String> = query.rooms.iter().map(|r| Chat::Room(*r).key()).collect();
+    match &query.direct {
+        DirectScope::None => {}
+        DirectScope::One(chat) => keys.push(chat.key()),
+        DirectScope::AllOf(user) => {
+            let rows = db.query(
+                "SELECT chat FROM chat_members WHERE user_key = $1 AND chat LIKE 'd:%'",
+                &[&user.as_str()],
+            )?;
+            for row in rows {
+                keys.push(row.try_get(0)?);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// One lexeme of a `tsquery`, quoted (the words `search_words` answers are letters and
+/// digits only; quotes and backslashes are escaped all the same).
+fn lexeme(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 2);
+    out.push('\'');
+    for c in word.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The `tsquery` for `terms`, given each term's words as `search_words` folded them;
+/// `None` when a term has no word left (it can match nothing, so neither can the
+/// search: FTS5 answers nothing for an empty phrase too).
+pub fn ts_query(terms: &[Term], folded: &[String]) -> Option<String> {
+    let mut parts = Vec::with_capacity(terms.len());
+    for (term, words) in terms.iter().zip(folded) {
+        let words: Vec<String> = words.split_whitespace().map(lexeme).collect();
+        let mut part = words.join(" <-> ");
+        if part.is_empty() {
+            return None;
+        }
+        if term.prefix {
+            part.push_str(":*");
+        }
+        parts.push(format!("({part})"));
+    }
+    if parts.is_empty() || parts.len() != terms.len() {
+        return None;
+    }
+    Some(parts.join(" & "))
+}
 
 /// One page of a search, newest first.
-// PORT: search
 pub fn search(db: &mut Db, query: &SearchQuery) -> Result<SearchPage, StoreError> {
-    let _ = (query);
-    Err(super::not_ported("search"))
+    if query.terms.is_empty() || query.limit == 0 {
+        return Ok(SearchPage::default());
+    }
+    db.batch(&format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = {}",
+        SEARCH_DEADLINE.as_millis()
+    ))?;
+    let found = run(db, query);
+    // Ends the transaction (a failed one is rolled back) and with it the timeout.
+    let end = db.batch("COMMIT");
+    let page = match found {
+        Err(StoreError::Postgres(e)) if e.code() == Some(&SqlState::QUERY_CANCELED) => {
+            return Err(Refusal::BadRequest(
+                "this search would take too long: add a word, or narrow it with from: or in:"
+                    .into(),
+            )
+            .into());
+        }
+        other => other?,
+    };
+    end?;
+    Ok(page)
+}
+
+fn run(db: &mut Db, query: &SearchQuery) -> Result<SearchPage, StoreError> {
+    let keys = chat_keys(db, query)?;
+    if keys.is_empty() {
+        return Ok(SearchPage::default());
+    }
+    let texts: Vec<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
+    let folded = db
+        .query(
+            "SELECT search_words(t) FROM unnest($1::TEXT[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+            &[&texts],
+        )?
+        .iter()
+        .map(|r| r.try_get::<_, String>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(ts_query) = ts_query(&query.terms, &folded) else {
+        return Ok(SearchPage::default());
+    };
+    let before = query.before.map_or(i64::MAX, big);
+    let sender = query.sender.as_ref().map(|s| s.as_str().to_owned());
+    let rows = db.query(
+        "SELECT id, chat, sender, client_message_id, body, created_at, updated_at
+         FROM messages
+         WHERE search @@ $1::TSQUERY AND id < $2 AND NOT deleted
+           AND chat = ANY($3::TEXT[])
+           AND ($4::TEXT IS NULL OR sender_key = $4 OR sender_key = '~' || $4)
+         ORDER BY id DESC
+         LIMIT $5",
+        &[
+            &ts_query,
+            &before,
+            &keys,
+            &sender,
+            &i64::from(query.limit.saturating_add(1)),
+        ],
+    )?;
+    let mut page = SearchPage::default();
+    for row in rows {
+        if page.hits.len() == query.limit as usize {
+            page.more = true;
+            break;
+        }
+        let chat: String = row.try_get(1)?;
+        page.hits.push(SearchHit {
+            chat: chat_from_key(&chat)?,
+            message: Message {
+                id: unsigned(&row, 0)?,
+                sender: row.try_get(2)?,
+                client_message_id: row.try_get(3)?,
+                text: row.try_get(4)?,
+                attachments: Vec::new(),
+                created_at: row.try_get(5)?,
+                updated_at: row.try_get(6)?,
+                deleted: false,
+                reply_to: None,
+                quote: None,
+                mentions: Vec::new(),
+                mentions_room: false,
+            },
+        });
+    }
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(text: &str, prefix: bool) -> Term {
+        Term {
+            text: text.into(),
+            phrase: false,
+            prefix,
+        }
+    }
+
+    #[test]
+    fn every_word_is_one_quoted_lexeme() {
+        let terms = [
+            term("hot water", false),
+            term("x", false),
+            term("boil", true),
+        ];
+        let folded = [" hot water ".to_string(), "o'\\r".into(), "boil".into()];
+        assert_eq!(
+            ts_query(&terms, &folded).as_deref(),
+            Some(r"('hot' <-> 'water') & ('o''\\r') & ('boil':*)")
+        );
+    }
+
+    #[test]
+    fn a_term_without_words_matches_nothing() {
+        let terms = [term("zebra", false), term("\u{301}", false)];
+        assert_eq!(ts_query(&terms, &["zebra".into(), " ".into()]), None);
+    }
 }
