@@ -82,7 +82,7 @@ async fn replay(server: &Server, name: &str, after: u64) -> Vec<Value> {
 
 async fn history(c: &mut Client, chat: &str) -> Value {
     let r = c
-        .request("getMessages", json!({"chatId": chat, "limit": 50}))
+        .request("getMessages", json!({"chatId": chat, "count": 50}))
         .await;
     r["payload"].clone()
 }
@@ -159,7 +159,7 @@ async fn a_sqlite_parlor_moves_to_postgresql_and_its_clients_resume_there() {
     let before_direct = history(&mut alice, "bob").await;
     drop(alice);
     assert!(
-        before_replay.len() >= 8,
+        before_replay.len() >= 5,
         "a replay to compare: {before_replay:?}"
     );
     old.terminate();
@@ -203,7 +203,7 @@ async fn a_sqlite_parlor_moves_to_postgresql_and_its_clients_resume_there() {
     assert_eq!(status, 200);
     assert_eq!(body, bytes, "the file's bytes");
     // New ids go on after the old ones.
-    let last_old = before_general["messages"]
+    let last_old = before_general
         .as_array()
         .and_then(|m| m.iter().filter_map(|m| m["messageId"].as_u64()).max())
         .expect("messages");
@@ -220,18 +220,14 @@ async fn a_sqlite_parlor_moves_to_postgresql_and_its_clients_resume_there() {
 #[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
 async fn an_interrupted_migration_completes_when_run_again() {
     let url = fresh_database();
-    let mut old = Server::launch(sqlite_launch(), &[]);
-    let mut alice = old.online("alice").await;
+    let mut old = Server::launch(sqlite_launch(), &["--rate-limit", "1000000"]);
+    let mut alice = old.login("alice").await;
     for i in 0..3000 {
-        alice
-            .send(json!({"type": "request", "id": format!("n{i}"), "timestamp": 1,
-                "payloadType": "new", "payload": {"chatId": "#General", "message": format!("m{i}")}}))
+        let r = alice
+            .request("new", json!({"chatId": "#General", "message": format!("m{i}")}))
             .await;
-        if i % 50 == 49 {
-            alice.response(&format!("n{i}")).await;
-        }
+        assert!(r.get("error").is_none(), "{r}");
     }
-    alice.response("n2999").await;
     drop(alice);
     old.terminate();
     let messages = 3000;
@@ -273,7 +269,7 @@ async fn an_interrupted_migration_completes_when_run_again() {
     let new = Server::launch(Launch::default(), &["--store", &url]);
     let mut alice = new.login("alice").await;
     let h = history(&mut alice, "#General").await;
-    assert_eq!(h["messages"].as_array().map(Vec::len), Some(50));
+    assert_eq!(h.as_array().map(Vec::len), Some(50), "{h}");
 }
 
 #[tokio::test]

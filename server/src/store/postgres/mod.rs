@@ -16,9 +16,6 @@
 //! The operations are written against [`db::Db`] (a connection with its prepared
 //! statements), in files named as the SQLite store's.
 
-// PORT: the placeholders below are being replaced; this goes when none is left.
-#![allow(unused_variables, unused_imports, dead_code, unused_parens)]
-
 mod access;
 mod accounts;
 pub mod db;
@@ -232,10 +229,6 @@ impl PgStore {
     }
 }
 
-/// PORT: what an operation not yet written for PostgreSQL answers (goes with the last).
-fn not_ported(what: &str) -> StoreError {
-    StoreError::CommitFailed(format!("{what} is not yet written for PostgreSQL"))
-}
 
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {
