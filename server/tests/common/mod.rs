@@ -245,6 +245,19 @@ impl Server {
         c
     }
 
+    /// How many uploaded files the server keeps: files under `--data/uploads` for the
+    /// embedded store, rows of `upload_files` for PostgreSQL.
+    pub fn stored_uploads(&self) -> usize {
+        match std::fs::read_to_string(self.data.join(".test-store")) {
+            Ok(url) => psql(&url, "SELECT COUNT(*) FROM upload_files")
+                .parse()
+                .expect("a count"),
+            Err(_) => std::fs::read_dir(self.data.join("uploads"))
+                .map(|d| d.count())
+                .unwrap_or(0),
+        }
+    }
+
     /// A plain HTTP GET: status line, headers (lowercased) and body.
     pub async fn get(
         &self,
