@@ -32,6 +32,9 @@ pub struct Launch {
     pub runner: Vec<String>,
     /// How long to wait for the server to listen, and for any answer a client awaits.
     pub wait: Duration,
+    /// Keep the data in the PostgreSQL of [`test_pg`] when it is set (`false`: always
+    /// the embedded SQLite store).
+    pub pg: bool,
 }
 
 impl Default for Launch {
@@ -41,6 +44,7 @@ impl Default for Launch {
             program: PathBuf::from(env!("CARGO_BIN_EXE_parlor")),
             runner: Vec::new(),
             wait: WAIT,
+            pg: true,
         }
     }
 }
@@ -336,7 +340,7 @@ fn spawn(launch: &Launch, data: &Path, args: &[String]) -> (Child, SocketAddr, b
     } else {
         vec!["--bind", "127.0.0.1:0"]
     };
-    let store = if args.iter().any(|a| a == "--store") {
+    let store = if !launch.pg || args.iter().any(|a| a == "--store") {
         Vec::new()
     } else {
         pg_store_of(data)

@@ -111,6 +111,17 @@ fn connect_writer(config: &postgres::Config) -> Result<Db, StoreError> {
     Ok(db)
 }
 
+/// Connects to `url` and brings its schema to this build's (`parlor migrate`, before
+/// it copies a SQLite database in); answers the connection.
+pub fn prepare_database(url: &str) -> Result<postgres::Client, StoreError> {
+    let mut client = postgres::Config::from_str(url)?
+        .application_name("parlor migrate")
+        .connect_timeout(Duration::from_secs(10))
+        .connect(postgres::NoTls)?;
+    schema::migrate(&mut client)?;
+    Ok(client)
+}
+
 impl PgStore {
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`), migrates the
     /// schema (one node at a time) and makes sure General exists.
