@@ -123,7 +123,17 @@ fn run(db: &mut Db, query: &SearchQuery) -> Result<SearchPage, StoreError> {
     if keys.is_empty() {
         return Ok(SearchPage::default());
     }
-    let texts: Vec<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
+    // PostgreSQL's text holds no NUL; no control character is part of a word anyway.
+    let texts: Vec<String> = query
+        .terms
+        .iter()
+        .map(|t| {
+            t.text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        })
+        .collect();
     let folded = db
         .query(
             "SELECT search_words(t) FROM unnest($1::TEXT[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
@@ -140,7 +150,7 @@ fn run(db: &mut Db, query: &SearchQuery) -> Result<SearchPage, StoreError> {
     let rows = db.query(
         "SELECT id, chat, sender, client_message_id, body, created_at, updated_at
          FROM messages
-         WHERE search @@ $1::TSQUERY AND id < $2 AND NOT deleted
+         WHERE search @@ $1::TEXT::TSQUERY AND id < $2 AND NOT deleted
            AND chat = ANY($3::TEXT[])
            AND ($4::TEXT IS NULL OR sender_key = $4 OR sender_key = '~' || $4)
          ORDER BY id DESC
@@ -205,6 +215,58 @@ mod tests {
             ts_query(&terms, &folded).as_deref(),
             Some(r"('hot' <-> 'water') & ('o''\\r') & ('boil':*)")
         );
+    }
+
+    /// A search held up past [`SEARCH_DEADLINE`] (here by a lock on the messages) is
+    /// cancelled and refused as too broad, and the reader's next search runs.
+    #[test]
+    #[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+    fn a_search_past_the_deadline_is_refused_and_the_reader_goes_on() {
+        let admin = std::env::var("PARLOR_TEST_PG").expect("PARLOR_TEST_PG");
+        let mut locker = postgres::Client::connect(&admin, postgres::NoTls).expect("admin");
+        let name = format!("unit_search_{}", super::super::node_id());
+        locker
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create database");
+        let (base, _) = admin.rsplit_once('/').expect("URL with a database");
+        let config: postgres::Config = format!("{base}/{name}").parse().expect("URL");
+        let mut locker = config.connect(postgres::NoTls).expect("connect");
+        super::super::schema::migrate(&mut locker).expect("schema");
+        locker
+            .batch_execute(
+                "INSERT INTO messages (id, chat, sender, sender_key, body, created_at, updated_at)
+                 VALUES (1, 'r:1', 'alice', 'alice', 'The CHAUDIÈRE hums', 1, 1)",
+            )
+            .expect("a message");
+        let mut reader = super::super::connect(&config).expect("reader");
+        let query = SearchQuery {
+            terms: vec![term("chaudiere", false)],
+            rooms: vec![1],
+            direct: DirectScope::None,
+            sender: None,
+            before: None,
+            limit: 20,
+        };
+
+        let mut lock = locker.transaction().expect("begin");
+        lock.batch_execute("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
+            .expect("lock");
+        let started = std::time::Instant::now();
+        let refused = search(&mut reader, &query);
+        let waited = started.elapsed();
+        assert!(
+            matches!(&refused, Err(StoreError::Refused(Refusal::BadRequest(m))) if m.contains("too long")),
+            "{refused:?}"
+        );
+        assert!(
+            waited >= SEARCH_DEADLINE && waited < SEARCH_DEADLINE * 5,
+            "{waited:?}"
+        );
+        lock.commit().expect("unlock");
+
+        let page = search(&mut reader, &query).expect("the next search runs");
+        let texts: Vec<&str> = page.hits.iter().map(|h| h.message.text.as_str()).collect();
+        assert_eq!(texts, vec!["The CHAUDIÈRE hums"]);
     }
 
     #[test]
