@@ -80,6 +80,27 @@ impl StoreError {
 pub trait EventSink: Send + Sync {
     /// `origin`: the session whose request wrote the events (it is answered instead).
     fn publish(&self, events: &[LogEvent], origin: Option<SessionId>);
+    /// Events another node sharing this store committed (no session of this node
+    /// asked for them).
+    fn publish_elsewhere(&self, events: &[LogEvent]) {
+        self.publish(events, None);
+    }
+    /// What another node sharing this store told the others ([`Store::tell_nodes`]).
+    fn notice(&self, _notice: &Notice) {}
+}
+
+/// What one node tells the others that is not in the log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Notice {
+    /// End the connections of `user` (those holding the token whose hash is `token`,
+    /// or all), saying `why` (a code of `hub::Ended`): their token was revoked, the
+    /// account banned, its password changed, the account deleted.
+    EndSessions {
+        user: String,
+        token: Option<String>,
+        why: String,
+    },
 }
 
 /// An answer of the store, later.
@@ -90,6 +111,9 @@ pub type StoreFuture<T> = BoxFuture<'static, Result<T, StoreError>>;
 pub trait Store: Send + Sync {
     /// Sets where committed events go. Called once, before the first write.
     fn set_sink(&self, sink: Arc<dyn EventSink>);
+    /// Tells the other nodes sharing this store (none for an embedded store), at once
+    /// and without waiting: their sinks get it through [`EventSink::notice`].
+    fn tell_nodes(&self, _notice: Notice) {}
     /// Stops taking writes, commits what is queued, and waits for that.
     fn close(&self);
 

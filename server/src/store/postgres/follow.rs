@@ -22,6 +22,30 @@ use std::time::Duration;
 /// The notification channel of the log.
 pub const CHANNEL: &str = "parlor_log";
 
+/// The channel of notices between nodes ([`crate::store::Notice`]): JSON, with the
+/// sending node's id so that it ignores its own.
+pub const NOTICES: &str = "parlor_notice";
+
+/// A notice as it travels.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct Sent {
+    pub node: String,
+    pub notice: crate::store::Notice,
+}
+
+/// Hands the sink a notice another node sent (its own are ignored).
+fn received(inner: &Inner, payload: &str) {
+    match serde_json::from_str::<Sent>(payload) {
+        Ok(sent) if sent.node == inner.node => {}
+        Ok(sent) => {
+            if let Some(sink) = inner.sink.get() {
+                sink.notice(&sent.notice);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "a notice from another node that cannot be read"),
+    }
+}
+
 /// How often the follower reads the log even without a notification.
 const POLL: Duration = Duration::from_secs(1);
 
@@ -40,7 +64,7 @@ pub(super) fn catch_up(
             return Ok(());
         };
         if let Some(sink) = inner.sink.get() {
-            sink.publish(&events, None);
+            sink.publish_elsewhere(&events);
         }
         *published = last;
     }
@@ -62,7 +86,7 @@ pub(super) fn follow(inner: Arc<Inner>) {
             .map(Ok)
             .unwrap_or_else(|| {
                 let mut c = inner.config.connect(postgres::NoTls)?;
-                c.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+                c.batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {NOTICES}"))?;
                 Ok::<_, postgres::Error>(c)
             });
         let mut client = match ready {
@@ -86,6 +110,10 @@ pub(super) fn follow(inner: Arc<Inner>) {
                 fallible_iterator::FallibleIterator::next(&mut waiting)
             };
             match next {
+                Ok(Some(note)) if note.channel() == NOTICES => {
+                    received(&inner, note.payload());
+                    continue;
+                }
                 Ok(Some(note)) if note.payload() == inner.node => continue,
                 Ok(_) => break,
                 Err(e) => {

@@ -56,6 +56,41 @@ impl Store for PgStore {
         let _ = self.inner.sink.set(sink);
     }
 
+    /// A `NOTIFY` on a pooled connection, off the caller's path; a failure is logged
+    /// (the other nodes' sessions then end at their next login, their tokens being
+    /// gone from the database).
+    fn tell_nodes(&self, notice: crate::store::Notice) {
+        let sent = super::follow::Sent {
+            node: self.inner.node.clone(),
+            notice,
+        };
+        let payload = match serde_json::to_string(&sent) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode a notice to the other nodes");
+                return;
+            }
+        };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let store = self.clone();
+        rt.spawn(async move {
+            let told = store
+                .read(move |c| {
+                    c.execute(
+                        "SELECT pg_notify($1, $2)",
+                        &[&super::follow::NOTICES, &payload],
+                    )?;
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = told {
+                tracing::error!(error = %e, "cannot tell the other nodes to end sessions");
+            }
+        });
+    }
+
     fn close(&self) {
         self.shut();
     }
