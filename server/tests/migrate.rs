@@ -224,7 +224,10 @@ async fn an_interrupted_migration_completes_when_run_again() {
     let mut alice = old.login("alice").await;
     for i in 0..3000 {
         let r = alice
-            .request("new", json!({"chatId": "#General", "message": format!("m{i}")}))
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": format!("m{i}")}),
+            )
             .await;
         assert!(r.get("error").is_none(), "{r}");
     }

@@ -229,7 +229,6 @@ impl PgStore {
     }
 }
 
-
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {
     schema::CURRENT
