@@ -13,7 +13,7 @@ use crate::headers::SecurityHeaders;
 use crate::hub::{Hub, Limits};
 use crate::lan::{self, Scheme};
 use crate::mdns::Advertiser;
-use crate::store::{SqliteStore, Store};
+use crate::store::{PgStore, SqliteStore, Store};
 use crate::tls::{TlsListener, TlsSource};
 use crate::trust::Trust;
 use crate::uploads::{UploadLimits, Uploads};
@@ -48,6 +48,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 pub struct ServeConfig {
     pub bind: SocketAddr,
     pub data: PathBuf,
+    /// PostgreSQL instead of SQLite (`postgres://…`).
+    pub store: Option<String>,
     /// How often messages past their room's retention are removed.
     pub retention_sweep: Duration,
     pub limits: Limits,
@@ -84,10 +86,21 @@ struct AppState {
 
 /// Serves until a shutdown signal.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&config.data)
-            .with_context(|| format!("cannot open the store in {}", config.data.display()))?,
-    );
+    let store: Arc<dyn Store> = match &config.store {
+        Some(url) => {
+            let url = url.clone();
+            Arc::new(
+                tokio::task::spawn_blocking(move || PgStore::open(&url))
+                    .await
+                    .context("the PostgreSQL store's opening was cancelled")?
+                    .context("cannot open the PostgreSQL store")?,
+            )
+        }
+        None => Arc::new(
+            SqliteStore::open(&config.data)
+                .with_context(|| format!("cannot open the store in {}", config.data.display()))?,
+        ),
+    };
     // The store made the data directory and the database owner-only; so are the other
     // files there (kept from an older Parlor, perhaps readable by others) and uploads.
     let uploads_dir = config.data.join(crate::uploads::UPLOADS_DIR);
@@ -148,12 +161,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     pusher.spawn(hub.clone(), store.clone(), shutdown.clone());
     hub.set_notifier(pusher.clone());
     let push = crate::push::routes(pusher, ntfy, store.clone());
-    let uploads = Uploads::new(
-        hub.clone(),
-        store.clone(),
-        uploads_dir,
-        config.uploads.clone(),
-    );
+    let uploads = Uploads::new(hub.clone(), store.clone(), config.uploads.clone());
     crate::uploads::spawn_sweeper(&uploads, shutdown.clone());
     crate::retention::spawn_sweeper(hub.clone(), config.retention_sweep, shutdown.clone());
     let policy = Policy::new(

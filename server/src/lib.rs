@@ -38,6 +38,7 @@ pub mod invite;
 pub mod lan;
 pub mod mdns;
 pub mod memory;
+pub mod migrate;
 pub mod private;
 pub mod progress;
 pub mod push;

@@ -49,6 +49,22 @@ enum Command {
     /// Write the conversations (every room and direct chat, or one room) to FILE as
     /// JSON or a readable HTML page, while the server runs or not.
     Export(ExportArgs),
+    /// Copy the data directory DIR (its SQLite database and uploads) into the
+    /// PostgreSQL database URL, keeping every id, so that several nodes can serve it
+    /// (`parlor serve --store URL`). Stop `parlor serve` first; safe to run again after
+    /// an interruption.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// The data directory to copy.
+    #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
+    data: PathBuf,
+    /// The PostgreSQL database to fill: new and empty, or the one an interrupted run
+    /// of this same copy began (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`).
+    #[arg(long, value_name = "URL")]
+    to: String,
 }
 
 #[derive(Args)]
@@ -152,6 +168,11 @@ struct ServeArgs {
     /// Directory for the database and uploads (created if missing).
     #[arg(long, env = "PARLOR_DATA", default_value = "./parlor-data")]
     data: PathBuf,
+    /// Keep the data in PostgreSQL instead of the embedded SQLite database:
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`. Nodes given the same store are one
+    /// Parlor (docs/cluster.md).
+    #[arg(long, env = "PARLOR_STORE", value_name = "URL")]
+    store: Option<String>,
     /// Refuse guest connections (dialects without passwords).
     #[arg(long)]
     no_guests: bool,
@@ -349,6 +370,7 @@ impl ServeArgs {
         ServeConfig {
             bind: self.bind,
             data: self.data,
+            store: self.store,
             retention_sweep: self.retention_sweep,
             limits: Limits {
                 max_connections_per_user: self.max_connections_per_user,
@@ -451,6 +473,13 @@ async fn run() -> anyhow::Result<()> {
         Command::ResetPassword(args) => reset_password(args).await,
         Command::Backup(args) => server::backup::run_backup(args.data, args.file).await,
         Command::Restore(args) => server::backup::run_restore(args.file, args.data).await,
+        Command::Migrate(args) => {
+            let request = server::migrate::Request {
+                data: args.data,
+                to: args.to,
+            };
+            tokio::task::spawn_blocking(move || server::migrate::run(request)).await?
+        }
         Command::Export(args) => {
             let format = args
                 .format

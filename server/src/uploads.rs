@@ -1,4 +1,5 @@
-//! File uploads, stored under `--data/uploads`.
+//! File uploads, kept by the store (SQLite's under `--data/uploads`, PostgreSQL's in
+//! the database, where every node finds them).
 //!
 //! `POST /api/uploads` takes one file of any type as the request body (`Authorization:
 //! Bearer <session token>`, optional `X-Filename`), checks its size, reads its type by
@@ -25,8 +26,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::{HashMap, VecDeque};
-use std::io::Write;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -66,22 +65,15 @@ impl Default for UploadLimits {
 pub struct Uploads {
     pub hub: Arc<Hub>,
     pub store: Arc<dyn Store>,
-    pub dir: PathBuf,
     pub limits: UploadLimits,
     budget: Arc<RecentUploads>,
 }
 
 impl Uploads {
-    pub fn new(
-        hub: Arc<Hub>,
-        store: Arc<dyn Store>,
-        dir: PathBuf,
-        limits: UploadLimits,
-    ) -> Uploads {
+    pub fn new(hub: Arc<Hub>, store: Arc<dyn Store>, limits: UploadLimits) -> Uploads {
         Uploads {
             hub,
             store,
-            dir,
             limits,
             budget: Arc::new(RecentUploads::default()),
         }
@@ -227,10 +219,9 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
         .and_then(|v| v.to_str().ok())
         .and_then(|f| filetype::clean_filename(f, app::protocol::MAX_ATTACHMENT_FILENAME))
         .unwrap_or_else(|| format!("{}.{ext}", sniffed.kind.as_str()));
-    let (dir, file_name, len) = (up.dir.clone(), name.clone(), body.len());
-    let stored = tokio::task::spawn_blocking(move || store_file(&dir, &file_name, &body)).await;
-    if !matches!(stored, Ok(Ok(()))) {
-        tracing::error!(?stored, "cannot store an upload");
+    let len = body.len();
+    if let Err(e) = up.store.put_upload(name.clone(), body).await {
+        tracing::error!(error = %e, "cannot store an upload");
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             codes::INTERNAL,
@@ -247,11 +238,11 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
     match up.store.record_upload(record, up.limits.quota).await {
         Ok(true) => {}
         Ok(false) => {
-            remove(&up.dir, &name).await;
+            remove(&up.store, &name).await;
             return over_quota();
         }
         Err(e) => {
-            remove(&up.dir, &name).await;
+            remove(&up.store, &name).await;
             let refusal = e.into_refusal();
             return error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -276,22 +267,10 @@ pub async fn upload(State(up): State<Uploads>, headers: HeaderMap, body: Body) -
     (StatusCode::CREATED, Json(attachment)).into_response()
 }
 
-/// Writes to a temporary file, syncs it, then renames it into place.
-fn store_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    crate::private::dir(dir)?;
-    let tmp = dir.join(format!(".{name}.part"));
-    let mut file = crate::private::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, dir.join(name))
-}
-
-/// Removes an upload's file; one already gone is not an error.
-async fn remove(dir: &std::path::Path, name: &str) {
-    match tokio::fs::remove_file(dir.join(name)).await {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => tracing::error!(file = %name, error = %e, "cannot remove an upload"),
+/// Removes an upload's bytes; one already gone is not an error.
+async fn remove(store: &Arc<dyn Store>, name: &str) {
+    if let Err(e) = store.remove_upload(name.to_owned()).await {
+        tracing::error!(file = %name, error = %e, "cannot remove an upload");
     }
 }
 
@@ -299,7 +278,7 @@ async fn remove(dir: &std::path::Path, name: &str) {
 /// message deleted, edited or cleared) as soon as the store says so, and those never
 /// referred to once `grace` has passed; until `shutdown`.
 pub fn spawn_sweeper(up: &Uploads, shutdown: CancellationToken) {
-    let (store, dir, grace) = (up.store.clone(), up.dir.clone(), up.limits.grace);
+    let (store, grace) = (up.store.clone(), up.limits.grace);
     let every = (grace / 2).clamp(Duration::from_millis(100), Duration::from_secs(60));
     let released = store.uploads_released();
     tokio::spawn(async move {
@@ -316,7 +295,7 @@ pub fn spawn_sweeper(up: &Uploads, shutdown: CancellationToken) {
             match store.take_unreferenced_uploads(before).await {
                 Ok(names) => {
                     for name in names {
-                        remove(&dir, &name).await;
+                        remove(&store, &name).await;
                         tracing::info!(file = %name, "removed an upload no message refers to");
                     }
                 }
@@ -347,8 +326,8 @@ pub async fn download(State(up): State<Uploads>, Path(name): Path<String>) -> Re
         }
     };
     let disposition = filetype::disposition(inline, &filename);
-    match tokio::fs::read(up.dir.join(&name)).await {
-        Ok(bytes) => {
+    match up.store.upload_bytes(name.clone()).await {
+        Ok(Some(bytes)) => {
             let mut response = Response::new(axum::body::Body::from(bytes));
             let h = response.headers_mut();
             h.insert(
@@ -373,6 +352,10 @@ pub async fn download(State(up): State<Uploads>, Path(name): Path<String>) -> Re
             );
             response
         }
-        Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        Err(e) => {
+            tracing::error!(file = %name, error = %e, "cannot read an upload");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
     }
 }

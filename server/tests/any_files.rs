@@ -196,9 +196,7 @@ async fn audio_video_and_images_are_inline_with_their_sniffed_type() {
 }
 
 fn stored(server: &Server) -> usize {
-    std::fs::read_dir(server.data.join("uploads"))
-        .map(|d| d.count())
-        .unwrap_or(0)
+    server.stored_uploads()
 }
 
 /// Waits until `url` is no longer served (up to five seconds).

@@ -69,6 +69,7 @@ fn pi_launch() -> Launch {
         program,
         runner,
         wait: EMULATED_WAIT,
+        pg: false,
     }
 }
 

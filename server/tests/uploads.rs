@@ -48,10 +48,7 @@ async fn an_image_uploads_and_is_served_back() {
     assert_eq!(served, png());
     assert!(headers.contains(&("content-type".into(), "image/png".into())));
     assert!(headers.contains(&("x-content-type-options".into(), "nosniff".into())));
-    let stored = std::fs::read_dir(server.data.join("uploads"))
-        .expect("uploads dir")
-        .count();
-    assert_eq!(stored, 1);
+    assert_eq!(server.stored_uploads(), 1);
 
     // and it can be sent as a message attachment
     let mut c = server.online("alice").await;
@@ -178,9 +175,7 @@ async fn upload(server: &Server, auth: &str) -> (u16, Value) {
 }
 
 fn stored(server: &Server) -> usize {
-    std::fs::read_dir(server.data.join("uploads"))
-        .map(|d| d.count())
-        .unwrap_or(0)
+    server.stored_uploads()
 }
 
 #[tokio::test]

@@ -25,6 +25,36 @@ pub enum Ended {
     AccountDeleted,
 }
 
+impl Ended {
+    /// The word a notice to other nodes carries.
+    pub fn code(self) -> &'static str {
+        match self {
+            Ended::TooSlow => "tooSlow",
+            Ended::LoggedOut => "loggedOut",
+            Ended::LoggedOutEverywhere => "loggedOutEverywhere",
+            Ended::PasswordChanged => "passwordChanged",
+            Ended::Expired => "expired",
+            Ended::Banned => "banned",
+            Ended::AccountDeleted => "accountDeleted",
+        }
+    }
+
+    /// [`Ended::code`] read back.
+    pub fn parse(code: &str) -> Option<Ended> {
+        [
+            Ended::TooSlow,
+            Ended::LoggedOut,
+            Ended::LoggedOutEverywhere,
+            Ended::PasswordChanged,
+            Ended::Expired,
+            Ended::Banned,
+            Ended::AccountDeleted,
+        ]
+        .into_iter()
+        .find(|e| e.code() == code)
+    }
+}
+
 /// How the hub tells a connection to end, and why (the first reason given wins).
 #[derive(Debug, Default)]
 pub struct Kick {

@@ -147,6 +147,27 @@ impl Hub {
             .map_err(|e| e.into_refusal())
     }
 
+    /// Counts a message or edit its sender made through another node
+    /// against their rate limit here, so that the limit holds over all nodes. Only the
+    /// newest `rate_limit` times are kept: no more are ever needed to refuse.
+    fn count_sent_elsewhere(&self, state: &mut super::State, user: &UserKey) {
+        let Some(entry) = state.users.get_mut(user) else {
+            return;
+        };
+        let now = Instant::now();
+        while entry
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.limits.rate_window)
+        {
+            entry.sent.pop_front();
+        }
+        entry.sent.push_back(now);
+        while entry.sent.len() > self.limits.rate_limit {
+            entry.sent.pop_front();
+        }
+    }
+
     /// Counts one message or edit against the sender's rate limit.
     fn take_rate(&self, user: &UserKey) -> Result<(), Refusal> {
         let mut state = self.lock();
@@ -174,6 +195,34 @@ impl Hub {
 }
 
 impl EventSink for Hub {
+    /// Events another node committed: their senders' messages and edits count against
+    /// the rate limit here too (the limit holds over all nodes), then as [`Hub::publish`].
+    fn publish_elsewhere(&self, events: &[LogEvent]) {
+        {
+            let mut state = self.lock();
+            for ev in events {
+                if let EventData::New { message } | EventData::Edit { message } = &ev.data {
+                    self.count_sent_elsewhere(&mut state, &UserKey::of(&message.sender));
+                }
+            }
+        }
+        self.publish(events, None);
+    }
+
+    /// Another node ended a person's sessions (a revoked token, a ban, a new password,
+    /// a deleted account): this node ends its own.
+    fn notice(&self, notice: &crate::store::Notice) {
+        match notice {
+            crate::store::Notice::EndSessions { user, token, why } => {
+                let Some(why) = super::Ended::parse(why) else {
+                    tracing::warn!(why = %why, "a notice to end sessions with an unknown reason");
+                    return;
+                };
+                self.end_local_sessions(&UserKey::of(user), None, token.as_deref(), why);
+            }
+        }
+    }
+
     /// Each committed event, in log order: the world in memory updated, then one item
     /// queued for every session of its connected members (but the writer's own session,
     /// which gets the answer instead), with that member's unread count.
@@ -184,6 +233,7 @@ impl EventSink for Hub {
             if let EventData::New { message } = &ev.data {
                 self.stop_typing_in(&mut state, &UserKey::of(&message.sender), &ev.chat);
             }
+
             let leaver = self.apply_membership(&mut state, ev);
             if let EventData::Join {
                 created: true,

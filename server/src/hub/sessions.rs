@@ -151,8 +151,25 @@ impl Hub {
     }
 
     /// Ends the connections of `user` (but `except`) — those holding the token whose
-    /// hash is `token`, or all of them — telling each `why`.
+    /// hash is `token`, or all of them — telling each `why`; and tells the other nodes
+    /// sharing the store to end theirs.
     pub(super) fn end_sessions(
+        &self,
+        user: &UserKey,
+        except: Option<SessionId>,
+        token: Option<&str>,
+        why: Ended,
+    ) {
+        self.end_local_sessions(user, except, token, why);
+        self.store.tell_nodes(crate::store::Notice::EndSessions {
+            user: user.as_str().to_owned(),
+            token: token.map(str::to_owned),
+            why: why.code().to_owned(),
+        });
+    }
+
+    /// [`Hub::end_sessions`] on this node only (what another node asked).
+    pub(super) fn end_local_sessions(
         &self,
         user: &UserKey,
         except: Option<SessionId>,

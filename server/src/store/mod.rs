@@ -13,6 +13,7 @@
 mod access;
 mod accounts;
 mod people;
+pub mod postgres;
 mod push;
 mod reactions;
 mod rooms;
@@ -30,6 +31,7 @@ use tokio::sync::Notify;
 pub use access::{NewAccount, NewInvite};
 pub use accounts::{AccountDeletion, NewReset, UsedReset};
 pub use people::{ProfileChange, StoredProfile, UserRow};
+pub use postgres::PgStore;
 pub use push::{NtfyTopicRow, PushSubscription};
 pub use reactions::{PinChange, React, StoredPin};
 pub use rooms::{RoomChange, RoomState};
@@ -39,6 +41,8 @@ pub use sqlite::SqliteStore;
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("{0}")]
     Refused(#[from] Refusal),
     #[error(
@@ -76,6 +80,27 @@ impl StoreError {
 pub trait EventSink: Send + Sync {
     /// `origin`: the session whose request wrote the events (it is answered instead).
     fn publish(&self, events: &[LogEvent], origin: Option<SessionId>);
+    /// Events another node sharing this store committed (no session of this node
+    /// asked for them).
+    fn publish_elsewhere(&self, events: &[LogEvent]) {
+        self.publish(events, None);
+    }
+    /// What another node sharing this store told the others ([`Store::tell_nodes`]).
+    fn notice(&self, _notice: &Notice) {}
+}
+
+/// What one node tells the others that is not in the log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Notice {
+    /// End the connections of `user` (those holding the token whose hash is `token`,
+    /// or all), saying `why` (a code of `hub::Ended`): their token was revoked, the
+    /// account banned, its password changed, the account deleted.
+    EndSessions {
+        user: String,
+        token: Option<String>,
+        why: String,
+    },
 }
 
 /// An answer of the store, later.
@@ -86,6 +111,9 @@ pub type StoreFuture<T> = BoxFuture<'static, Result<T, StoreError>>;
 pub trait Store: Send + Sync {
     /// Sets where committed events go. Called once, before the first write.
     fn set_sink(&self, sink: Arc<dyn EventSink>);
+    /// Tells the other nodes sharing this store (none for an embedded store), at once
+    /// and without waiting: their sinks get it through [`EventSink::notice`].
+    fn tell_nodes(&self, _notice: Notice) {}
     /// Stops taking writes, commits what is queued, and waits for that.
     fn close(&self);
 
@@ -275,6 +303,14 @@ pub trait Store: Send + Sync {
     fn uploads_released(&self) -> Arc<Notify>;
     /// The original name an upload was sent with (`None`: not recorded).
     fn upload_filename(&self, name: String) -> StoreFuture<Option<String>>;
+    /// Keeps an upload's bytes, durably, under its file name (before it is recorded):
+    /// SQLite's store in `--data/uploads`, PostgreSQL's in the database, where every
+    /// node finds them.
+    fn put_upload(&self, name: String, bytes: bytes::Bytes) -> StoreFuture<()>;
+    /// An upload's bytes (`None`: there is no such file).
+    fn upload_bytes(&self, name: String) -> StoreFuture<Option<Vec<u8>>>;
+    /// Removes an upload's bytes (one already gone is not an error).
+    fn remove_upload(&self, name: String) -> StoreFuture<()>;
 
     /// Sets `user`'s notification level of `chat` (issue 5/6 reads it for push).
     fn set_notify(&self, user: UserKey, chat: Chat, level: NotifyLevel) -> StoreFuture<()>;

@@ -32,6 +32,9 @@ pub struct Launch {
     pub runner: Vec<String>,
     /// How long to wait for the server to listen, and for any answer a client awaits.
     pub wait: Duration,
+    /// Keep the data in the PostgreSQL of [`test_pg`] when it is set (`false`: always
+    /// the embedded SQLite store).
+    pub pg: bool,
 }
 
 impl Default for Launch {
@@ -41,6 +44,7 @@ impl Default for Launch {
             program: PathBuf::from(env!("CARGO_BIN_EXE_parlor")),
             runner: Vec::new(),
             wait: WAIT,
+            pg: true,
         }
     }
 }
@@ -241,6 +245,19 @@ impl Server {
         c
     }
 
+    /// How many uploaded files the server keeps: files under `--data/uploads` for the
+    /// embedded store, rows of `upload_files` for PostgreSQL.
+    pub fn stored_uploads(&self) -> usize {
+        match std::fs::read_to_string(self.data.join(".test-store")) {
+            Ok(url) => psql(&url, "SELECT COUNT(*) FROM upload_files")
+                .parse()
+                .expect("a count"),
+            Err(_) => std::fs::read_dir(self.data.join("uploads"))
+                .map(|d| d.count())
+                .unwrap_or(0),
+        }
+    }
+
     /// A plain HTTP GET: status line, headers (lowercased) and body.
     pub async fn get(
         &self,
@@ -255,7 +272,79 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The test's own PostgreSQL database goes with its temporary data directory.
+        if let (Some(_), Some(admin)) = (&self._dir, test_pg()) {
+            if let Ok(url) = std::fs::read_to_string(self.data.join(".test-store")) {
+                if let Some((_, name)) = url.rsplit_once('/') {
+                    let _ = Command::new("psql")
+                        .args(["-X", "-q", &admin, "-c"])
+                        .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .output();
+                }
+            }
+        }
     }
+}
+
+/// The PostgreSQL server the tests run against instead of SQLite, when set: an admin
+/// URL (`scripts/services start` prints it). Each data directory gets a database of
+/// its own, named in the directory (`.test-store`), so that a restart finds its data.
+pub fn test_pg() -> Option<String> {
+    std::env::var("PARLOR_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// The `--store` URL of the data directory `data` under [`test_pg`], its database
+/// made on first use.
+pub fn pg_store_of(data: &Path) -> Option<String> {
+    let admin = test_pg()?;
+    let marker = data.join(".test-store");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return Some(url);
+    }
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    );
+    psql(&admin, &format!("CREATE DATABASE {name}"));
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("a PostgreSQL URL with a database");
+    let url = format!("{base}/{name}");
+    std::fs::create_dir_all(data).expect("data dir");
+    std::fs::write(&marker, &url).expect("write the test store's name");
+    Some(url)
+}
+
+/// Runs one SQL statement with psql on `url`; panics when it fails.
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn spawn(launch: &Launch, data: &Path, args: &[String]) -> (Child, SocketAddr, bool) {
@@ -264,12 +353,20 @@ fn spawn(launch: &Launch, data: &Path, args: &[String]) -> (Child, SocketAddr, b
     } else {
         vec!["--bind", "127.0.0.1:0"]
     };
+    let store = if !launch.pg || args.iter().any(|a| a == "--store") {
+        Vec::new()
+    } else {
+        pg_store_of(data)
+            .map(|url| vec!["--store".to_string(), url])
+            .unwrap_or_default()
+    };
     let mut child = launch
         .command()
         .arg("serve")
         .args(bind)
         .arg("--data")
         .arg(data)
+        .args(store)
         .args(args)
         .env(
             "PARLOR_LOG",

@@ -15,6 +15,7 @@
 mod access;
 mod accounts;
 mod connection;
+mod files;
 mod marks;
 mod ops;
 mod people;
@@ -261,6 +262,12 @@ impl SqliteStore {
     {
         let store = self.clone();
         Box::pin(async move { store.read(f).await })
+    }
+
+    /// Where the uploaded files are: `uploads/` beside the database.
+    fn uploads_dir(&self) -> PathBuf {
+        let data = self.inner.path.parent().unwrap_or_else(|| Path::new("."));
+        data.join(crate::uploads::UPLOADS_DIR)
     }
 
     /// The writer's counters.
@@ -604,6 +611,21 @@ impl Store for SqliteStore {
 
     fn upload_filename(&self, name: String) -> StoreFuture<Option<String>> {
         self.query(move |c| reads::upload_filename(c, &name))
+    }
+
+    fn put_upload(&self, name: String, bytes: bytes::Bytes) -> StoreFuture<()> {
+        let dir = self.uploads_dir();
+        Box::pin(async move { files::put(dir, name, bytes).await })
+    }
+
+    fn upload_bytes(&self, name: String) -> StoreFuture<Option<Vec<u8>>> {
+        let dir = self.uploads_dir();
+        Box::pin(async move { files::read(&dir, &name).await })
+    }
+
+    fn remove_upload(&self, name: String) -> StoreFuture<()> {
+        let dir = self.uploads_dir();
+        Box::pin(async move { files::remove(&dir, &name).await })
     }
 
     fn set_notify(

@@ -1,0 +1,305 @@
+//! Three `parlor serve` nodes on one PostgreSQL behind HAProxy: one Parlor. What a
+//! person sends on one node reaches the people on the others, once and in order (room
+//! messages, direct messages, edits, receipts), a client resumes on another node from
+//! the `lastEventId` it had, and one `clientMessageId` sent to two nodes at once gives
+//! one message.
+//!
+//! Needs PostgreSQL (`PARLOR_TEST_PG`) and Debian's `haproxy`: `scripts/dev test` runs
+//! it with `--include-ignored` once it has started PostgreSQL.
+
+mod common;
+
+use common::{psql, test_pg, Client, Closed, Launch, Server};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const NEEDS_PG: &str = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)";
+
+/// Three nodes on one fresh database, and HAProxy in front of them.
+struct Cluster {
+    nodes: Vec<Server>,
+    proxy: Proxy,
+}
+
+/// HAProxy balancing WebSockets round-robin over the nodes; stopped when dropped.
+struct Proxy {
+    addr: SocketAddr,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Proxy {
+    fn start(backends: &[SocketAddr]) -> Proxy {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let servers: String = backends
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("    server node{i} {a} check inter 500ms fall 2 rise 1\n"))
+            .collect();
+        let config = format!(
+            "global\n    maxconn 2000\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 60s\n    timeout server 60s\n    timeout tunnel 1h\n\
+             frontend parlor\n    bind 127.0.0.1:{port}\n    default_backend nodes\n\
+             backend nodes\n    balance roundrobin\n    option httpchk GET /healthz\n{servers}"
+        );
+        let file = dir.path().join("haproxy.cfg");
+        std::fs::write(&file, config).expect("write haproxy.cfg");
+        let child = Command::new("haproxy")
+            .arg("-f")
+            .arg(&file)
+            .arg("-db")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start haproxy (Debian's haproxy package)");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Let the health checks see every node up.
+        std::thread::sleep(Duration::from_millis(1200));
+        Proxy {
+            addr,
+            child,
+            _dir: dir,
+        }
+    }
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        Cluster::start_with(&[])
+    }
+
+    /// Three nodes started with `args` as well.
+    fn start_with(args: &[&str]) -> Cluster {
+        let admin = test_pg().expect(NEEDS_PG);
+        let name = format!(
+            "cluster{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
+        psql(&admin, &format!("CREATE DATABASE {name}"));
+        let (base, _) = admin.rsplit_once('/').expect("URL");
+        let url = format!("{base}/{name}");
+        let nodes: Vec<Server> = (0..3)
+            .map(|_| {
+                let mut all = vec!["--store", url.as_str()];
+                all.extend_from_slice(args);
+                Server::launch(Launch::default(), &all)
+            })
+            .collect();
+        let proxy = Proxy::start(&nodes.iter().map(|n| n.addr).collect::<Vec<_>>());
+        Cluster { nodes, proxy }
+    }
+
+    /// A client through HAProxy, logged in as `name` and subscribed from the start.
+    async fn online_via_proxy(&self, name: &str) -> Client {
+        let mut c = Client::connect_waiting(
+            &format!("ws://{}/ws", self.proxy.addr),
+            Duration::from_secs(10),
+        )
+        .await;
+        let r = c
+            .request(
+                "auth",
+                json!({"username": name, "password": format!("password-{name}")}),
+            )
+            .await;
+        assert!(r.get("error").is_none(), "login of {name}: {r}");
+        let r = c.request("subscribe", json!({"lastEventId": 0})).await;
+        let missed = r["payload"]["missed"].as_u64().expect("missed");
+        for _ in 0..missed {
+            c.next_logged().await;
+        }
+        c
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn a_message_on_one_node_reaches_the_people_on_the_others_once() {
+    let cluster = Cluster::start();
+    // Round-robin: each of the three lands on another node.
+    let mut alice = cluster.online_via_proxy("alice").await;
+    let mut bob = cluster.online_via_proxy("bob").await;
+    let mut carol = cluster.online_via_proxy("carol").await;
+    // Each must be known everywhere before the room message counts them in.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let r = alice
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": format!("m{i}")}),
+            )
+            .await;
+        ids.push(r["payload"]["messageId"].as_u64().expect("id"));
+    }
+    for c in [&mut bob, &mut carol] {
+        for (i, id) in ids.iter().enumerate() {
+            let ev = c.event("new").await;
+            assert_eq!(ev["payload"]["message"], format!("m{i}"));
+            assert_eq!(ev["payload"]["messageId"].as_u64(), Some(*id), "in order");
+        }
+        c.expect_none(Duration::from_millis(1500), |v| v["eventType"] == "new")
+            .await;
+    }
+    // A direct message, its edit and its read receipt, across nodes.
+    let r = bob
+        .request("new", json!({"chatId": "carol", "message": "psst"}))
+        .await;
+    let dm = r["payload"]["messageId"].as_u64().expect("id");
+    let ev = carol.event("new").await;
+    assert_eq!(ev["payload"]["chatId"], "bob");
+    bob.request(
+        "edit",
+        json!({"chatId": "carol", "messageId": dm, "message": "psst!"}),
+    )
+    .await;
+    let ev = carol.event("edit").await;
+    assert_eq!(ev["payload"]["message"], "psst!");
+    carol
+        .request("read", json!({"chatId": "bob", "messageId": dm}))
+        .await;
+    let ev = bob.event("read").await;
+    assert_eq!(ev["payload"]["messageId"].as_u64(), Some(dm));
+    alice
+        .expect_none(Duration::from_millis(500), |v| {
+            v["payload"]["chatId"] == "bob"
+        })
+        .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn a_client_resumes_on_another_node_from_its_last_event() {
+    let cluster = Cluster::start();
+    let mut alice = cluster.nodes[0].online("alice").await;
+    let mut bob = cluster.nodes[1].online("bob").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    alice
+        .request("new", json!({"chatId": "#General", "message": "before"}))
+        .await;
+    let last = bob.event("new").await["id"].as_u64().expect("id");
+    drop(bob);
+    for i in 0..5 {
+        alice
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": format!("missed {i}")}),
+            )
+            .await;
+    }
+    // Bob comes back on the third node.
+    let mut bob = cluster.nodes[2].login("bob").await;
+    let r = bob.request("subscribe", json!({"lastEventId": last})).await;
+    assert_eq!(r["payload"]["missed"], 5, "{r}");
+    for i in 0..5 {
+        let ev = bob.next_logged().await;
+        assert_eq!(ev["payload"]["message"], format!("missed {i}"));
+    }
+    alice
+        .request("new", json!({"chatId": "#General", "message": "live"}))
+        .await;
+    assert_eq!(bob.event("new").await["payload"]["message"], "live");
+    bob.expect_none(Duration::from_millis(1500), |v| v["eventType"] == "new")
+        .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn one_client_message_id_sent_to_two_nodes_gives_one_message() {
+    let cluster = Cluster::start();
+    let mut one = cluster.nodes[0].online("alice").await;
+    let mut two = cluster.nodes[1].login("alice").await;
+    let mut bob = cluster.nodes[2].online("bob").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let payload = json!({"chatId": "#General", "message": "once", "clientMessageId": "c-1"});
+    let (a, b) = tokio::join!(
+        one.request("new", payload.clone()),
+        two.request("new", payload.clone())
+    );
+    assert!(
+        a.get("error").is_none() && b.get("error").is_none(),
+        "{a} {b}"
+    );
+    assert_eq!(a["payload"]["messageId"], b["payload"]["messageId"]);
+    assert_eq!(bob.event("new").await["payload"]["message"], "once");
+    bob.expect_none(Duration::from_millis(1500), |v| v["eventType"] == "new")
+        .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn logging_out_everywhere_on_one_node_ends_the_sessions_of_the_others() {
+    let cluster = Cluster::start();
+    let mut here = cluster.nodes[0].online("alice").await;
+    let mut there = cluster.nodes[1].online("alice").await;
+    let mut elsewhere = cluster.nodes[2].online("alice").await;
+    let r = here.request("logoutEverywhere", json!({})).await;
+    assert!(r.get("error").is_none(), "{r}");
+    for c in [&mut there, &mut elsewhere] {
+        assert_eq!(
+            c.closed(Duration::from_secs(5)).await,
+            Closed::Frame(4001, "logged out everywhere".into())
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn the_rate_limit_counts_the_messages_sent_through_every_node() {
+    let cluster = Cluster::start_with(&["--rate-limit", "10"]);
+    let mut one = cluster.nodes[0].online("alice").await;
+    let mut two = cluster.nodes[1].online("alice").await;
+    for i in 0..6 {
+        let r = one
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": format!("a{i}")}),
+            )
+            .await;
+        assert!(r.get("error").is_none(), "{r}");
+    }
+    // The other node counts them once it has followed the log.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for i in 0..4 {
+        let r = two
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": format!("b{i}")}),
+            )
+            .await;
+        assert!(r.get("error").is_none(), "message {} of 10: {r}", 7 + i);
+    }
+    let r = two
+        .request(
+            "new",
+            json!({"chatId": "#General", "message": "one too many"}),
+        )
+        .await;
+    assert_eq!(r["error"]["code"], "rate_limited", "{r}");
+}
