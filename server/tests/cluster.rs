@@ -9,13 +9,11 @@
 
 mod common;
 
-use common::{psql, test_pg, Client, Closed, Launch, Server};
+use common::{Client, Closed, Launch, Server};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-const NEEDS_PG: &str = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)";
 
 /// Three nodes on one fresh database, and HAProxy in front of them.
 struct Cluster {
@@ -92,18 +90,7 @@ impl Cluster {
 
     /// Three nodes started with `args` as well.
     fn start_with(args: &[&str]) -> Cluster {
-        let admin = test_pg().expect(NEEDS_PG);
-        let name = format!(
-            "cluster{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        );
-        psql(&admin, &format!("CREATE DATABASE {name}"));
-        let (base, _) = admin.rsplit_once('/').expect("URL");
-        let url = format!("{base}/{name}");
+        let url = common::fresh_pg_database("cluster");
         let nodes: Vec<Server> = (0..3)
             .map(|_| {
                 let mut all = vec!["--store", url.as_str()];

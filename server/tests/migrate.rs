@@ -9,28 +9,14 @@
 
 mod common;
 
-use common::{http, psql, test_pg, Client, Launch, Server};
+use common::{http, psql, Client, Launch, Server};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-const NEEDS_PG: &str = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)";
-
-/// A fresh, empty database on the test server; its URL.
 fn fresh_database() -> String {
-    let admin = test_pg().expect(NEEDS_PG);
-    let name = format!(
-        "mig{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
-    );
-    psql(&admin, &format!("CREATE DATABASE {name}"));
-    let (base, _) = admin.rsplit_once('/').expect("URL");
-    format!("{base}/{name}")
+    common::fresh_pg_database("mig")
 }
 
 fn sqlite_launch() -> Launch {

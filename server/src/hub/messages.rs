@@ -155,13 +155,7 @@ impl Hub {
             return;
         };
         let now = Instant::now();
-        while entry
-            .sent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.limits.rate_window)
-        {
-            entry.sent.pop_front();
-        }
+        forget_before(&mut entry.sent, now, self.limits.rate_window);
         entry.sent.push_back(now);
         while entry.sent.len() > self.limits.rate_limit {
             entry.sent.pop_front();
@@ -175,13 +169,7 @@ impl Hub {
             return Ok(());
         };
         let now = Instant::now();
-        while entry
-            .sent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.limits.rate_window)
-        {
-            entry.sent.pop_front();
-        }
+        forget_before(&mut entry.sent, now, self.limits.rate_window);
         if entry.sent.len() >= self.limits.rate_limit {
             return Err(Refusal::RateLimited(format!(
                 "at most {} messages and edits per {}",
@@ -233,7 +221,6 @@ impl EventSink for Hub {
             if let EventData::New { message } = &ev.data {
                 self.stop_typing_in(&mut state, &UserKey::of(&message.sender), &ev.chat);
             }
-
             let leaver = self.apply_membership(&mut state, ev);
             if let EventData::Join {
                 created: true,
@@ -370,6 +357,20 @@ impl Hub {
             }
             _ => None,
         }
+    }
+}
+
+/// Drops the times of a rate window that are `window` or more before `now`.
+fn forget_before(
+    sent: &mut std::collections::VecDeque<Instant>,
+    now: Instant,
+    window: std::time::Duration,
+) {
+    while sent
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= window)
+    {
+        sent.pop_front();
     }
 }
 

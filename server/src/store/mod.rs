@@ -12,6 +12,7 @@
 
 mod access;
 mod accounts;
+pub mod job;
 mod people;
 pub mod postgres;
 mod push;

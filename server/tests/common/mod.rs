@@ -323,6 +323,24 @@ pub fn pg_store_of(data: &Path) -> Option<String> {
     Some(url)
 }
 
+/// A new, empty database on the test PostgreSQL (`prefix` and a unique tail); its URL.
+pub fn fresh_pg_database(prefix: &str) -> String {
+    let admin = test_pg().expect("needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)");
+    let name = format!(
+        "{prefix}{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    );
+    psql(&admin, &format!("CREATE DATABASE {name}"));
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("a PostgreSQL URL with a database");
+    format!("{base}/{name}")
+}
+
 /// Runs one SQL statement with psql on `url`; panics when it fails.
 pub fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")

@@ -16,6 +16,8 @@ use super::db::{big, Db};
 use super::follow::{catch_up, CHANNEL};
 use super::{connect_writer, Inner, PgStore};
 use crate::domain::{Chat, EventData, LogEvent, Message, ReceiptKind, Refusal, SessionId, UserKey};
+pub use crate::store::job::Applied;
+use crate::store::job::JobOutcome;
 use crate::store::{Delete, Edit, Mark, NewMessage, ReceiptOutcome, StoreError};
 use app::protocol::{EventId, MessageId, Millis};
 use std::sync::atomic::Ordering;
@@ -24,33 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 /// Most jobs committed together.
 const MAX_BATCH: usize = 1024;
 
-/// What a write job produced: its answer, the events it appended, and who asked.
-pub struct Applied<T> {
-    pub value: T,
-    pub events: Vec<LogEvent>,
-    pub origin: Option<SessionId>,
-}
-
-impl<T> Applied<T> {
-    pub fn quiet(value: T) -> Applied<T> {
-        Applied {
-            value,
-            events: Vec::new(),
-            origin: None,
-        }
-    }
-}
-
-type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 pub(super) type JobFn = Box<dyn FnOnce(&mut Db) -> JobOutcome + Send>;
-
-/// A job after it ran: `finish` answers its caller once the batch's fate is known.
-pub(super) struct JobOutcome {
-    ok: bool,
-    events: Vec<LogEvent>,
-    origin: Option<SessionId>,
-    finish: Finish,
-}
 
 impl PgStore {
     /// Runs `job` in the writer thread inside the next group commit; resolves after the
@@ -61,27 +37,7 @@ impl PgStore {
         F: FnOnce(&mut Db) -> Result<Applied<T>, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
-        let boxed: JobFn = Box::new(move |db| match job(db) {
-            Ok(applied) => {
-                let value = applied.value;
-                JobOutcome {
-                    ok: true,
-                    events: applied.events,
-                    origin: applied.origin,
-                    finish: Box::new(move |result| {
-                        let _ = tx.send(result.map(|()| value));
-                    }),
-                }
-            }
-            Err(e) => JobOutcome {
-                ok: false,
-                events: Vec::new(),
-                origin: None,
-                finish: Box::new(move |_| {
-                    let _ = tx.send(Err(e));
-                }),
-            },
-        });
+        let boxed: JobFn = Box::new(move |db| JobOutcome::of(job(db), tx));
         let sent = {
             let guard = self.inner.jobs.lock().map_err(|_| StoreError::Closed)?;
             match guard.as_ref() {

@@ -14,6 +14,8 @@
 
 use super::{Inner, SqliteStore};
 use crate::domain::{Chat, EventData, LogEvent, Message, ReceiptKind, Refusal, SessionId, UserKey};
+pub use crate::store::job::Applied;
+use crate::store::job::JobOutcome;
 use crate::store::{Delete, Edit, Mark, NewMessage, ReceiptOutcome, StoreError};
 use app::protocol::{EventId, MessageId, Millis};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -23,34 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 /// Most jobs committed together.
 const MAX_BATCH: usize = 1024;
 
-/// What a write job produced: its answer, the events it appended, and who asked.
-pub struct Applied<T> {
-    pub value: T,
-    pub events: Vec<LogEvent>,
-    pub origin: Option<SessionId>,
-}
-
-impl<T> Applied<T> {
-    pub fn quiet(value: T) -> Applied<T> {
-        Applied {
-            value,
-            events: Vec::new(),
-            origin: None,
-        }
-    }
-}
-
-type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 pub(super) type JobFn = Box<dyn FnOnce(&Connection) -> JobOutcome + Send>;
-
-/// A job after it ran in the writer: `finish` answers its caller once the batch's
-/// fate is known (a failed job is rolled back to its savepoint and answered at once).
-pub(super) struct JobOutcome {
-    ok: bool,
-    events: Vec<LogEvent>,
-    origin: Option<SessionId>,
-    finish: Finish,
-}
 
 impl SqliteStore {
     /// Runs `job` in the writer thread inside the next group commit; resolves after the
@@ -61,27 +36,7 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<Applied<T>, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
-        let boxed: JobFn = Box::new(move |conn| match job(conn) {
-            Ok(applied) => {
-                let value = applied.value;
-                JobOutcome {
-                    ok: true,
-                    events: applied.events,
-                    origin: applied.origin,
-                    finish: Box::new(move |result| {
-                        let _ = tx.send(result.map(|()| value));
-                    }),
-                }
-            }
-            Err(e) => JobOutcome {
-                ok: false,
-                events: Vec::new(),
-                origin: None,
-                finish: Box::new(move |_| {
-                    let _ = tx.send(Err(e));
-                }),
-            },
-        });
+        let boxed: JobFn = Box::new(move |conn| JobOutcome::of(job(conn), tx));
         let sent = {
             let guard = self.inner.jobs.lock().map_err(|_| StoreError::Closed)?;
             match guard.as_ref() {
