@@ -303,3 +303,41 @@ async fn a_file_reaches_the_dialects_as_a_link_in_the_text() {
         assert!(frame.contains(&line), "{dialect}: {frame}");
     }
 }
+
+/// A file message survives `kill -9`: a client resuming from before it is sent the
+/// message with its file, and the file is served with the same bytes.
+#[tokio::test]
+async fn a_file_message_is_replayed_after_kill_9_and_its_file_still_served() {
+    let mut server = Server::start();
+    let auth = format!("Bearer {}", server.token("alice").await);
+    let (status, a) = upload(&server, &auth, "minutes.pdf", &pdf()).await;
+    assert_eq!(status, 201, "{a}");
+    let mut alice = server.login("alice").await;
+    let r = alice
+        .request(
+            "new",
+            json!({"chatId": "#General", "message": "the minutes", "attachments": [a.clone()]}),
+        )
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    drop(alice);
+    server.crash_and_restart();
+    let mut bob = server.login("bob").await;
+    let r = bob.request("subscribe", json!({"lastEventId": 0})).await;
+    let missed = r["payload"]["missed"].as_u64().expect("missed");
+    let mut file_message = None;
+    for _ in 0..missed {
+        let ev = bob.next_logged().await;
+        if ev["eventType"] == "new" && ev["payload"]["message"] == "the minutes" {
+            file_message = Some(ev);
+        }
+    }
+    let ev = file_message.expect("the file message is replayed");
+    assert_eq!(ev["payload"]["attachments"][0]["filename"], "minutes.pdf");
+    let url = ev["payload"]["attachments"][0]["url"]
+        .as_str()
+        .expect("url");
+    let (status, _, served) = server.get(url, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(served, pdf(), "the same bytes after the crash");
+}
