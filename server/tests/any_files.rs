@@ -309,6 +309,8 @@ async fn a_file_reaches_the_dialects_as_a_link_in_the_text() {
 #[tokio::test]
 async fn a_file_message_is_replayed_after_kill_9_and_its_file_still_served() {
     let mut server = Server::start();
+    // Bob has an account before the message: a replay holds what came after joining.
+    server.token("bob").await;
     let auth = format!("Bearer {}", server.token("alice").await);
     let (status, a) = upload(&server, &auth, "minutes.pdf", &pdf()).await;
     assert_eq!(status, 201, "{a}");
