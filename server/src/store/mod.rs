@@ -438,6 +438,19 @@ pub struct NewMessage {
     pub at: Millis,
 }
 
+impl NewMessage {
+    /// The key its sender is stored under: an account's, or for a guest one no
+    /// username can have (`~name`), so that no account is the author of a guest's words.
+    pub fn sender_key(&self) -> String {
+        let key = crate::domain::UserKey::of(&self.sender);
+        if self.guest {
+            format!("~{}", key.as_str())
+        } else {
+            key.as_str().to_owned()
+        }
+    }
+}
+
 /// A change to a message's text (and optionally its attachments), by its author.
 #[derive(Debug, Clone)]
 pub struct Edit {

@@ -47,6 +47,18 @@ impl Db {
         Ok(self.client.query(&s, params)?)
     }
 
+    /// The first column of every row a query answers, as text.
+    pub fn texts(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = self.query(sql, params)?;
+        rows.iter()
+            .map(|r| r.try_get::<_, String>(0).map_err(StoreError::from))
+            .collect()
+    }
+
     /// The one row a query answers (none is an error).
     pub fn one(&mut self, sql: &'static str, params: Params<'_>) -> Result<Row, StoreError> {
         let s = self.statement(sql)?;

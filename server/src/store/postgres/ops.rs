@@ -276,14 +276,10 @@ pub fn change_password(
 
 /// Forgets tokens last used before `before`; answers their hashes.
 pub fn expire_tokens(db: &mut Db, before: Millis) -> Result<Applied<Vec<String>>, StoreError> {
-    let hashes = db
-        .query(
-            "DELETE FROM tokens WHERE used_at < $1 RETURNING hash",
-            &[&before],
-        )?
-        .iter()
-        .map(|r| r.try_get::<_, String>(0))
-        .collect::<Result<Vec<_>, _>>()?;
+    let hashes = db.texts(
+        "DELETE FROM tokens WHERE used_at < $1 RETURNING hash",
+        &[&before],
+    )?;
     Ok(Applied::quiet(hashes))
 }
 
@@ -363,18 +359,14 @@ pub fn take_unreferenced_uploads(
     db: &mut Db,
     before: Millis,
 ) -> Result<Applied<Vec<String>>, StoreError> {
-    let names = db
-        .query(
-            "DELETE FROM uploads
+    let names = db.texts(
+        "DELETE FROM uploads
              WHERE (released OR created_at < $1)
                AND NOT EXISTS (SELECT 1 FROM upload_refs r WHERE r.name = uploads.name)
                AND NOT EXISTS (SELECT 1 FROM users u WHERE u.avatar = uploads.name)
              RETURNING name",
-            &[&before],
-        )?
-        .iter()
-        .map(|r| r.try_get::<_, String>(0))
-        .collect::<Result<Vec<_>, _>>()?;
+        &[&before],
+    )?;
     Ok(Applied::quiet(names))
 }
 

@@ -8,6 +8,14 @@ use crate::store::{ChatState, RoomRow, StoreError, StoredMessage, UnreadSnapshot
 use app::protocol::{EventId, MessageId, Millis};
 use postgres::Row;
 
+/// The columns [`message_from_row`] reads, in its order (a macro, so that each query
+/// stays one `&'static str` for the prepared-statement cache).
+macro_rules! message_columns {
+    () => {
+        "id, sender, client_message_id, body, attachments, created_at, updated_at, deleted, reply_to, mentions, mentions_room"
+    };
+}
+
 /// A message row; attachments that cannot be read are an error (never "none").
 pub(super) fn message_from_row(r: &Row) -> Result<Message, StoreError> {
     let id = unsigned(r, 0)?;
@@ -40,8 +48,11 @@ pub(super) fn chat_from_key(key: &str) -> Result<Chat, StoreError> {
 /// One message of `chat`, deleted ones included.
 pub fn message(db: &mut Db, chat: &Chat, id: MessageId) -> Result<Option<Message>, StoreError> {
     let row = db.opt(
-        "SELECT id, sender, client_message_id, body, attachments, created_at, updated_at, deleted, reply_to, mentions, mentions_room
-         FROM messages WHERE id = $1 AND chat = $2",
+        concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE id = $1 AND chat = $2"
+        ),
         &[&big(id), &chat.key()],
     )?;
     match row {
@@ -88,8 +99,11 @@ pub fn messages_page(
 ) -> Result<Vec<StoredMessage>, StoreError> {
     let end = end_id.map_or(i64::MAX, big);
     let rows = db.query(
-        "SELECT id, sender, client_message_id, body, attachments, created_at, updated_at, deleted, reply_to, mentions, mentions_room
-         FROM messages WHERE chat = $1 AND id <= $2 ORDER BY id DESC LIMIT $3",
+        concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE chat = $1 AND id <= $2 ORDER BY id DESC LIMIT $3"
+        ),
         &[&chat.key(), &end, &i64::from(count)],
     )?;
     let mut page = Vec::with_capacity(rows.len());

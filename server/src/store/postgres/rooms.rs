@@ -96,15 +96,11 @@ pub fn set_room(
 
 /// The muted members of a room by name (their account's display form).
 fn muted_names(db: &mut Db, room: RoomId) -> Result<Vec<String>, StoreError> {
-    let names = db
-        .query(
-            "SELECT u.name FROM room_mutes m JOIN users u ON u.key = m.user_key
+    let names = db.texts(
+        "SELECT u.name FROM room_mutes m JOIN users u ON u.key = m.user_key
              WHERE m.room = $1 ORDER BY u.key",
-            &[&room],
-        )?
-        .iter()
-        .map(|r| r.try_get::<_, String>(0))
-        .collect::<Result<Vec<_>, _>>()?;
+        &[&room],
+    )?;
     Ok(names)
 }
 

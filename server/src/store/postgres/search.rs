@@ -134,14 +134,10 @@ fn run(db: &mut Db, query: &SearchQuery) -> Result<SearchPage, StoreError> {
                 .collect()
         })
         .collect();
-    let folded = db
-        .query(
-            "SELECT search_words(t) FROM unnest($1::TEXT[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
-            &[&texts],
-        )?
-        .iter()
-        .map(|r| r.try_get::<_, String>(0))
-        .collect::<Result<Vec<_>, _>>()?;
+    let folded = db.texts(
+        "SELECT search_words(t) FROM unnest($1::TEXT[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+        &[&texts],
+    )?;
     let Some(ts_query) = ts_query(&query.terms, &folded) else {
         return Ok(SearchPage::default());
     };

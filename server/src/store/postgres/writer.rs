@@ -195,9 +195,6 @@ enum Sequence {
     Message,
 }
 
-/// Starts the sender key of a guest's message: no username holds it.
-const GUEST_MARK: char = '~';
-
 /// Stores a message; a repeated `client_message_id` of the same sender answers the
 /// first message's id (`true`) and appends nothing. Two nodes given the same one at
 /// once cannot both store it: the second waits for the sequencer row, then finds the
@@ -207,10 +204,7 @@ pub fn new_message(
     msg: NewMessage,
     origin: Option<SessionId>,
 ) -> Result<Applied<(MessageId, bool)>, StoreError> {
-    let mut sender_key = UserKey::of(&msg.sender).as_str().to_owned();
-    if msg.guest {
-        sender_key.insert(0, GUEST_MARK);
-    }
+    let sender_key = msg.sender_key();
     // The row lock first: a concurrent copy of this message on another node commits
     // before this looks for it.
     let id = next_id(db, Sequence::Message)?;

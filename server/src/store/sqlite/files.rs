@@ -6,18 +6,22 @@ use crate::store::StoreError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-fn io(name: &str, e: std::io::Error) -> StoreError {
-    StoreError::CommitFailed(format!("upload {name}: {e}"))
+/// A file operation that failed, as the data directory's error it is.
+fn io(dir: &Path, name: &str, source: std::io::Error) -> StoreError {
+    StoreError::DataDir {
+        path: dir.join(name),
+        source,
+    }
 }
 
 pub async fn put(dir: PathBuf, name: String, bytes: bytes::Bytes) -> Result<(), StoreError> {
     tokio::task::spawn_blocking(move || {
-        crate::private::dir(&dir).map_err(|e| io(&name, e))?;
+        crate::private::dir(&dir).map_err(|e| io(&dir, &name, e))?;
         let tmp = dir.join(format!(".{name}.part"));
-        let mut file = crate::private::create(&tmp).map_err(|e| io(&name, e))?;
-        file.write_all(&bytes).map_err(|e| io(&name, e))?;
-        file.sync_all().map_err(|e| io(&name, e))?;
-        std::fs::rename(&tmp, dir.join(&name)).map_err(|e| io(&name, e))
+        let mut file = crate::private::create(&tmp).map_err(|e| io(&dir, &name, e))?;
+        file.write_all(&bytes).map_err(|e| io(&dir, &name, e))?;
+        file.sync_all().map_err(|e| io(&dir, &name, e))?;
+        std::fs::rename(&tmp, dir.join(&name)).map_err(|e| io(&dir, &name, e))
     })
     .await
     .map_err(|_| StoreError::Closed)?
@@ -27,7 +31,7 @@ pub async fn read(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, StoreError>
     match tokio::fs::read(dir.join(name)).await {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io(name, e)),
+        Err(e) => Err(io(dir, name, e)),
     }
 }
 
@@ -35,6 +39,6 @@ pub async fn remove(dir: &Path, name: &str) -> Result<(), StoreError> {
     match tokio::fs::remove_file(dir.join(name)).await {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io(name, e)),
+        Err(e) => Err(io(dir, name, e)),
     }
 }

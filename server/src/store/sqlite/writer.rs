@@ -143,10 +143,7 @@ pub fn new_message(
     msg: NewMessage,
     origin: Option<SessionId>,
 ) -> Result<Applied<(MessageId, bool)>, StoreError> {
-    let mut sender_key = UserKey::of(&msg.sender).as_str().to_owned();
-    if msg.guest {
-        sender_key.insert(0, GUEST_MARK);
-    }
+    let sender_key = msg.sender_key();
     if let Some(cmid) = &msg.client_message_id {
         let existing: Option<i64> = conn
             .prepare_cached(
@@ -205,10 +202,6 @@ pub fn new_message(
         origin,
     })
 }
-
-/// Starts the sender key of a guest's message: no username holds it, so no account
-/// is the author of a guest's words.
-const GUEST_MARK: char = '~';
 
 /// Loads a message of `chat` written by `author` (an account), not deleted.
 fn own_message(
