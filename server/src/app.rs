@@ -50,6 +50,8 @@ pub struct ServeConfig {
     pub data: PathBuf,
     /// PostgreSQL instead of SQLite (`postgres://…`).
     pub store: Option<String>,
+    /// The bus between nodes (`--bus nats://…`), with a shared store.
+    pub bus: Option<String>,
     /// How often messages past their room's retention are removed.
     pub retention_sweep: Duration,
     pub limits: Limits,
@@ -112,6 +114,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .context("cannot load the world from the store")?;
     let signal = shutdown_signal().context("cannot listen for SIGTERM")?;
+    let shutdown = CancellationToken::new();
+    if let Some(url) = &config.bus {
+        let Some(cluster) = store.cluster() else {
+            anyhow::bail!("--bus joins nodes that share a store: give --store postgres://… too");
+        };
+        crate::bus::start(url, &cluster, hub.clone(), shutdown.clone()).await?;
+    }
     let tls = match &config.tls {
         Some(source) => Some(
             crate::tls::acceptor(source, &config.data, &lan::interface_ips())
@@ -142,7 +151,6 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .then(|| Advertiser::start(local, scheme))
         .flatten();
 
-    let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
     let base = lan::reachable_ips(local.ip())
         .first()
@@ -204,6 +212,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                         hub.flush_presence();
                         hub.sweep_typing();
                         hub.sweep_guests();
+                        hub.tick_nodes();
                     }
                     () = shutdown.cancelled() => break,
                 }

@@ -58,7 +58,7 @@ pub type RoomId = i64;
 pub const GENERAL: &str = "General";
 
 /// A conversation: a room, or the direct chat of two users (keys kept sorted).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Chat {
     Room(RoomId),
     Direct(UserKey, UserKey),

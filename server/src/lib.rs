@@ -25,6 +25,7 @@ pub mod admission;
 pub mod app;
 pub mod assets;
 pub mod backup;
+pub mod bus;
 pub mod coalesce;
 pub mod dialect;
 pub mod domain;

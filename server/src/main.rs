@@ -173,6 +173,10 @@ struct ServeArgs {
     /// Parlor (docs/cluster.md).
     #[arg(long, env = "PARLOR_STORE", value_name = "URL")]
     store: Option<String>,
+    /// Tell the other nodes of the same `--store` who is connected and typing, over
+    /// NATS: `nats://HOST:PORT`. Without it each node shows only its own.
+    #[arg(long, env = "PARLOR_BUS", value_name = "URL")]
+    bus: Option<String>,
     /// Refuse guest connections (dialects without passwords).
     #[arg(long)]
     no_guests: bool,
@@ -371,6 +375,7 @@ impl ServeArgs {
             bind: self.bind,
             data: self.data,
             store: self.store,
+            bus: self.bus,
             retention_sweep: self.retention_sweep,
             limits: Limits {
                 max_connections_per_user: self.max_connections_per_user,

@@ -2,10 +2,13 @@
 //! person sends on one node reaches the people on the others, once and in order (room
 //! messages, direct messages, edits, receipts), a client resumes on another node from
 //! the `lastEventId` it had, and one `clientMessageId` sent to two nodes at once gives
-//! one message.
+//! one message. With a NATS bus (each test runs a `nats-server` of its own): typing
+//! and presence cross nodes, the connection limit counts every node's connections, a
+//! node killed with `kill -9` leaves no one "online" and no connection counted within
+//! seconds, and NATS stopped for 10 s loses no chat message.
 //!
-//! Needs PostgreSQL (`PARLOR_TEST_PG`) and Debian's `haproxy`: `scripts/dev test` runs
-//! it with `--include-ignored` once it has started PostgreSQL.
+//! Needs PostgreSQL (`PARLOR_TEST_PG`), Debian's `haproxy` and `nats-server`:
+//! `scripts/dev test` runs it with `--include-ignored` once it has started PostgreSQL.
 
 mod common;
 
@@ -80,6 +83,59 @@ impl Proxy {
             child,
             _dir: dir,
         }
+    }
+}
+
+/// A `nats-server` of the test's own on a loopback port; stopped when dropped.
+struct Nats {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Nats {
+    fn start() -> Nats {
+        let mut nats = Nats {
+            port: free_port(),
+            child: None,
+        };
+        nats.resume();
+        nats
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it (again) on its port.
+    fn resume(&mut self) {
+        let child = Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nats-server (Debian's nats-server package)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("nats-server did not listen on {}", self.port);
+    }
+
+    /// Kills it.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -289,4 +345,165 @@ async fn the_rate_limit_counts_the_messages_sent_through_every_node() {
         )
         .await;
     assert_eq!(r["error"]["code"], "rate_limited", "{r}");
+}
+
+/// Three nodes joined by a bus of their own.
+fn cluster_with_bus(args: &[&str]) -> (Cluster, Nats) {
+    let nats = Nats::start();
+    let url = nats.url();
+    let mut all = vec!["--bus", url.as_str()];
+    all.extend_from_slice(args);
+    (Cluster::start_with(&all), nats)
+}
+
+fn event_of<'a>(kind: &'a str, user: &'a str) -> impl Fn(&serde_json::Value) -> bool + 'a {
+    move |v| v["eventType"] == kind && v["payload"]["userId"] == user
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn typing_and_presence_reach_the_people_on_other_nodes() {
+    let (cluster, _nats) = cluster_with_bus(&[]);
+    let mut bob = cluster.nodes[1].online("bob").await;
+    let mut alice = cluster.nodes[0].online("alice").await;
+    bob.next_where(event_of("online", "alice")).await;
+    // Her second device, on the third node, changes nothing for bob.
+    let mut phone = cluster.nodes[2].online("alice").await;
+    let r = alice.request("setStatus", json!({"status": "busy"})).await;
+    assert!(r.get("error").is_none(), "{r}");
+    bob.next_where(|v| event_of("presence", "alice")(v) && v["payload"]["status"] == "busy")
+        .await;
+    alice
+        .send(
+            json!({"type": "event", "timestamp": 1, "payloadType": "typing",
+                     "payload": {"chatId": "#General"}}),
+        )
+        .await;
+    let ev = bob.next_where(event_of("typing", "alice")).await;
+    assert_eq!(ev["payload"]["chatId"], "#General");
+    // In a direct chat too.
+    phone
+        .send(
+            json!({"type": "event", "timestamp": 1, "payloadType": "typing",
+                     "payload": {"chatId": "bob"}}),
+        )
+        .await;
+    let ev = bob.next_where(event_of("typing", "alice")).await;
+    assert_eq!(ev["payload"]["chatId"], "alice");
+    // Everyone sees both, whichever node they ask.
+    let mut carol = cluster.nodes[2].online("carol").await;
+    let r = carol.request("listUsers", json!({})).await;
+    let users = r["payload"]["users"].as_array().expect("users").clone();
+    let status = |name: &str| {
+        users
+            .iter()
+            .find(|u| u["userId"] == name)
+            .map(|u| u["status"].clone())
+    };
+    assert_eq!(status("alice"), Some(json!("busy")), "{r}");
+    assert_eq!(status("bob"), Some(json!("online")), "{r}");
+    // One device closed: still busy; both: offline.
+    drop(alice);
+    bob.expect_none(Duration::from_millis(1500), event_of("offline", "alice"))
+        .await;
+    drop(phone);
+    bob.next_where(event_of("offline", "alice")).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn the_connection_limit_counts_every_node_and_forgets_a_killed_one_within_seconds() {
+    let (mut cluster, _nats) = cluster_with_bus(&[]);
+    let mut bob = cluster.nodes[0].online("bob").await;
+    let _one = cluster.nodes[0].online("alice").await;
+    let _two = cluster.nodes[1].online("alice").await;
+    let _three = cluster.nodes[2].online("alice").await;
+    let _carol = cluster.nodes[2].online("carol").await;
+    bob.next_where(event_of("online", "carol")).await;
+    // The bus tells within a quarter second: then a fourth is refused everywhere.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    for node in &cluster.nodes {
+        let mut c = node.client().await;
+        let r = c
+            .request(
+                "auth",
+                json!({"username": "alice", "password": "password-alice"}),
+            )
+            .await;
+        assert_eq!(r["error"]["code"], "too_many_connections", "{r}");
+    }
+    // The third node dies with its connections; nobody is told it went.
+    let killed = std::time::Instant::now();
+    cluster.nodes[2].kill();
+    // Carol was only there: she goes offline for bob (no ghost), within seconds.
+    bob.next_where(event_of("offline", "carol")).await;
+    let gone = killed.elapsed();
+    assert!(
+        gone < Duration::from_secs(6),
+        "carol shown online {gone:?} after her node died"
+    );
+    // Alice's connection there no longer counts.
+    let mut again = cluster.nodes[0].client().await;
+    let r = again
+        .request(
+            "auth",
+            json!({"username": "alice", "password": "password-alice"}),
+        )
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    // Alice is still online (two connections left): bob never heard her go.
+    bob.expect_none(Duration::from_millis(500), event_of("offline", "alice"))
+        .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn messages_go_on_while_nats_is_down_and_presence_comes_back_with_it() {
+    let (cluster, mut nats) = cluster_with_bus(&[]);
+    let mut alice = cluster.nodes[0].online("alice").await;
+    let mut bob = cluster.nodes[1].online("bob").await;
+    // Let the nodes hear each other before the bus goes.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    nats.stop();
+    // Ten seconds without a bus: every message still arrives, once, in order.
+    let mut sent = Vec::new();
+    for i in 0..10 {
+        let r = alice
+            .request(
+                "new",
+                json!({"chatId": "#General", "message": format!("while down {i}")}),
+            )
+            .await;
+        sent.push(r["payload"]["messageId"].as_u64().expect("id"));
+        let ev = bob.event("new").await;
+        assert_eq!(ev["payload"]["messageId"].as_u64(), Some(sent[i]));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    nats.resume();
+    // Within seconds of NATS coming back, typing crosses nodes again.
+    let back = std::time::Instant::now();
+    loop {
+        alice
+            .send(
+                json!({"type": "event", "timestamp": 1, "payloadType": "typing",
+                         "payload": {"chatId": "#General"}}),
+            )
+            .await;
+        let seen = tokio::time::timeout(Duration::from_millis(1200), async {
+            bob.next_where(event_of("typing", "alice")).await
+        })
+        .await;
+        if seen.is_ok() {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "the bus did not come back"
+        );
+    }
+    // And a newcomer is seen across nodes.
+    let _carol = cluster.nodes[2].online("carol").await;
+    bob.next_where(event_of("online", "carol")).await;
+    bob.expect_none(Duration::from_millis(500), |v| v["eventType"] == "new")
+        .await;
 }

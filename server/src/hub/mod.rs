@@ -26,6 +26,7 @@ mod login;
 mod mentions;
 mod messages;
 mod names;
+mod nodes;
 mod notify;
 mod outbound;
 mod passwords;
@@ -45,6 +46,7 @@ pub use access::{InviteSpec, Maker};
 pub use budgets::Budget;
 pub use limits::*;
 pub use login::{Ended, Kick, Login, Place};
+pub use nodes::{Bus, Here, NodeId, NodeNote};
 pub use outbound::*;
 pub use push::{Notifier, PushNote, NTFY_PATH};
 pub use queries::*;
@@ -95,6 +97,8 @@ struct UserEntry {
     /// A guest's hold on its name: the address it came from, and, while it has no
     /// connection, until when its name stays its own.
     visit: Option<Visit>,
+    /// The user's connections on other nodes, as each last told (`nodes`).
+    elsewhere: Vec<(NodeId, Here)>,
 }
 
 /// A guest is a visitor: kept in memory only, in General while connected, its name
@@ -125,7 +129,27 @@ impl UserEntry {
             told_at: None,
             pending: false,
             rooms_told: None,
+            elsewhere: Vec::new(),
         }
+    }
+
+    /// Connections on every node.
+    fn connections(&self) -> usize {
+        let elsewhere: usize = self
+            .elsewhere
+            .iter()
+            .map(|(_, h)| h.sessions as usize)
+            .sum();
+        self.sessions.len() + elsewhere
+    }
+
+    /// Connected (on any node) since, while connected.
+    fn since(&self) -> Option<Millis> {
+        self.elsewhere
+            .iter()
+            .map(|(_, h)| h.since)
+            .chain(self.connected_at)
+            .min()
     }
 }
 
@@ -179,6 +203,8 @@ struct State {
     registering: HashMap<UserKey, usize>,
     /// Every room name by its folds; `None` while its creation is under way.
     room_folds: HashMap<String, Option<RoomId>>,
+    /// The other nodes: their people and typing, what we told them.
+    nodes: nodes::Nodes,
 }
 
 pub struct Hub {
@@ -195,6 +221,10 @@ pub struct Hub {
     activity: AtomicU64,
     /// Where new messages' push notes go (`server::push`), once set at start.
     notifier: OnceLock<Arc<dyn Notifier>>,
+    /// This node, as the others know it.
+    node: NodeId,
+    /// Where notes to the other nodes go (`--bus`), once set at start.
+    bus: OnceLock<Arc<dyn Bus>>,
 }
 
 /// A logged-in connection's hold on the hub; dropping it detaches the session.
@@ -271,6 +301,8 @@ impl Hub {
             next_session: AtomicU64::new(1),
             activity: AtomicU64::new(0),
             notifier: OnceLock::new(),
+            node: NodeId::random(),
+            bus: OnceLock::new(),
         });
         store.set_sink(hub.clone());
         let expired = store.expire_tokens(hub.token_cutoff()).await?;
@@ -374,10 +406,12 @@ impl Hub {
             // A guest name taken by an account, or the reverse, between login and here.
             return Err(Refusal::Conflict("this name is in use".into()));
         }
-        if login.exclusive && !user.sessions.is_empty() {
+        // Counted over every node (as last told: two logins on two nodes within the
+        // same few milliseconds may both pass).
+        if login.exclusive && user.connections() > 0 {
             return Err(Refusal::Conflict("this user is connected already".into()));
         }
-        if user.sessions.len() >= self.limits.max_connections_per_user {
+        if user.connections() >= self.limits.max_connections_per_user {
             return Err(Refusal::TooManyConnections(format!(
                 "at most {} connections per user",
                 self.limits.max_connections_per_user

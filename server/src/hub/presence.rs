@@ -25,14 +25,10 @@ impl Hub {
             return false;
         };
         let merged = user
-            .sessions
+            .elsewhere
             .iter()
-            .filter_map(|s| state.sessions.get(s))
-            .map(|s| match (s.hidden, s.idle, user.chosen) {
-                (true, _, _) => Status::Offline,
-                (false, true, Status::Online) => Status::Away,
-                (false, _, chosen) => chosen,
-            })
+            .map(|(_, here)| here.status)
+            .chain([local_status(state, user)])
             .max()
             .unwrap_or(Status::Offline);
         let was = user.shown;
@@ -70,6 +66,7 @@ impl Hub {
         key: &UserKey,
         change: impl FnOnce(&mut State),
     ) {
+        self.touch(state, key);
         let now = Instant::now();
         let waiting = state.users.get(key).is_some_and(|u| {
             u.pending
@@ -159,6 +156,7 @@ impl Hub {
         user: &UserKey,
         change: impl FnOnce(&mut State),
     ) -> bool {
+        self.touch(state, user);
         // Nobody sits anywhere (no Workshop client): nobody to tell, nothing to compute.
         // A session that sits down now is the user's own, which is not told.
         let before = if state.sitting.is_empty() {
@@ -268,12 +266,22 @@ impl Hub {
             .flatten()
             .filter_map(|id| state.sessions.get(id))
             .map(|s| &s.user);
-        let candidates: BTreeSet<&UserKey> = entry.active.iter().chain(seated).collect();
+        let connected_elsewhere = state
+            .users
+            .iter()
+            .filter(|(_, u)| !u.elsewhere.is_empty())
+            .map(|(k, _)| k);
+        let candidates: BTreeSet<&UserKey> = entry
+            .active
+            .iter()
+            .chain(seated)
+            .chain(connected_elsewhere)
+            .collect();
         let mut out: Vec<(String, Millis)> = candidates
             .into_iter()
             .filter(|k| present_in(&state, k, room))
             .filter_map(|k| state.users.get(k))
-            .filter_map(|u| u.connected_at.map(|at| (u.name.clone(), at)))
+            .filter_map(|u| u.since().map(|at| (u.name.clone(), at)))
             .collect();
         out.sort_by_key(|(n, at)| (*at, n.to_lowercase()));
         out
@@ -304,6 +312,7 @@ impl Hub {
                 user: session.name.clone(),
             };
             self.chat_live(&mut state, &chat, live, &session.user);
+            self.tell_typing(&session.user, &session.name, &chat, true);
         }
         Ok(())
     }
@@ -316,15 +325,22 @@ impl Hub {
         Ok(())
     }
 
-    /// Ends a typing indicator, telling the chat's other members.
+    /// Ends a typing indicator (typed here or on another node), telling the chat's
+    /// other members (and the other nodes, when it was typed here).
     pub(super) fn stop_typing_in(&self, state: &mut State, user: &UserKey, chat: &Chat) {
-        if state.typing.remove(&(user.clone(), chat.clone())).is_none() {
+        let key = (user.clone(), chat.clone());
+        let here = state.typing.remove(&key).is_some();
+        let elsewhere = state.nodes.typing.remove(&key).is_some();
+        if !here && !elsewhere {
             return;
         }
         let name = state
             .users
             .get(user)
             .map_or_else(|| user.as_str().to_owned(), |u| u.name.clone());
+        if here {
+            self.tell_typing(user, &name, chat, false);
+        }
         let live = Live::TypingStopped {
             chat: name_of(state, chat),
             user: name,
@@ -345,6 +361,7 @@ impl Hub {
         for (user, chat) in lapsed {
             self.stop_typing_in(&mut state, &user, &chat);
         }
+        self.sweep_typing_elsewhere(&mut state, now);
     }
 
     /// Sets the status the user chose, for all of their connections and later ones.
@@ -358,6 +375,7 @@ impl Hub {
                 user.chosen = status;
             }
         });
+        self.tell_chosen(&session.user, status);
         Ok(())
     }
 
@@ -382,8 +400,22 @@ impl Hub {
     }
 }
 
+/// A user's status merged over their connections on this node.
+pub(super) fn local_status(state: &State, user: &super::UserEntry) -> Status {
+    user.sessions
+        .iter()
+        .filter_map(|s| state.sessions.get(s))
+        .map(|s| match (s.hidden, s.idle, user.chosen) {
+            (true, _, _) => Status::Offline,
+            (false, true, Status::Online) => Status::Away,
+            (false, _, chosen) => chosen,
+        })
+        .max()
+        .unwrap_or(Status::Offline)
+}
+
 /// Whether `user` is in `room` for the sessions sitting there: a visible session of
-/// theirs sits in it, or is everywhere and they are a member.
+/// theirs (on any node) sits in it, or is everywhere and they are a member.
 fn present_in(state: &State, user: &UserKey, room: RoomId) -> bool {
     let Some(entry) = state.users.get(user) else {
         return false;
@@ -395,15 +427,20 @@ fn present_in(state: &State, user: &UserKey, room: RoomId) -> bool {
         .rooms
         .get(&room)
         .is_some_and(|r| r.members.contains(user));
-    entry
-        .sessions
+    let elsewhere = entry
+        .elsewhere
         .iter()
-        .filter_map(|id| state.sessions.get(id))
-        .filter(|s| !s.hidden)
-        .any(|s| match s.place {
-            Place::Room(r) => r == room,
-            Place::Everywhere => member,
-        })
+        .any(|(_, h)| h.sits.contains(&room) || (h.everywhere && member));
+    elsewhere
+        || entry
+            .sessions
+            .iter()
+            .filter_map(|id| state.sessions.get(id))
+            .filter(|s| !s.hidden)
+            .any(|s| match s.place {
+                Place::Room(r) => r == room,
+                Place::Everywhere => member,
+            })
 }
 
 /// Every room the user is in for the sessions sitting in it.
@@ -416,6 +453,10 @@ fn rooms_present(state: &State, user: &UserKey) -> BTreeSet<RoomId> {
         return out;
     }
     let mut everywhere = false;
+    for (_, here) in &entry.elsewhere {
+        everywhere |= here.everywhere;
+        out.extend(here.sits.iter().copied());
+    }
     for s in entry
         .sessions
         .iter()

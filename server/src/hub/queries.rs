@@ -235,7 +235,7 @@ impl Hub {
             .users
             .values()
             .filter(|u| u.shown != Status::Offline)
-            .filter_map(|u| u.connected_at.map(|at| (u.name.clone(), at)))
+            .filter_map(|u| u.since().map(|at| (u.name.clone(), at)))
             .collect();
         out.sort_by_key(|(n, at)| (*at, n.to_lowercase()));
         out

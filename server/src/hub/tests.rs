@@ -491,3 +491,203 @@ async fn direct_chats_with_guests_are_refused() {
         .await;
     assert!(matches!(sent, Err(Refusal::NotFound(_))), "{sent:?}");
 }
+
+/// A bus that keeps what a node sends, for the test to pass on (or lose).
+#[derive(Default)]
+struct Tap(std::sync::Mutex<Vec<NodeNote>>);
+
+impl Bus for Tap {
+    fn send(&self, note: NodeNote) {
+        self.0.lock().expect("tap").push(note);
+    }
+}
+
+impl Tap {
+    fn take(&self) -> Vec<NodeNote> {
+        std::mem::take(&mut *self.0.lock().expect("tap"))
+    }
+}
+
+/// Two nodes joined by taps: what each sends is heard by the other on `pass`.
+struct Pair {
+    a: World,
+    b: World,
+    a_out: Arc<Tap>,
+    b_out: Arc<Tap>,
+}
+
+impl Pair {
+    async fn new(limits: Limits) -> Pair {
+        let (a, b) = (world(limits.clone()).await, world(limits).await);
+        let (a_out, b_out) = (Arc::new(Tap::default()), Arc::new(Tap::default()));
+        a.hub.set_bus(a_out.clone());
+        b.hub.set_bus(b_out.clone());
+        a.hub.bus_up();
+        b.hub.bus_up();
+        let pair = Pair { a, b, a_out, b_out };
+        pair.pass();
+        pair
+    }
+
+    /// Each node tells what changed; every note is heard, until both are quiet.
+    fn pass(&self) {
+        self.a.hub.tick_nodes();
+        self.b.hub.tick_nodes();
+        for _ in 0..10 {
+            let (from_a, from_b) = (self.a_out.take(), self.b_out.take());
+            if from_a.is_empty() && from_b.is_empty() {
+                return;
+            }
+            from_a.into_iter().for_each(|n| self.b.hub.heard(n));
+            from_b.into_iter().for_each(|n| self.a.hub.heard(n));
+        }
+    }
+
+    /// The same account on both nodes (each has its own store here).
+    async fn account(&self, name: &str) {
+        account(&self.a.hub, name).await;
+        account(&self.b.hub, name).await;
+    }
+}
+
+#[tokio::test]
+async fn presence_and_the_connection_limit_count_the_connections_of_every_node() {
+    let pair = Pair::new(Limits::default()).await;
+    pair.account("alice").await;
+    let (_watcher, mut seen) = connect(&pair.b.hub, "watcher").await;
+    drain(&mut seen);
+    let one = connect(&pair.a.hub, "alice").await;
+    let two = connect(&pair.a.hub, "alice").await;
+    pair.pass();
+    assert!(
+        lives(&drain(&mut seen)).contains(&Live::Online {
+            user: "alice".into()
+        }),
+        "alice, connected to the other node, is online here"
+    );
+    let three = connect(&pair.b.hub, "alice").await;
+    pair.pass();
+    assert!(
+        matches!(
+            pair.b.hub.attach(Login::account("alice")).await,
+            Err(Refusal::TooManyConnections(_))
+        ),
+        "a fourth connection is refused: two are on the other node"
+    );
+    assert!(matches!(
+        pair.a.hub.attach(Login::account("alice")).await,
+        Err(Refusal::TooManyConnections(_))
+    ));
+    // The other node stops: its connections no longer count, and alice stays online
+    // (she is still connected here).
+    pair.b.hub.heard(pair.a.hub.goodbye());
+    let four = pair.b.hub.attach(Login::account("alice")).await;
+    assert!(
+        four.is_ok(),
+        "the stopped node's connections are no longer counted"
+    );
+    tokio::time::sleep(super::PRESENCE_INTERVAL).await;
+    pair.b.hub.flush_presence();
+    assert!(!lives(&drain(&mut seen)).contains(&Live::Offline {
+        user: "alice".into()
+    }));
+    drop((one, two, three, four));
+}
+
+#[tokio::test]
+async fn someone_connected_only_to_a_node_that_left_is_offline() {
+    let pair = Pair::new(Limits::default()).await;
+    pair.account("alice").await;
+    let (_watcher, mut seen) = connect(&pair.b.hub, "watcher").await;
+    let alice = connect(&pair.a.hub, "alice").await;
+    pair.pass();
+    drain(&mut seen);
+    pair.b.hub.heard(pair.a.hub.goodbye());
+    tokio::time::sleep(super::PRESENCE_INTERVAL).await;
+    pair.b.hub.flush_presence();
+    assert!(lives(&drain(&mut seen)).contains(&Live::Offline {
+        user: "alice".into()
+    }));
+    assert!(pair.b.hub.online().iter().all(|(n, _)| n != "alice"));
+    drop(alice);
+}
+
+#[tokio::test]
+async fn a_status_chosen_on_one_node_shows_on_the_other() {
+    let pair = Pair::new(Limits::default()).await;
+    pair.account("alice").await;
+    let (_watcher, mut seen) = connect(&pair.b.hub, "watcher").await;
+    let (alice, _rx) = connect(&pair.a.hub, "alice").await;
+    pair.pass();
+    tokio::time::sleep(super::PRESENCE_INTERVAL).await;
+    pair.b.hub.flush_presence();
+    drain(&mut seen);
+    pair.a.hub.set_status(&alice, Status::Busy).expect("status");
+    pair.pass();
+    tokio::time::sleep(super::PRESENCE_INTERVAL).await;
+    pair.b.hub.flush_presence();
+    assert!(lives(&drain(&mut seen)).contains(&Live::Presence {
+        user: "alice".into(),
+        status: Status::Busy
+    }));
+}
+
+#[tokio::test]
+async fn typing_reaches_the_other_node_and_lapses_there_when_its_end_is_lost() {
+    let limits = Limits {
+        typing_ttl: Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let pair = Pair::new(limits).await;
+    pair.account("alice").await;
+    let (alice, _a) = connect(&pair.a.hub, "alice").await;
+    let (_bob, mut b) = connect(&pair.b.hub, "bob").await;
+    pair.pass();
+    drain(&mut b);
+    pair.a.hub.typing(&alice, &general()).expect("typing");
+    pair.pass();
+    assert!(matches!(
+        lives(&drain(&mut b)).as_slice(),
+        [Live::Typing { user, .. }] if user == "alice"
+    ));
+    // The node's "stopped" is lost: the indicator lapses here by itself, once.
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    pair.a.hub.sweep_typing();
+    pair.a_out.take();
+    pair.b.hub.sweep_typing();
+    pair.b.hub.sweep_typing();
+    assert!(matches!(
+        lives(&drain(&mut b)).as_slice(),
+        [Live::TypingStopped { user, .. }] if user == "alice"
+    ));
+}
+
+#[tokio::test]
+async fn a_lost_note_is_repaired_by_the_next_beat() {
+    let pair = Pair::new(Limits::default()).await;
+    pair.account("alice").await;
+    let alice = connect(&pair.a.hub, "alice").await;
+    pair.a.hub.tick_nodes();
+    // The note saying alice connected is lost.
+    pair.a_out.take();
+    let here = [
+        pair.b
+            .hub
+            .attach(Login::account("alice"))
+            .await
+            .expect("one"),
+        pair.b
+            .hub
+            .attach(Login::account("alice"))
+            .await
+            .expect("two"),
+    ];
+    // The beat says a note was missed; the roll that answers tells alice's connection.
+    std::thread::sleep(super::nodes::BEAT);
+    pair.pass();
+    assert!(matches!(
+        pair.b.hub.attach(Login::account("alice")).await,
+        Err(Refusal::TooManyConnections(_))
+    ));
+    drop((alice, here));
+}

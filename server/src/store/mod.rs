@@ -115,6 +115,11 @@ pub trait Store: Send + Sync {
     /// Tells the other nodes sharing this store (none for an embedded store), at once
     /// and without waiting: their sinks get it through [`EventSink::notice`].
     fn tell_nodes(&self, _notice: Notice) {}
+    /// The name every node sharing this store knows it by (none for an embedded store,
+    /// which has no other nodes).
+    fn cluster(&self) -> Option<String> {
+        None
+    }
     /// Stops taking writes, commits what is queued, and waits for that.
     fn close(&self);
 

@@ -122,6 +122,12 @@ impl Server {
     }
 
     /// `kill -9`, then start again on the same data directory.
+    /// `kill -9`, and reaps it.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+    }
+
     pub fn crash_and_restart(&mut self) {
         self.child.kill().expect("kill -9");
         self.child.wait().expect("reap");

@@ -76,13 +76,15 @@ struct Inner {
     commits: AtomicU64,
     /// This node's id in notifications (random at each start).
     node: String,
+    /// The name every node of this database shares (`ops::cluster_name`).
+    cluster: String,
     /// Set when the store closes: the follower stops.
     closing: AtomicBool,
     follower: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 /// A random id for this node's notifications.
-fn node_id() -> String {
+pub(crate) fn node_id() -> String {
     let mut bytes = [0u8; 8];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
     data_encoding::HEXLOWER.encode(&bytes)
@@ -136,6 +138,7 @@ impl PgStore {
         drop(first);
         let mut db = connect_writer(&config)?;
         ops::ensure_general(&mut db)?;
+        let cluster = ops::cluster_name(&mut db)?;
         let head = reads::head(&mut db)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let store = PgStore {
@@ -151,6 +154,7 @@ impl PgStore {
                 released: Arc::new(tokio::sync::Notify::new()),
                 commits: AtomicU64::new(0),
                 node: node_id(),
+                cluster,
                 closing: AtomicBool::new(false),
                 follower: Mutex::new(None),
             }),

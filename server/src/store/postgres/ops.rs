@@ -20,6 +20,17 @@ pub fn ensure_general(db: &mut Db) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The name every node of this database shares, made at the first start: it keeps the
+/// bus notes of two Parlors sharing one NATS apart.
+pub fn cluster_name(db: &mut Db) -> Result<String, StoreError> {
+    db.execute(
+        "INSERT INTO settings (name, value) VALUES ('cluster', $1) ON CONFLICT (name) DO NOTHING",
+        &[&super::node_id()],
+    )?;
+    let row = db.one("SELECT value FROM settings WHERE name = 'cluster'", &[])?;
+    Ok(row.try_get(0)?)
+}
+
 pub fn general_id(db: &mut Db) -> Result<RoomId, StoreError> {
     let row = db.one(
         "SELECT id FROM rooms WHERE name_key = $1",

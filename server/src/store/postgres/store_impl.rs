@@ -59,6 +59,10 @@ impl Store for PgStore {
     /// A `NOTIFY` on a pooled connection, off the caller's path; a failure is logged
     /// (the other nodes' sessions then end at their next login, their tokens being
     /// gone from the database).
+    fn cluster(&self) -> Option<String> {
+        Some(self.inner.cluster.clone())
+    }
+
     fn tell_nodes(&self, notice: crate::store::Notice) {
         let sent = super::follow::Sent {
             node: self.inner.node.clone(),
