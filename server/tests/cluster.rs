@@ -507,3 +507,58 @@ async fn messages_go_on_while_nats_is_down_and_presence_comes_back_with_it() {
     bob.expect_none(Duration::from_millis(500), |v| v["eventType"] == "new")
         .await;
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)"]
+async fn roles_profiles_blocks_and_registration_changed_on_one_node_hold_on_the_others() {
+    let cluster = Cluster::start();
+    // The first account is the owner.
+    let mut owner = cluster.nodes[0].online("olga").await;
+    let mut tim = cluster.nodes[1].online("tim").await;
+    let mut carol = cluster.nodes[2].online("carol").await;
+    // A role given on one node reaches the person's connection on another.
+    let r = owner
+        .request("setRole", json!({"userId": "tim", "role": "admin"}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    let ev = tim.event("role").await;
+    assert_eq!(ev["payload"]["role"], "admin", "{ev}");
+    // ... and that node lets the admin do what admins do.
+    let r = tim.request("createInvite", json!({"role": "member"})).await;
+    assert!(r.get("error").is_none(), "an admin on another node: {r}");
+    // A profile changed on one node is seen on the others.
+    let r = carol
+        .request("setProfile", json!({"displayName": "Carol C."}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    let ev = owner
+        .next_where(|v| v["eventType"] == "profile" && v["payload"]["userId"] == "carol")
+        .await;
+    assert_eq!(ev["payload"]["displayName"], "Carol C.");
+    let r = tim.request("getProfile", json!({"userId": "carol"})).await;
+    assert_eq!(r["payload"]["displayName"], "Carol C.", "{r}");
+    // A block made on one node holds on another.
+    let r = carol
+        .request("block", json!({"userId": "tim", "blocked": true}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let r = tim
+        .request("new", json!({"chatId": "carol", "message": "hi?"}))
+        .await;
+    assert!(r.get("error").is_some(), "a blocked DM went through: {r}");
+    // Registration closed on one node is closed on every node.
+    let r = owner
+        .request("setRegistration", json!({"mode": "closed"}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut stranger = cluster.nodes[2].client().await;
+    let r = stranger
+        .request(
+            "auth",
+            json!({"username": "stranger", "password": "password-stranger"}),
+        )
+        .await;
+    assert!(r.get("error").is_some(), "registered while closed: {r}");
+}

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 /// The registration mode in force (its own lock: logins read it).
 pub struct Access {
-    mode: Mutex<Registration>,
+    pub(super) mode: Mutex<Registration>,
 }
 
 impl Access {
@@ -107,6 +107,8 @@ impl Hub {
             .mode
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = mode;
+        self.store
+            .tell_nodes(crate::store::Notice::Registration { mode });
         tracing::info!(by = %session.name, mode = mode.as_str(), "registration changed");
         Ok(mode)
     }

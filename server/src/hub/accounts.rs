@@ -246,7 +246,10 @@ impl Hub {
             .await
             .map_err(|e| e.into_refusal())?;
         self.end_sessions(&session.user, Some(session.id), None, Ended::AccountDeleted);
-        self.forget_account(session, &account.name);
+        self.forget_account(&session.user, &account.name);
+        self.store.tell_nodes(crate::store::Notice::Deleted {
+            name: account.name.clone(),
+        });
         tracing::info!(user = %account.name, mode = mode.as_str(), "account deleted");
         Ok(())
     }
@@ -254,8 +257,7 @@ impl Hub {
     /// Drops a deleted account from the world: its name is free, its role, blocks and
     /// mutes gone, no room counts it as its creator; its entry goes once its last
     /// connection has closed (so that others are told it went offline).
-    fn forget_account(&self, session: &Session, name: &str) {
-        let user = &session.user;
+    pub(super) fn forget_account(&self, user: &UserKey, name: &str) {
         let mut state = self.lock();
         if let Some(entry) = state.users.get_mut(user) {
             entry.role = Role::Member;
@@ -283,8 +285,11 @@ impl Hub {
             }
         }
         drop(state);
-        let (hub, user) = (session.hub.clone(), user.clone());
-        tokio::spawn(async move {
+        let (Some(hub), Ok(rt)) = (self.me.upgrade(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let user = user.clone();
+        rt.spawn(async move {
             for _ in 0..FORGET_TRIES {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 let mut state = hub.lock();

@@ -197,18 +197,9 @@ impl EventSink for Hub {
         self.publish(events, None);
     }
 
-    /// Another node ended a person's sessions (a revoked token, a ban, a new password,
-    /// a deleted account): this node ends its own.
+    /// Another node changed what every node keeps in memory (`notices`).
     fn notice(&self, notice: &crate::store::Notice) {
-        match notice {
-            crate::store::Notice::EndSessions { user, token, why } => {
-                let Some(why) = super::Ended::parse(why) else {
-                    tracing::warn!(why = %why, "a notice to end sessions with an unknown reason");
-                    return;
-                };
-                self.end_local_sessions(&UserKey::of(user), None, token.as_deref(), why);
-            }
-        }
+        self.heard_notice(notice);
     }
 
     /// Each committed event, in log order: the world in memory updated, then one item

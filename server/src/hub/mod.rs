@@ -27,6 +27,7 @@ mod mentions;
 mod messages;
 mod names;
 mod nodes;
+mod notices;
 mod notify;
 mod outbound;
 mod passwords;
@@ -221,6 +222,8 @@ pub struct Hub {
     activity: AtomicU64,
     /// Where new messages' push notes go (`server::push`), once set at start.
     notifier: OnceLock<Arc<dyn Notifier>>,
+    /// The hub itself, for the tasks it starts.
+    me: std::sync::Weak<Hub>,
     /// This node, as the others know it.
     node: NodeId,
     /// Where notes to the other nodes go (`--bus`), once set at start.
@@ -291,7 +294,8 @@ impl Hub {
                 },
             );
         }
-        let hub = Arc::new(Hub {
+        let hub = Arc::new_cyclic(|me| Hub {
+            me: me.clone(),
             store: store.clone(),
             hasher: passwords::Hasher::new(limits.hash_queue),
             throttle: Mutex::new(throttle::Throttle::new(limits.login_throttle.clone())),

@@ -220,6 +220,10 @@ impl Hub {
                 .entry(key.clone())
                 .or_insert_with(|| UserEntry::new(name, false))
                 .role = role;
+            self.store.tell_nodes(crate::store::Notice::Registered {
+                name: name.to_owned(),
+                role,
+            });
         } else if !state.registering.contains_key(&key) && !state.users.contains_key(&key) {
             release(&mut state.names, name, &key);
         }

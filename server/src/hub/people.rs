@@ -58,6 +58,10 @@ impl Hub {
         if let Some(user) = state.users.get_mut(&session.user) {
             user.profile = stored.clone();
         }
+        self.store.tell_nodes(crate::store::Notice::Profile {
+            name: session.name.clone(),
+            profile: stored.clone(),
+        });
         let profile = profile_of(&session.name, role, &stored);
         let item = Outbound::Live(LiveShared::new(Live::Profile(profile.clone())));
         for (id, s) in state.sessions.iter_mut() {
@@ -112,11 +116,16 @@ impl Hub {
             .map_err(|e| e.into_refusal())?;
         if let Some(user) = self.lock().users.get_mut(&session.user) {
             if blocked {
-                user.blocked.insert(other);
+                user.blocked.insert(other.clone());
             } else {
                 user.blocked.remove(&other);
             }
         }
+        self.store.tell_nodes(crate::store::Notice::Blocked {
+            user: session.user.as_str().to_owned(),
+            other: other.as_str().to_owned(),
+            blocked,
+        });
         Ok(())
     }
 
@@ -182,7 +191,7 @@ pub(super) fn unblocked(state: &State, user: &UserKey, chat: &ChatRef) -> Result
     Ok(())
 }
 
-fn profile_of(name: &str, role: Role, stored: &StoredProfile) -> Profile {
+pub(super) fn profile_of(name: &str, role: Role, stored: &StoredProfile) -> Profile {
     Profile {
         user_id: name.to_owned(),
         display_name: stored.display_name.clone(),

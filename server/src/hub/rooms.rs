@@ -265,6 +265,10 @@ impl Hub {
             user.role = role;
         }
         tell_role(&mut state, &target, role);
+        self.store.tell_nodes(crate::store::Notice::Role {
+            name: target.name.clone(),
+            role,
+        });
         tracing::info!(user = %target.name, by = %session.name, role = role.as_str(), "role changed");
         Ok(role)
     }
@@ -334,7 +338,7 @@ impl Hub {
 }
 
 /// Tells the person's own sessions their new role.
-fn tell_role(state: &mut State, target: &Member, role: Role) {
+pub(super) fn tell_role(state: &mut State, target: &Member, role: Role) {
     let Some(sessions) = state.users.get(&target.key).map(|u| u.sessions.clone()) else {
         return;
     };

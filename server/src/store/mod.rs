@@ -102,6 +102,25 @@ pub enum Notice {
         token: Option<String>,
         why: String,
     },
+    /// An account was made: its name is taken, with this role.
+    Registered { name: String, role: Role },
+    /// An account's role changed.
+    Role { name: String, role: Role },
+    /// An account's profile changed.
+    Profile {
+        name: String,
+        profile: StoredProfile,
+    },
+    /// `user` blocked `other`, or allowed them again.
+    Blocked {
+        user: String,
+        other: String,
+        blocked: bool,
+    },
+    /// Who may sign up changed.
+    Registration { mode: Registration },
+    /// An account was deleted.
+    Deleted { name: String },
 }
 
 /// An answer of the store, later.

@@ -5,7 +5,7 @@
 use app::protocol::Role;
 
 /// A profile as stored: `avatar` is the name of an upload (under `uploads/`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredProfile {
     pub display_name: String,
     pub about: String,

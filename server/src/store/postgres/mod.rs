@@ -78,6 +78,8 @@ struct Inner {
     node: String,
     /// The name every node of this database shares (`ops::cluster_name`).
     cluster: String,
+    /// Notices to the other nodes, sent in order by one task (made at the first).
+    notices: OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
     /// Set when the store closes: the follower stops.
     closing: AtomicBool,
     follower: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -155,6 +157,7 @@ impl PgStore {
                 commits: AtomicU64::new(0),
                 node: node_id(),
                 cluster,
+                notices: OnceLock::new(),
                 closing: AtomicBool::new(false),
                 follower: Mutex::new(None),
             }),

@@ -56,13 +56,14 @@ impl Store for PgStore {
         let _ = self.inner.sink.set(sink);
     }
 
-    /// A `NOTIFY` on a pooled connection, off the caller's path; a failure is logged
-    /// (the other nodes' sessions then end at their next login, their tokens being
-    /// gone from the database).
     fn cluster(&self) -> Option<String> {
         Some(self.inner.cluster.clone())
     }
 
+    /// A `NOTIFY` on a pooled connection, off the caller's path, one after the other in
+    /// the order told; a failure is logged (the store holds every change, so another
+    /// node sees it at its next start, and its sessions end at their next login, their
+    /// tokens being gone from the database).
     fn tell_nodes(&self, notice: crate::store::Notice) {
         let sent = super::follow::Sent {
             node: self.inner.node.clone(),
@@ -78,21 +79,33 @@ impl Store for PgStore {
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let store = self.clone();
-        rt.spawn(async move {
-            let told = store
-                .read(move |c| {
-                    c.execute(
-                        "SELECT pg_notify($1, $2)",
-                        &[&super::follow::NOTICES, &payload],
-                    )?;
-                    Ok(())
-                })
-                .await;
-            if let Err(e) = told {
-                tracing::error!(error = %e, "cannot tell the other nodes to end sessions");
-            }
+        let queue = self.inner.notices.get_or_init(|| {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+            // Not a strong hold: the store may go while its queue waits.
+            let inner = Arc::downgrade(&self.inner);
+            rt.spawn(async move {
+                while let Some(payload) = rx.recv().await {
+                    let Some(inner) = inner.upgrade() else { break };
+                    let store = PgStore { inner };
+                    let told = store
+                        .read(move |c| {
+                            c.execute(
+                                "SELECT pg_notify($1, $2)",
+                                &[&super::follow::NOTICES, &payload],
+                            )?;
+                            Ok(())
+                        })
+                        .await;
+                    if let Err(e) = told {
+                        tracing::error!(error = %e, "cannot tell the other nodes of a change");
+                    }
+                }
+            });
+            tx
         });
+        if queue.send(payload).is_err() {
+            tracing::error!("cannot tell the other nodes of a change: the store is closed");
+        }
     }
 
     fn close(&self) {
