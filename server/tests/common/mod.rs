@@ -5,6 +5,8 @@
 //! with (e.g. qemu).
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -171,6 +173,11 @@ impl Server {
         self.child.id()
     }
 
+    /// Whether the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> ExitStatus {
         self.send_term();
@@ -332,6 +339,11 @@ pub fn pg_store_of(data: &Path) -> Option<String> {
 /// A new, empty database on the test PostgreSQL (`prefix` and a unique tail); its URL.
 pub fn fresh_pg_database(prefix: &str) -> String {
     let admin = test_pg().expect("needs PostgreSQL: set PARLOR_TEST_PG (scripts/services start)");
+    fresh_pg_database_on(&admin, prefix)
+}
+
+/// A new, empty database on the PostgreSQL whose admin URL is `admin`.
+pub fn fresh_pg_database_on(admin: &str, prefix: &str) -> String {
     let name = format!(
         "{prefix}{}_{}",
         std::process::id(),
@@ -340,7 +352,7 @@ pub fn fresh_pg_database(prefix: &str) -> String {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0)
     );
-    psql(&admin, &format!("CREATE DATABASE {name}"));
+    psql(admin, &format!("CREATE DATABASE {name}"));
     let (base, _) = admin
         .rsplit_once('/')
         .expect("a PostgreSQL URL with a database");

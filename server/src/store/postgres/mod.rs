@@ -129,7 +129,8 @@ impl PgStore {
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
         let mut config = postgres::Config::from_str(url)?;
         config
-            .application_name("parlor")
+            // Which node a connection belongs to, in pg_stat_activity.
+            .application_name(&format!("parlor/{}", std::process::id()))
             .connect_timeout(Duration::from_secs(10))
             .keepalives(true)
             .keepalives_idle(Duration::from_secs(5))
