@@ -91,7 +91,7 @@ MODES = {
     ),
 }
 SCENARIOS = ["start", "fanout", "saturation", "burst", "offline", "idle", "subscribed", "acks", "soak", "history",
-             "search"]
+             "search", "cluster"]
 
 
 def free_port():
@@ -119,14 +119,14 @@ def wait_healthy(port, timeout=30.0, start=None):
 class Server:
     """One server under test: a parlor binary, baseline-axum, node + ws or bun."""
 
-    def __init__(self, kind, data=None, exe=None, log=True):
+    def __init__(self, kind, data=None, exe=None, log=True, args=(), stderr=None):
         self.kind = kind
         self.port = free_port()
         self.keep = data is not None
         self.data = data or tempfile.mkdtemp(prefix="parlor-bench-")
         if kind == "parlor":
             argv = [exe or EXE["parlor"], "serve", "--bind", f"127.0.0.1:{self.port}", "--data", self.data,
-                    "--rate-limit", "100000000"]
+                    "--rate-limit", "100000000", *args]
         elif kind == "axum":
             argv = [EXE["axum"], f"127.0.0.1:{self.port}"]
         elif kind == "node":
@@ -141,10 +141,11 @@ class Server:
         # No mDNS announcement, no QR code (variables, so older binaries ignore them).
         # The load clients log in with passwords faster than two threads hash them:
         # let them all wait in the line instead of being refused as "server busy".
-        env = dict(os.environ, PARLOR_LOG="warn", PARLOR_NO_MDNS="1", PARLOR_NO_QR="1",
-                   PARLOR_HASH_QUEUE="1000000")
+        env = dict(os.environ, PARLOR_LOG="warn" if stderr is None else "info", PARLOR_NO_MDNS="1",
+                   PARLOR_NO_QR="1", PARLOR_HASH_QUEUE="1000000")
         launched = time.monotonic()
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL,
+                                     env=env)
         try:
             self.start_secs = wait_healthy(self.port, start=launched)
         except RuntimeError:
@@ -194,6 +195,47 @@ def load(server, dialect=None, **kw):
     if out.returncode != 0:
         raise RuntimeError(f"parlor-load failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Front:
+    """HAProxy in front of several parlor nodes (round-robin), measured as one server."""
+
+    def __init__(self, nodes, workdir):
+        self.nodes = nodes
+        self.port = free_port()
+        self.proc = nodes[0].proc
+        servers = "".join(f"    server n{i} 127.0.0.1:{n.port} check inter 500ms\n" for i, n in enumerate(nodes))
+        cfg = os.path.join(workdir, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write("global\n    maxconn 8000\ndefaults\n    mode http\n    timeout connect 2s\n"
+                    "    timeout client 60s\n    timeout server 60s\n    timeout tunnel 1h\n"
+                    f"frontend parlor\n    bind 127.0.0.1:{self.port}\n    default_backend nodes\n"
+                    f"backend nodes\n    balance roundrobin\n{servers}")
+        COMMANDS.append(f"# haproxy -f {cfg} (round-robin over {len(nodes)} nodes)")
+        self.haproxy = subprocess.Popen(["haproxy", "-f", cfg, "-db"], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        wait_healthy(self.port)
+
+    @property
+    def dialect(self):
+        return "native"
+
+    def stop(self):
+        self.haproxy.terminate()
+        self.haproxy.wait()
+
+
+def pg_timings(log_path):
+    """The `PostgreSQL store timings` a node logs when it stops."""
+    import re
+    with open(log_path, errors="replace") as f:
+        text = re.sub(r"\x1b\[[0-9;]*m", "", f.read())
+    found = {}
+    for line in text.splitlines():
+        if "PostgreSQL store timings" in line:
+            for k, v in re.findall(r"(\w+)=([0-9.]+)", line):
+                found[k] = float(v)
+    return found
 
 
 # --- scenarios -------------------------------------------------------------------
@@ -346,6 +388,52 @@ def history_of(m, exe):
         return hist, total, start_median(exe, data)
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def scenario_cluster(m, parlors):
+    """The burst and the fan-out on one node (SQLite, then PostgreSQL) and on three nodes
+    (PostgreSQL and a NATS bus behind HAProxy), with the store's own timings: how long
+    batches waited for the write lock, and how late events reached the other nodes."""
+    label, exe = parlors[0]
+    work = tempfile.mkdtemp(prefix="parlor-bench-cluster-")
+    # Its own directory: `scripts/services` opens it to the `postgres` user.
+    services = tempfile.mkdtemp(prefix="parlor-bench-pg-")
+    out = subprocess.run([os.path.join(ROOT, "scripts/services"), "start", services],
+                         capture_output=True, text=True, check=True).stdout
+    env = dict(line[len("export "):].split("=", 1) for line in out.splitlines() if line.startswith("export "))
+    admin, nats = env["PARLOR_TEST_PG"], env["PARLOR_TEST_NATS"]
+    rows = []
+    try:
+        for name, count, pg in [("1 node, SQLite", 1, False), ("1 node, PostgreSQL", 1, True),
+                                ("3 nodes, PostgreSQL + NATS", 3, True)]:
+            args = []
+            if pg:
+                db = f"bench{len(rows)}_{int(time.time())}"
+                subprocess.run(["psql", "-X", "-q", admin, "-c", f"CREATE DATABASE {db}"], check=True)
+                args = ["--store", admin.rsplit("/", 1)[0] + "/" + db]
+                if count > 1:
+                    args += ["--bus", nats]
+            logs = [open(os.path.join(work, f"node{len(rows)}-{i}.log"), "w") for i in range(count)]
+            nodes = [Server("parlor", exe=exe, args=args, stderr=logs[i]) for i in range(count)]
+            front = Front(nodes, work) if count > 1 else None
+            target = front or nodes[0]
+            try:
+                b = burst(target, m)
+                f = load(target, clients=m["fan_clients"], senders=m["fan_senders"], rate=20,
+                         duration=m["fan_secs"], drain=m["fan_drain"])
+            finally:
+                if front:
+                    front.stop()
+                for n in nodes:
+                    n.stop()
+                for log in logs:
+                    log.close()
+            figures = [pg_timings(log.name) for log in logs] if pg else []
+            rows.append((name, b, f, figures))
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts/services"), "stop", services])
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
 
 
 def scenario_history(m, parlors):
@@ -700,6 +788,32 @@ def report(R, a, m, parlors, started, timings, failures, svg_name):
             ra = f"{ratio(r['deliveries_per_sec'], axum['deliveries_per_sec']):.2f}" if axum else ""
             lines.append(f"| {label} | {r['deliveries_per_sec']:,.0f} | {r['sent'] / r['seconds']:,.0f} | {ms(r['p50_ms'])} | "
                          f"{ms(r['p99_ms'])} | {ms(r['max_ms'])} | {rb} | {ra} | {r['audit_missing']} / {r['audit_repeated'] + r['duplicates']} |")
+        lines.append("")
+    cl = R.get("cluster")
+    if cl:
+        lines += ["## Several nodes: one node on SQLite, one on PostgreSQL, three on PostgreSQL", "",
+                  f"The closed-loop burst ({m['burst_clients']} clients) and the fan-out ({m['fan_clients']} clients, "
+                  f"{m['fan_senders']} senders × 20 msg/s) against `{parlors[0][0]}`: one node on its embedded "
+                  "SQLite; one node on PostgreSQL (a throwaway cluster of `scripts/services`, fsync on); three nodes "
+                  "on that PostgreSQL with a NATS bus, behind HAProxy (round-robin). All nodes share CPU 0; "
+                  "PostgreSQL, HAProxy and NATS are not pinned and share both cores with the load generator, "
+                  "so the three nodes have no more CPU than one: the figures show what sharing one log costs, "
+                  "not what more machines give. Write-lock wait: how long a node's writing batch waited for the "
+                  "`sequencer` row; follower lag: from an event's commit on one node to its hand-over to another's "
+                  "clients (each node logs both when it stops; the worst node's p99 is shown).", "",
+                  "| setup | burst deliveries/s | burst p99 ms | fan-out deliveries/s | fan-out p99 ms | "
+                  "write-lock wait p99 ms | follower lag p99 ms | audit: missing / twice |",
+                  "|---|---|---|---|---|---|---|---|"]
+        base = cl[0][1]["deliveries_per_sec"] if cl else 0
+        for name, b, f, figures in cl:
+            wait = max((x.get("lock_wait_p99_ms", 0) for x in figures), default=None)
+            lag = max((x.get("follower_lag_p99_ms", 0) for x in figures if x.get("followed", 0) > 0), default=None)
+            q = f" ({ratio(b['deliveries_per_sec'], base):.2f} ×)" if base else ""
+            lines.append(f"| {name} | {b['deliveries_per_sec']:,.0f}{q} | {ms(b['p99_ms'])} | "
+                         f"{f['deliveries_per_sec']:,.0f} | {ms(f['p99_ms'])} | "
+                         f"{'' if wait is None else ms(wait)} | {'' if lag is None else ms(lag)} | "
+                         f"{b['audit_missing'] + f['audit_missing']} / "
+                         f"{b['audit_repeated'] + b['duplicates'] + f['audit_repeated'] + f['duplicates']} |")
         lines.append("")
     off = R.get("offline")
     if off:

@@ -66,6 +66,13 @@ pub(super) fn catch_up(
         if let Some(sink) = inner.sink.get() {
             sink.publish_elsewhere(&events);
         }
+        let now = crate::domain::now_ms();
+        if let Ok(mut timings) = inner.timings.lock() {
+            for ev in &events {
+                let lag = u64::try_from(now.saturating_sub(ev.at)).unwrap_or(0);
+                timings.follower_lag.record(Duration::from_millis(lag));
+            }
+        }
         *published = last;
     }
     Ok(())

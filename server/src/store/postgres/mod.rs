@@ -31,6 +31,7 @@ mod schema;
 mod search;
 mod storage;
 mod store_impl;
+mod timings;
 mod writer;
 
 pub use writer::Applied;
@@ -78,6 +79,8 @@ struct Inner {
     node: String,
     /// The name every node of this database shares (`ops::cluster_name`).
     cluster: String,
+    /// How long batches waited for the write lock, and the follower's lag.
+    timings: Mutex<timings::Timings>,
     /// Notices to the other nodes, sent in order by one task (made at the first).
     notices: OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
     /// Set when the store closes: the follower stops.
@@ -159,6 +162,7 @@ impl PgStore {
                 node: node_id(),
                 cluster,
                 notices: OnceLock::new(),
+                timings: Mutex::new(timings::Timings::default()),
                 closing: AtomicBool::new(false),
                 follower: Mutex::new(None),
             }),
@@ -233,6 +237,9 @@ impl PgStore {
         let handle = self.inner.follower.lock().ok().and_then(|mut f| f.take());
         if let Some(handle) = handle {
             let _ = handle.join();
+        }
+        if let Ok(timings) = self.inner.timings.lock() {
+            timings.log();
         }
     }
 }

@@ -89,6 +89,7 @@ pub(super) fn writer_loop(db: Db, mut rx: mpsc::UnboundedReceiver<JobFn>, inner:
 /// One group commit: each job in its own savepoint, one `COMMIT`, then the committed
 /// events published in log order, and only then the jobs answered.
 fn run_batch(db: &mut Db, batch: &mut Vec<JobFn>, inner: &Inner) {
+    WAITED.set(None);
     if let Err(e) = db.batch("BEGIN") {
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
         batch.clear();
@@ -128,6 +129,9 @@ fn run_batch(db: &mut Db, batch: &mut Vec<JobFn>, inner: &Inner) {
     match db.batch("COMMIT") {
         Ok(()) => {
             inner.commits.fetch_add(1, Ordering::Relaxed);
+            if let (Some(waited), Ok(mut timings)) = (WAITED.take(), inner.timings.lock()) {
+                timings.lock_wait.record(waited);
+            }
             if let Err(e) = publish_in_order(db, inner, &mut published, &done) {
                 tracing::error!(error = %e, "cannot read the events other nodes committed first");
             }
@@ -176,6 +180,8 @@ fn publish_in_order(
 /// The next id of the log (`last_event`) or of messages (`last_message`): the first
 /// call in a transaction locks the sequencer row until the commit.
 fn next_id(db: &mut Db, which: Sequence) -> Result<u64, StoreError> {
+    let first = WAITED.get().is_none();
+    let started = std::time::Instant::now();
     let row = match which {
         Sequence::Event => db.one(
             "UPDATE sequencer SET last_event = last_event + 1 RETURNING last_event",
@@ -186,7 +192,16 @@ fn next_id(db: &mut Db, which: Sequence) -> Result<u64, StoreError> {
             &[],
         )?,
     };
+    if first {
+        WAITED.set(Some(started.elapsed()));
+    }
     super::db::unsigned(&row, 0)
+}
+
+thread_local! {
+    /// On the writer thread, during a batch: how long its first append waited for the
+    /// sequencer row (none yet: the batch has not appended).
+    static WAITED: std::cell::Cell<Option<std::time::Duration>> = const { std::cell::Cell::new(None) };
 }
 
 #[derive(Clone, Copy)]
