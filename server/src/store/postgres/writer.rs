@@ -235,6 +235,25 @@ pub fn new_message(
         }
     }
     let chat_key = msg.chat.key();
+    // Who may write in a room is the database's word, not this node's memory (which
+    // follows the log a moment behind): someone removed or muted through another node
+    // a moment ago is refused. The sequencer row is held: no such change is under way.
+    if let (Chat::Room(room), false) = (&msg.chat, msg.guest) {
+        let member = db.opt(
+            "SELECT 1 FROM chat_members WHERE user_key = $1 AND chat = $2",
+            &[&sender_key, &chat_key],
+        )?;
+        if member.is_none() {
+            return Err(Refusal::Forbidden("you are not a member of this room".into()).into());
+        }
+        let muted = db.opt(
+            "SELECT 1 FROM room_mutes WHERE room = $1 AND user_key = $2",
+            &[room, &sender_key],
+        )?;
+        if muted.is_some() {
+            return Err(Refusal::Forbidden("you are muted in this room".into()).into());
+        }
+    }
     if let Chat::Direct(a, b) = &msg.chat {
         for k in [a, b] {
             db.execute(
