@@ -306,6 +306,15 @@ async fn messages_go_on_while_nats_is_down_and_presence_comes_back_with_it() {
         assert_eq!(ev["payload"]["messageId"].as_u64(), Some(sent[i]));
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+    // PostgreSQL, the oracle: exactly those, once each.
+    let stored: Vec<u64> = common::psql(&cluster.url, "SELECT id FROM messages ORDER BY id")
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert_eq!(
+        stored, sent,
+        "what the database holds is what was acknowledged"
+    );
     nats.resume();
     // Within seconds of NATS coming back, typing crosses nodes again.
     let back = std::time::Instant::now();

@@ -66,11 +66,15 @@ pub(super) fn catch_up(
         if let Some(sink) = inner.sink.get() {
             sink.publish_elsewhere(&events);
         }
+        // New messages only: their time is when their node took them (other events
+        // carry other times, a registration's from before its password's hash).
         let now = crate::domain::now_ms();
         if let Ok(mut timings) = inner.timings.lock() {
             for ev in &events {
-                let lag = u64::try_from(now.saturating_sub(ev.at)).unwrap_or(0);
-                timings.follower_lag.record(Duration::from_millis(lag));
+                if let crate::domain::EventData::New { message } = &ev.data {
+                    let lag = u64::try_from(now.saturating_sub(message.created_at)).unwrap_or(0);
+                    timings.follower_lag.record(Duration::from_millis(lag));
+                }
             }
         }
         *published = last;

@@ -1,8 +1,10 @@
 //! How the nodes share one PostgreSQL, in two timings an operator (and
 //! `scripts/bench.py`) reads when a node stops: how long a writing batch waited for
-//! the `sequencer` row another node held (the write lock), and how long events other
-//! nodes committed took to reach this node's clients (follower lag, from the writing
-//! node's clock to this one's: keep the nodes' clocks in sync, as NTP does).
+//! the `sequencer` row another node held (the write lock), and how long messages other
+//! nodes wrote took to reach this node's clients (follower lag: from the moment the
+//! writing node took the message — its wait for the writer, the lock and the commit
+//! included — to its hand-over here; from that node's clock to this one's: keep the
+//! nodes' clocks in sync, as NTP does).
 //!
 //! Each is a histogram of logarithmic buckets (eight per doubling, so a quantile is
 //! within 9 %), a few hundred counters whatever the traffic.
@@ -64,7 +66,7 @@ impl Histogram {
 pub struct Timings {
     /// A batch's first append: its wait for the sequencer row.
     pub lock_wait: Histogram,
-    /// An event another node committed, from its time to its hand-over here.
+    /// A message another node wrote, from when it took it to its hand-over here.
     pub follower_lag: Histogram,
 }
 
