@@ -101,10 +101,12 @@ pub async fn start(
             let _ = tokio::time::timeout(Duration::from_secs(1), client.flush()).await;
         });
     }
-    // Hearing: each note to the hub.
+    // Hearing: each note to the hub; what cannot be read is dropped and counted (logged
+    // at the 1st, 2nd, 4th, … so a flood of junk cannot flood the log).
     {
         let hub = hub.clone();
         let shutdown = shutdown.clone();
+        let mut junk = 0u64;
         tokio::spawn(async move {
             loop {
                 let message = tokio::select! {
@@ -112,16 +114,22 @@ pub async fn start(
                     () = shutdown.cancelled() => None,
                 };
                 let Some(message) = message else { break };
-                if message.payload.len() > MAX_NOTE_BYTES {
-                    tracing::warn!(
-                        bytes = message.payload.len(),
-                        "an oversized note on the bus"
-                    );
-                    continue;
-                }
-                match serde_json::from_slice::<NodeNote>(&message.payload) {
+                let note = if message.payload.len() > MAX_NOTE_BYTES {
+                    Err(format!(
+                        "{} bytes, over {MAX_NOTE_BYTES}",
+                        message.payload.len()
+                    ))
+                } else {
+                    serde_json::from_slice::<NodeNote>(&message.payload).map_err(|e| e.to_string())
+                };
+                match note {
                     Ok(note) => hub.heard(note),
-                    Err(e) => tracing::warn!(error = %e, "an unreadable note on the bus"),
+                    Err(error) => {
+                        junk += 1;
+                        if junk.is_power_of_two() {
+                            tracing::warn!(%error, dropped = junk, "a note on the bus that cannot be read");
+                        }
+                    }
                 }
             }
         });

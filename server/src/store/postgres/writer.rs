@@ -239,18 +239,17 @@ pub fn new_message(
     // follows the log a moment behind): someone removed or muted through another node
     // a moment ago is refused. The sequencer row is held: no such change is under way.
     if let (Chat::Room(room), false) = (&msg.chat, msg.guest) {
-        let member = db.opt(
-            "SELECT 1 FROM chat_members WHERE user_key = $1 AND chat = $2",
-            &[&sender_key, &chat_key],
+        // One round trip on every room message's path.
+        let row = db.one(
+            "SELECT EXISTS (SELECT 1 FROM chat_members WHERE user_key = $1 AND chat = $2),
+                    EXISTS (SELECT 1 FROM room_mutes WHERE room = $3 AND user_key = $1)",
+            &[&sender_key, &chat_key, room],
         )?;
-        if member.is_none() {
+        let (member, muted): (bool, bool) = (row.try_get(0)?, row.try_get(1)?);
+        if !member {
             return Err(Refusal::Forbidden("you are not a member of this room".into()).into());
         }
-        let muted = db.opt(
-            "SELECT 1 FROM room_mutes WHERE room = $1 AND user_key = $2",
-            &[room, &sender_key],
-        )?;
-        if muted.is_some() {
+        if muted {
             return Err(Refusal::Forbidden("you are muted in this room".into()).into());
         }
     }
